@@ -1,0 +1,186 @@
+package io.galore4j.trainer.config;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The run configuration as a tree of sections {@code model.*}, {@code data.*}, {@code train.*},
+ * {@code optim.*}: the embedded defaults, then a user's YAML file, then {@code --set key=value}
+ * assignments, each layer overriding the one before.
+ *
+ * <p>Keys of {@code model}, {@code data} and {@code train} must exist in the defaults (a typo is
+ * an error, not a silently ignored setting). The {@code optim} section belongs to the galore
+ * module, which validates its keys. Every problem is an {@link IllegalArgumentException} whose
+ * message names the key.
+ */
+public final class ConfigTree {
+
+    static final Set<String> SECTIONS = Set.of("model", "data", "train", "optim");
+    private static final String DEFAULTS = "/io/galore4j/trainer/defaults.yaml";
+    private static final ObjectMapper YAML =
+            new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
+
+    private final Map<String, Object> root;
+
+    private ConfigTree(Map<String, Object> root) {
+        this.root = root;
+    }
+
+    /** The embedded defaults (every known key of model, data and train). */
+    public static ConfigTree defaults() {
+        try (InputStream in = ConfigTree.class.getResourceAsStream(DEFAULTS)) {
+            return new ConfigTree(asMap(YAML.readValue(in, Object.class), "defaults"));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the embedded defaults " + DEFAULTS, e);
+        }
+    }
+
+    /** Rebuilds a tree from a resolved {@code config.yaml} (as written by {@link #toYaml()}). */
+    public static ConfigTree of(Path resolvedYaml) throws IOException {
+        return defaults().merge(resolvedYaml);
+    }
+
+    /** Overlays a user's YAML file. */
+    public ConfigTree merge(Path yamlFile) throws IOException {
+        if (!Files.isRegularFile(yamlFile)) {
+            throw new IllegalArgumentException("config file not found: " + yamlFile);
+        }
+        Object parsed;
+        try {
+            parsed = YAML.readValue(yamlFile.toFile(), Object.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(
+                    "config file " + yamlFile + " is not valid YAML: " + e.getOriginalMessage()
+                            + location(e));
+        }
+        if (parsed == null) {
+            return this; // an empty file changes nothing
+        }
+        Map<String, Object> user = asMap(parsed, "config file " + yamlFile);
+        ConfigTree result = copy();
+        for (Map.Entry<String, Object> section : user.entrySet()) {
+            String name = section.getKey();
+            checkSection(name, "in " + yamlFile);
+            Map<String, Object> values = asMap(section.getValue(), name);
+            for (Map.Entry<String, Object> e : values.entrySet()) {
+                result.put(name + "." + e.getKey(), e.getValue());
+            }
+        }
+        return result;
+    }
+
+    /** Applies one {@code key=value} assignment; the value is read as YAML (numbers, lists, maps). */
+    public ConfigTree set(String assignment) {
+        int eq = assignment.indexOf('=');
+        if (eq <= 0) {
+            throw new IllegalArgumentException(
+                    "--set expects key=value, got '" + assignment + "'");
+        }
+        String key = assignment.substring(0, eq).trim();
+        String text = assignment.substring(eq + 1);
+        Object value;
+        try {
+            value = text.isBlank() ? null : YAML.readValue(text, Object.class);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(
+                    "--set " + key + ": value '" + text + "' is not valid YAML: " + e.getOriginalMessage());
+        }
+        ConfigTree result = copy();
+        result.put(key, value);
+        return result;
+    }
+
+    private void put(String dottedKey, Object value) {
+        int dot = dottedKey.indexOf('.');
+        if (dot <= 0 || dot == dottedKey.length() - 1) {
+            throw new IllegalArgumentException(
+                    "unknown key '" + dottedKey + "': keys are section.name, sections " + SECTIONS);
+        }
+        String section = dottedKey.substring(0, dot);
+        String name = dottedKey.substring(dot + 1);
+        checkSection(section, "");
+        Map<String, Object> values = section(section);
+        if (!section.equals("optim") && !values.containsKey(name)) {
+            throw new IllegalArgumentException("unknown key '" + dottedKey + "'");
+        }
+        values.put(name, value);
+    }
+
+    private static void checkSection(String section, String where) {
+        if (!SECTIONS.contains(section)) {
+            throw new IllegalArgumentException(
+                    "unknown section '" + section + "'" + (where.isEmpty() ? "" : " " + where)
+                            + ": sections are model, data, train, optim");
+        }
+    }
+
+    /** The live map of one section (model, data, train or optim). */
+    public Map<String, Object> section(String name) {
+        return asMap(root.computeIfAbsent(name, k -> new LinkedHashMap<>()), name);
+    }
+
+    /** The value of a dotted key, or null. */
+    public Object get(String dottedKey) {
+        int dot = dottedKey.indexOf('.');
+        return section(dottedKey.substring(0, dot)).get(dottedKey.substring(dot + 1));
+    }
+
+    public ConfigValues values() {
+        return new ConfigValues(this);
+    }
+
+    /** The resolved tree as YAML (what a run directory's config.yaml holds). */
+    public String toYaml() {
+        try {
+            return YAML.writeValueAsString(root);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ConfigTree copy() {
+        return new ConfigTree(deepCopy(root));
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> deepCopy(Map<String, Object> map) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> e : map.entrySet()) {
+            Object v = e.getValue();
+            if (v instanceof Map) {
+                v = deepCopy((Map<String, Object>) v);
+            } else if (v instanceof List) {
+                v = new ArrayList<>((List<Object>) v);
+            }
+            out.put(e.getKey(), v);
+        }
+        return out;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> asMap(Object o, String what) {
+        if (o == null) {
+            return new LinkedHashMap<>();
+        }
+        if (!(o instanceof Map)) {
+            throw new IllegalArgumentException(what + " must be a mapping of keys to values");
+        }
+        return (Map<String, Object>) o;
+    }
+
+    private static String location(JsonProcessingException e) {
+        return e.getLocation() == null ? "" : " (line " + e.getLocation().getLineNr() + ")";
+    }
+}

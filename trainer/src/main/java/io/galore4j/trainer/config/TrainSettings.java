@@ -1,0 +1,48 @@
+package io.galore4j.trainer.config;
+
+/**
+ * The {@code train.*} settings. Built from a {@link ConfigTree}, which checks each value's range
+ * and names the key of any bad one.
+ *
+ * @param steps optimizer steps
+ * @param batchSize token windows per micro-batch
+ * @param gradAccum micro-batches per optimizer step
+ * @param warmup steps of linear warmup to the peak learning rate
+ * @param minLrRatio the cosine decay ends at this fraction of the peak
+ * @param gradClip global gradient-norm bound; 0 disables clipping
+ * @param evalEvery steps between evaluations (the last step is always evaluated)
+ * @param evalBatches validation batches per evaluation
+ * @param logEvery steps between metric lines
+ * @param seed seed of every random generator of the run
+ * @param threads BLAS/OpenMP threads; 0 means all cores
+ */
+public record TrainSettings(
+        int steps,
+        int batchSize,
+        int gradAccum,
+        int warmup,
+        double minLrRatio,
+        double gradClip,
+        int evalEvery,
+        int evalBatches,
+        int logEvery,
+        long seed,
+        int threads) {
+
+    public static TrainSettings from(ConfigTree tree) {
+        ConfigValues v = tree.values();
+        int steps = v.integer("train.steps", 1, Integer.MAX_VALUE);
+        return new TrainSettings(
+                steps,
+                v.integer("train.batch_size", 1, 1 << 20),
+                v.integer("train.grad_accum", 1, 1 << 16),
+                v.integer("train.warmup", 0, Integer.MAX_VALUE),
+                v.number("train.min_lr_ratio", 0, 1),
+                v.number("train.grad_clip", 0, Double.MAX_VALUE),
+                v.integer("train.eval_every", 1, Integer.MAX_VALUE),
+                v.integer("train.eval_batches", 1, 1 << 20),
+                v.integer("train.log_every", 1, Integer.MAX_VALUE),
+                v.integer("train.seed", Integer.MIN_VALUE, Integer.MAX_VALUE),
+                v.integer("train.threads", 0, 4096));
+    }
+}
