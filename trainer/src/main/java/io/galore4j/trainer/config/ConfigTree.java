@@ -111,7 +111,7 @@ public final class ConfigTree {
         String section = dottedKey.substring(0, dot);
         String name = dottedKey.substring(dot + 1);
         checkSection(section, "");
-        Map<String, Object> values = section(section);
+        Map<String, Object> values = liveSection(section);
         if (!section.equals("optim") && !values.containsKey(name)) {
             throw new IllegalArgumentException("unknown key '" + dottedKey + "'");
         }
@@ -126,15 +126,27 @@ public final class ConfigTree {
         }
     }
 
-    /** The live map of one section (model, data, train or optim). */
+    /** A copy of this tree whose section {@code name} is replaced by {@code values}. */
+    public ConfigTree withSection(String name, Map<String, Object> values) {
+        checkSection(name, "");
+        ConfigTree result = copy();
+        result.root.put(name, deepCopy(values));
+        return result;
+    }
+
+    /** A read-only view of one section (model, data, train or optim). */
     public Map<String, Object> section(String name) {
+        return java.util.Collections.unmodifiableMap(liveSection(name));
+    }
+
+    private Map<String, Object> liveSection(String name) {
         return asMap(root.computeIfAbsent(name, k -> new LinkedHashMap<>()), name);
     }
 
     /** The value of a dotted key, or null. */
     public Object get(String dottedKey) {
         int dot = dottedKey.indexOf('.');
-        return section(dottedKey.substring(0, dot)).get(dottedKey.substring(dot + 1));
+        return liveSection(dottedKey.substring(0, dot)).get(dottedKey.substring(dot + 1));
     }
 
     public ConfigValues values() {

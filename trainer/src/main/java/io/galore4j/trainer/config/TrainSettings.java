@@ -14,7 +14,6 @@ package io.galore4j.trainer.config;
  * @param evalBatches validation batches per evaluation
  * @param logEvery steps between metric lines
  * @param seed seed of every random generator of the run
- * @param threads BLAS/OpenMP threads; 0 means all cores
  */
 public record TrainSettings(
         int steps,
@@ -26,8 +25,7 @@ public record TrainSettings(
         int evalEvery,
         int evalBatches,
         int logEvery,
-        long seed,
-        int threads) {
+        long seed) {
 
     public static TrainSettings from(ConfigTree tree) {
         ConfigValues v = tree.values();
@@ -42,7 +40,6 @@ public record TrainSettings(
                 v.integer("train.eval_every", 1, Integer.MAX_VALUE),
                 v.integer("train.eval_batches", 1, 1 << 20),
                 v.integer("train.log_every", 1, Integer.MAX_VALUE),
-                v.integer("train.seed", Integer.MIN_VALUE, Integer.MAX_VALUE),
-                v.integer("train.threads", 0, 4096));
+                v.integer("train.seed", Integer.MIN_VALUE, Integer.MAX_VALUE));
     }
 }
