@@ -32,9 +32,12 @@ public final class TestMatrices {
         int k = sigma.length;
         INDArray uT = orthonormalRows(k, m, seed);
         INDArray vT = orthonormalRows(k, n, seed + 1);
-        INDArray scaled = uT.dup();
+        INDArray scaled = uT;                                 // row i of Uᵀ times σ_i
+        FloatBuffer b = scaled.data().asNioFloat();
         for (int i = 0; i < k; i++) {
-            scaled.getRow(i).muli(sigma[i]);
+            for (int j = 0; j < m; j++) {
+                b.put(i * m + j, (float) (b.get(i * m + j) * sigma[i]));
+            }
         }
         INDArray g = Nd4j.createUninitialized(DataType.FLOAT, m, n);
         Nd4j.gemm(scaled, vT, g, true, false, 1.0, 0.0);    // Σ_i σ_i u_i v_iᵀ
