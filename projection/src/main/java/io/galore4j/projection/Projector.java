@@ -241,6 +241,10 @@ public final class Projector {
         return store.storedBytes();
     }
 
+    BasisStore storeForTest() {
+        return store;
+    }
+
     private void checkGradient(INDArray grad) {
         if (grad == null) {
             throw new IllegalArgumentException("gradient: layer " + layer + " got null");
