@@ -16,11 +16,12 @@ public record ProjectorConfig(int rank, double scale, Side side, BasisMethod bas
         int oversampling, int powerIterations, long seed, int basisBits) {
 
     /**
-     * Power iterations of the randomized range finder unless set. Measured on 512×1376, r = 64
-     * (TuneRandomizedSvd): overlap with the exact basis for σ_i = 1/i is 0.988 at p = 16, q = 2 and
-     * 0.9998 at p = 32, q = 3; the slower σ_i = 1/√i needs p = r, q = 3 for 0.998.
+     * Power iterations of the randomized range finder unless set. Overlap with the exact basis
+     * measured on 512×1376 (bench.BasisTiming): σ_i = 1/i, r = 64: 0.989 at p = 16, q = 2, 0.9998
+     * at p = 32, q = 3; gradient-like σ_i = 1/√i plus noise, r = 128: 0.989 at p = 64, q = 3,
+     * 0.996 at p = 64, q = 4, 0.9987 at p = 64, q = 5, 1.0000 at p = 128, q = 3.
      */
-    public static final int DEFAULT_POWER_ITERATIONS = 3;
+    public static final int DEFAULT_POWER_ITERATIONS = 4;
 
     /** Oversampling p unless set: max(16, r/2). What matters is σ_{r+p}/σ_r, so p grows with r. */
     public static int defaultOversampling(int rank) {
