@@ -1,0 +1,77 @@
+package io.galore4j.projection;
+
+import io.galore4j.quant.GroupQuantizer;
+import io.galore4j.quant.QuantizedTensor;
+import io.galore4j.quant.Rounding;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Where a layer keeps its basis Pᵀ (r×d, fp32 c-order): as fp32, or (Q-GaLore, DESIGN.md §3) as
+ * INT4 codes, two per byte, with one scale and zero point per group of 256 consecutive elements
+ * of Pᵀ (so groups run along a singular vector), rounded to nearest. The INT4 codes are decoded
+ * once per refresh into the fp32 buffer that every projection reuses; both are allocated once.
+ */
+final class BasisStore {
+    private final int rank;
+    private final int dimension;
+    private final INDArray basisT;
+    private final GroupQuantizer quantizer;   // null for fp32
+    private final QuantizedTensor codes;      // null for fp32
+    private boolean set;
+
+    BasisStore(int rank, int dimension, int bits) {
+        this.rank = rank;
+        this.dimension = dimension;
+        this.basisT = Nd4j.createUninitialized(DataType.FLOAT, rank, dimension);
+        if (bits == 4) {
+            quantizer = new GroupQuantizer(4, GroupQuantizer.DEFAULT_GROUP_SIZE);
+            codes = quantizer.allocate(Math.multiplyExact(rank, dimension));
+        } else {
+            quantizer = null;
+            codes = null;
+        }
+    }
+
+    int dimension() {
+        return dimension;
+    }
+
+    /**
+     * Encodes {@code freshT} into this store's codes and overwrites it with their decoded values,
+     * so the caller measures and then {@link #set}s exactly what is kept. Identity for fp32.
+     * The current decoded basis is untouched until {@link #set}.
+     */
+    void roundTrip(INDArray freshT) {
+        if (quantizer != null) {
+            quantizer.requantize(codes, freshT.data().asNioFloat(), 0, Rounding.NEAREST, null);
+            quantizer.dequantize(codes, freshT.data().asNioFloat(), 0);
+        }
+    }
+
+    /** Makes the (round-tripped) basis current. */
+    void set(INDArray freshT) {
+        basisT.assign(freshT);
+        set = true;
+    }
+
+    boolean isSet() {
+        return set;
+    }
+
+    /** The fp32 (for INT4: decoded) Pᵀ. */
+    INDArray basisT() {
+        return basisT;
+    }
+
+    /** The INT4 codes, or null when the basis is kept in fp32. */
+    QuantizedTensor codes() {
+        return codes;
+    }
+
+    /** Bytes of the stored form: 4 per element for fp32; codes, scales and zero points for INT4. */
+    long storedBytes() {
+        return codes != null ? codes.bytes() : 4L * rank * dimension;
+    }
+}

@@ -1,0 +1,128 @@
+package io.galore4j.projection;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RefreshPolicyTest {
+
+    /** Steps through [from, to), refreshing when due with the next scripted (cosine, overlap); returns the refresh steps. */
+    private static List<Long> run(RefreshPolicy p, long from, long to, double[] cosines, double[] overlaps, int[] next) {
+        List<Long> steps = new ArrayList<>();
+        for (long step = from; step < to; step++) {
+            if (p.due(step)) {
+                int i = next[0]++;
+                p.onRefresh(new SubspaceStats(step, "w", 4, cosines[i], overlaps[i], 1, new double[0], p.gap(), 1));
+                steps.add(step);
+            }
+        }
+        return steps;
+    }
+
+    private static double[] repeat(double v, int n, boolean firstNaN) {
+        double[] a = new double[n];
+        java.util.Arrays.fill(a, v);
+        if (firstNaN) {
+            a[0] = Double.NaN;
+        }
+        return a;
+    }
+
+    @Test
+    void fixedRefreshesEveryGapSteps() {
+        RefreshPolicy p = RefreshPolicy.of("fixed", Map.of("gap", 10));
+        double[] any = repeat(0.99, 20, true);
+        assertEquals(List.of(0L, 10L, 20L, 30L, 40L), run(p, 0, 50, any, any, new int[1]));
+        assertEquals(10, p.gap());
+    }
+
+    @Test
+    void lazyDoublesTheGapAfterFiveHighCosinesAndClearsItsWindow() {
+        RefreshPolicy p = RefreshPolicy.of("lazy", Map.of("gap", 10));
+        double[] cos = repeat(0.5, 30, true);
+        assertEquals(List.of(0L, 10L, 20L, 30L, 40L, 50L, 70L, 90L, 110L, 130L, 150L, 190L, 230L),
+                run(p, 0, 240, cos, cos, new int[1]));
+        assertEquals(40, p.gap());
+    }
+
+    @Test
+    void lazyKeepsTheGapWhileTheMeanOfTheLastFiveIsBelowTheThreshold() {
+        RefreshPolicy p = RefreshPolicy.of("lazy", Map.of("gap", 10, "threshold", 0.4));
+        double[] cos = {Double.NaN, 0.9, 0.9, 0.1, 0.1, 0.2, 0.3, 0.3, 0.3, 0.3, 0.3, 0.3, 0.9, 0.9, 0.9};
+        List<Long> steps = run(p, 0, 271, cos, cos, new int[1]);
+        // refresh 0..5 at gap 10 (5th cosine 0.2: mean (.9+.9+.1+.1+.2)/5 = .44 → gap 20, window cleared)
+        // refreshes 6..10 add .3 ×5 (mean .3, gap stays 20), 11 adds .3 (window .3×5), 12 adds .9: (.3×4 + .9)/5 = .42 → gap 40
+        assertEquals(List.of(0L, 10L, 20L, 30L, 40L, 50L, 70L, 90L, 110L, 130L, 150L, 170L, 190L, 230L, 270L),
+                steps);
+        assertEquals(40, p.gap());
+    }
+
+    @Test
+    void adaptiveGrowsAndShrinksWithinItsBounds() {
+        RefreshPolicy p = RefreshPolicy.of("adaptive",
+                Map.of("gap", 100, "minGap", 25, "maxGap", 400, "growth", 2, "highOverlap", 0.9, "lowOverlap", 0.6));
+        double[] overlaps = {Double.NaN, 0.95, 0.95, 0.95, 0.7, 0.5, 0.5, 0.5, 0.5, 0.95};
+        List<Long> gaps = new ArrayList<>();
+        for (double o : overlaps) {
+            p.onRefresh(new SubspaceStats(0, "w", 4, o, o, 1, new double[0], p.gap(), 1));
+            gaps.add(p.gap());
+        }
+        assertEquals(List.of(100L, 200L, 400L, 400L, 400L, 200L, 100L, 50L, 25L, 50L), gaps);
+    }
+
+    @Test
+    void restoringSavedStateMidSequenceContinuesTheSameSequence() {
+        Map<String, Map<String, Object>> params = Map.of(
+                "fixed", Map.of("gap", 7),
+                "lazy", Map.of("gap", 10, "window", 3, "threshold", 0.5),
+                "adaptive", Map.of("gap", 16, "minGap", 4, "maxGap", 64, "highOverlap", 0.8, "lowOverlap", 0.4));
+        double[] signal = new double[200];
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(3);
+        for (int i = 0; i < signal.length; i++) {
+            signal[i] = i == 0 ? Double.NaN : rng.nextDouble();
+        }
+        for (String name : List.of("fixed", "lazy", "adaptive")) {
+            RefreshPolicy straight = RefreshPolicy.of(name, params.get(name));
+            List<Long> expected = run(straight, 0, 600, signal, signal, new int[1]);
+
+            RefreshPolicy first = RefreshPolicy.of(name, params.get(name));
+            int[] next = new int[1];
+            List<Long> got = new ArrayList<>(run(first, 0, 250, signal, signal, next));
+            Map<String, Object> saved = first.state();
+            RefreshPolicy resumed = RefreshPolicy.of(name, params.get(name));
+            resumed.restore(saved);
+            got.addAll(run(resumed, 250, 600, signal, signal, next));
+            assertEquals(expected, got, name);
+            assertTrue(expected.size() > 8, name + " made too few refreshes to test anything");
+        }
+    }
+
+    @Test
+    void badNamesAndParametersAreRejectedNamingTheField() {
+        assertMessage("unknown name", () -> RefreshPolicy.of("sometimes", Map.of()));
+        assertMessage("gap", () -> RefreshPolicy.of("fixed", Map.of("gap", 0)));
+        assertMessage("gap", () -> RefreshPolicy.of("fixed", Map.of("gap", 2.5)));
+        assertMessage("gap", () -> RefreshPolicy.of("fixed", Map.of("gap", "often")));
+        assertMessage("[gpa]", () -> RefreshPolicy.of("fixed", Map.of("gpa", 10)));
+        assertMessage("threshold", () -> RefreshPolicy.of("lazy", Map.of("threshold", 1.5)));
+        assertMessage("maxGap", () -> RefreshPolicy.of("lazy", Map.of("gap", 100, "maxGap", 50)));
+        assertMessage("growth", () -> RefreshPolicy.of("adaptive", Map.of("growth", 1)));
+        assertMessage("minGap", () -> RefreshPolicy.of("adaptive", Map.of("gap", 10, "minGap", 20)));
+        assertMessage("lowOverlap", () -> RefreshPolicy.of("adaptive", Map.of("lowOverlap", 0.95)));
+        RefreshPolicy lazy = RefreshPolicy.of("lazy", Map.of());
+        assertMessage("policy", () -> lazy.restore(RefreshPolicy.of("fixed", Map.of()).state()));
+        Map<String, Object> s = new java.util.HashMap<>(lazy.state());
+        s.put("cosines", List.of(0.1, 2.0));
+        assertMessage("cosines", () -> lazy.restore(s));
+    }
+
+    private static void assertMessage(String part, org.junit.jupiter.api.function.Executable e) {
+        IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, e);
+        assertTrue(ex.getMessage().contains(part), "message '" + ex.getMessage() + "' should name " + part);
+    }
+}
