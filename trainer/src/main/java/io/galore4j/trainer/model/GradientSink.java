@@ -15,8 +15,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  *       still needed (the input gradient that depends on it was computed before), and it will not
  *       read that weight again in this pass: the sink may update the weight in place right away;</li>
  *   <li>{@code grad} is a buffer owned by the model that is overwritten after {@code accept}
- *       returns (it is reused for later gradients of the same shape): a sink that keeps the
- *       gradient must copy it.</li>
+ *       returns (it is reused for later gradients of the same shape): the sink may modify it in
+ *       place (scale, clip, use as scratch), and a sink that keeps the gradient must copy it;</li>
+ *   <li>the weight arrays obtained from the {@link WeightSource} are not held across this call.</li>
  * </ul>
  */
 @FunctionalInterface
