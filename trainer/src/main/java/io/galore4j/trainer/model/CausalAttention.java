@@ -1,0 +1,88 @@
+package io.galore4j.trainer.model;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The core of causal scaled dot-product attention (Vaswani et al. 2017, eq. 1) over head-major
+ * arrays [B·heads, T, d]: S = Q Kᵀ / √d, P = softmax(S) over keys j ≤ query t (the causal mask:
+ * P[t, j] = 0 for j &gt; t), O = P V. The two products per (batch, head) run as one batched
+ * {@code Nd4j.matmul} on rank-3 arrays.
+ */
+final class CausalAttention {
+
+    private CausalAttention() {
+    }
+
+    /** Fills {@code p} with the attention probabilities and {@code o} with P V. */
+    static void forward(INDArray q, INDArray k, INDArray v, INDArray p, INDArray o) {
+        Nd4j.matmul(q, k, p, false, true, false);
+        softmaxCausal(p, 1.0 / Math.sqrt(q.size(2)));
+        Nd4j.matmul(p, v, o, false, false, false);
+    }
+
+    /**
+     * Backward: dP = dO Vᵀ, dV = Pᵀ dO, dS = P ⊙ (dP − rowsum(P ⊙ dP)) / √d (softmax Jacobian;
+     * masked entries have P = 0 and get 0), dQ = dS K, dK = dSᵀ Q. {@code dP} is scratch.
+     */
+    static void backward(INDArray dO, INDArray q, INDArray k, INDArray v, INDArray p, INDArray dP,
+                         INDArray dQ, INDArray dK, INDArray dV) {
+        Nd4j.matmul(dO, v, dP, false, true, false);
+        Nd4j.matmul(p, dO, dV, true, false, false);
+        softmaxBackward(p, dP, 1.0 / Math.sqrt(q.size(2)));
+        Nd4j.matmul(dP, k, dQ, false, false, false);
+        Nd4j.matmul(dP, q, dK, true, false, false);
+    }
+
+    /** In place: s[t, j] ← softmax_j≤t(scale · s[t, ·]), and 0 for j &gt; t. */
+    private static void softmaxCausal(INDArray s, double scale) {
+        Elements e = Elements.of(s);
+        int blocks = (int) s.size(0);
+        int seq = (int) s.size(1);
+        for (int blk = 0; blk < blocks; blk++) {
+            for (int t = 0; t < seq; t++) {
+                int row = (blk * seq + t) * seq;
+                double max = Double.NEGATIVE_INFINITY;
+                for (int j = 0; j <= t; j++) {
+                    max = Math.max(max, scale * e.get(row + j));
+                }
+                double sum = 0;
+                for (int j = 0; j <= t; j++) {
+                    double x = Math.exp(scale * e.get(row + j) - max);
+                    e.set(row + j, x);
+                    sum += x;
+                }
+                double inv = 1.0 / sum;
+                for (int j = 0; j <= t; j++) {
+                    e.set(row + j, e.get(row + j) * inv);
+                }
+                for (int j = t + 1; j < seq; j++) {
+                    e.set(row + j, 0.0);
+                }
+            }
+        }
+    }
+
+    /** In place on dP: dS = scale · P ⊙ (dP − Σ_j P dP) over the unmasked keys. */
+    private static void softmaxBackward(INDArray p, INDArray dP, double scale) {
+        Elements ps = Elements.of(p);
+        Elements ds = Elements.of(dP);
+        int blocks = (int) p.size(0);
+        int seq = (int) p.size(1);
+        for (int blk = 0; blk < blocks; blk++) {
+            for (int t = 0; t < seq; t++) {
+                int row = (blk * seq + t) * seq;
+                double dot = 0;
+                for (int j = 0; j <= t; j++) {
+                    dot += ps.get(row + j) * ds.get(row + j);
+                }
+                for (int j = 0; j <= t; j++) {
+                    ds.set(row + j, scale * ps.get(row + j) * (ds.get(row + j) - dot));
+                }
+                for (int j = t + 1; j < seq; j++) {
+                    ds.set(row + j, 0.0);
+                }
+            }
+        }
+    }
+}
