@@ -1,0 +1,257 @@
+package io.galore4j.quant;
+
+import java.nio.FloatBuffer;
+
+/**
+ * Group-wise asymmetric min–max quantizer for weights and projection bases (Q-GaLore, DESIGN.md
+ * §3 "Q-GaLore additions"): consecutive groups of {@code groupSize} elements (default 256), each
+ * with scale s = (max − min) / (2^bits − 1) and zero point z = min; code
+ * q = clip(round((x − z) / s), 0, 2^bits − 1), decoded x̂ = z + q·s. A constant group has s = 0
+ * and decodes exactly. {@link Rounding#STOCHASTIC} rounds t = (x − z)/s up with probability
+ * frac(t), so E[x̂] = x.
+ *
+ * <p>INT4 codes are packed two per byte (see {@link QuantizedTensor}); INT8 one per byte.
+ *
+ * <p>NaN policy: a NaN or infinite input makes {@code quantize}/{@code requantize} throw
+ * {@link IllegalArgumentException} naming the value and its element index (the target tensor
+ * may then hold partly updated groups); no code is ever produced from a non-finite value.
+ *
+ * <p>FloatBuffer variants use absolute, bulk indexing (the buffer's position is ignored and not
+ * changed) and copy through a per-thread scratch array, so direct buffers (e.g. ND4J's
+ * {@code data().asNioFloat()}) run at array speed. Instances are immutable and thread-safe.
+ */
+public final class GroupQuantizer {
+    public static final int DEFAULT_GROUP_SIZE = 256;
+    private static final int CHUNK_ELEMENTS = 1 << 14;
+    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
+
+    private final int bits;
+    private final int groupSize;
+    private final int maxCode;
+    private final int chunk;
+
+    /** {@code bits} ∈ {4, 8}, groups of {@value #DEFAULT_GROUP_SIZE}. */
+    public GroupQuantizer(int bits) {
+        this(bits, DEFAULT_GROUP_SIZE);
+    }
+
+    /** {@code bits} ∈ {4, 8}; {@code groupSize} > 0 (even for INT4, so groups start on a byte). */
+    public GroupQuantizer(int bits, int groupSize) {
+        checkFormat(bits, groupSize);
+        this.bits = bits;
+        this.groupSize = groupSize;
+        this.maxCode = (1 << bits) - 1;
+        this.chunk = Math.max(1, CHUNK_ELEMENTS / groupSize) * groupSize;
+    }
+
+    static void checkFormat(int bits, int groupSize) {
+        if (bits != 4 && bits != 8) {
+            throw new IllegalArgumentException("bits must be 4 or 8, got " + bits);
+        }
+        if (groupSize <= 0) {
+            throw new IllegalArgumentException("groupSize must be > 0, got " + groupSize);
+        }
+        if (bits == 4 && (groupSize & 1) != 0) {
+            throw new IllegalArgumentException("groupSize must be even for INT4 (two codes per byte), got " + groupSize);
+        }
+    }
+
+    public int bits() {
+        return bits;
+    }
+
+    public int groupSize() {
+        return groupSize;
+    }
+
+    /** A tensor of {@code length} elements that all decode to 0, ready for {@code requantize}. */
+    public QuantizedTensor allocate(int length) {
+        return new QuantizedTensor(bits, groupSize, length);
+    }
+
+    public QuantizedTensor quantize(float[] src, int off, int len, Rounding rounding, RoundingRng rng) {
+        QuantizedTensor t = allocate(len);
+        requantize(t, src, off, rounding, rng);
+        return t;
+    }
+
+    public QuantizedTensor quantize(FloatBuffer src, int off, int len, Rounding rounding, RoundingRng rng) {
+        QuantizedTensor t = allocate(len);
+        requantize(t, src, off, rounding, rng);
+        return t;
+    }
+
+    /** Overwrites {@code into} with the codes of {@code src[off .. off + into.length())}; no allocation. */
+    public void requantize(QuantizedTensor into, float[] src, int off, Rounding rounding, RoundingRng rng) {
+        checkTarget(into, rounding, rng);
+        checkRange("src", src.length, off, into.length());
+        encodeRange(src, off, into, 0, into.length(), rounding, rng);
+    }
+
+    /** As {@link #requantize(QuantizedTensor, float[], int, Rounding, RoundingRng)} from absolute index {@code off}. */
+    public void requantize(QuantizedTensor into, FloatBuffer src, int off, Rounding rounding, RoundingRng rng) {
+        checkTarget(into, rounding, rng);
+        checkRange("src", src.limit(), off, into.length());
+        float[] scratch = scratch();
+        for (int start = 0; start < into.length(); start += chunk) {
+            int n = Math.min(chunk, into.length() - start);
+            src.get(off + start, scratch, 0, n);
+            encodeRange(scratch, 0, into, start, n, rounding, rng);
+        }
+    }
+
+    /** Writes the decoded values of {@code q} to {@code dst[dstOff .. dstOff + q.length())}. */
+    public void dequantize(QuantizedTensor q, float[] dst, int dstOff) {
+        checkSource(q);
+        checkRange("dst", dst.length, dstOff, q.length());
+        decodeRange(q, 0, q.length(), dst, dstOff);
+    }
+
+    /** As {@link #dequantize(QuantizedTensor, float[], int)} to absolute index {@code dstOff}. */
+    public void dequantize(QuantizedTensor q, FloatBuffer dst, int dstOff) {
+        checkSource(q);
+        checkRange("dst", dst.limit(), dstOff, q.length());
+        float[] scratch = scratch();
+        for (int start = 0; start < q.length(); start += chunk) {
+            int n = Math.min(chunk, q.length() - start);
+            decodeRange(q, start, n, scratch, 0);
+            dst.put(dstOff + start, scratch, 0, n);
+        }
+    }
+
+    private float[] scratch() {
+        float[] s = SCRATCH.get();
+        if (s == null || s.length < chunk) {
+            s = new float[chunk];
+            SCRATCH.set(s);
+        }
+        return s;
+    }
+
+    private void checkTarget(QuantizedTensor into, Rounding rounding, RoundingRng rng) {
+        checkSource(into);
+        if (rounding == null) {
+            throw new IllegalArgumentException("rounding must not be null");
+        }
+        if (rounding == Rounding.STOCHASTIC && rng == null) {
+            throw new IllegalArgumentException("rng must not be null for STOCHASTIC rounding");
+        }
+    }
+
+    private void checkSource(QuantizedTensor q) {
+        if (q.bits() != bits || q.groupSize() != groupSize) {
+            throw new IllegalArgumentException("tensor format INT" + q.bits() + "/group " + q.groupSize()
+                    + " does not match quantizer INT" + bits + "/group " + groupSize);
+        }
+    }
+
+    private static void checkRange(String what, int capacity, int off, int len) {
+        if (off < 0 || (long) off + len > capacity) {
+            throw new IllegalArgumentException(what + ": range [" + off + ", " + ((long) off + len)
+                    + ") outside [0, " + capacity + ")");
+        }
+    }
+
+    /** Encodes elements [start, start + n) of {@code t} (start a multiple of groupSize) from src[p ..]. */
+    private void encodeRange(float[] src, int p, QuantizedTensor t, int start, int n,
+                             Rounding rounding, RoundingRng rng) {
+        boolean stochastic = rounding == Rounding.STOCHASTIC;
+        for (int k = 0; k < n; k += groupSize) {
+            int m = Math.min(groupSize, n - k);
+            int from = p + k;
+            float min = src[from];
+            float max = min;
+            for (int j = from + 1; j < from + m; j++) {
+                min = Math.min(min, src[j]);
+                max = Math.max(max, src[j]);
+            }
+            if (!Float.isFinite(min) || !Float.isFinite(max)) {
+                throw nonFinite(src, from, m, start + k);
+            }
+            float scale = (max - min) / maxCode;
+            float inv = scale > 0 ? 1f / scale : 0f;
+            int g = (start + k) / groupSize;
+            t.scales[g] = scale;
+            t.zeroPoints[g] = min;
+            int e = start + k;
+            if (bits == 8) {
+                encode8(src, from, m, t.codes, e, min, inv, stochastic, rng);
+            } else {
+                encode4(src, from, m, t.codes, e, min, inv, stochastic, rng);
+            }
+        }
+    }
+
+    private IllegalArgumentException nonFinite(float[] src, int from, int m, int element) {
+        for (int j = 0; j < m; j++) {
+            if (!Float.isFinite(src[from + j])) {
+                return new IllegalArgumentException("INT" + bits + " quantize: non-finite value " + src[from + j]
+                        + " at index " + (element + j));
+            }
+        }
+        throw new AssertionError("no non-finite value found");
+    }
+
+    private int code(float x, float zero, float inv, boolean stochastic, RoundingRng rng) {
+        float t = (x - zero) * inv; // >= 0
+        int q = (int) (t + (stochastic ? rng.nextFloat() : 0.5f));
+        return Math.min(q, maxCode);
+    }
+
+    private void encode8(float[] src, int from, int m, byte[] codes, int e, float zero, float inv,
+                         boolean stochastic, RoundingRng rng) {
+        if (stochastic) {
+            for (int j = 0; j < m; j++) {
+                codes[e + j] = (byte) code(src[from + j], zero, inv, true, rng);
+            }
+        } else {
+            for (int j = 0; j < m; j++) {
+                int q = (int) ((src[from + j] - zero) * inv + 0.5f);
+                codes[e + j] = (byte) Math.min(q, 255);
+            }
+        }
+    }
+
+    private void encode4(float[] src, int from, int m, byte[] codes, int e, float zero, float inv,
+                         boolean stochastic, RoundingRng rng) {
+        int b = e >>> 1;
+        int j = 0;
+        for (; j + 1 < m; j += 2) {
+            int q0 = code(src[from + j], zero, inv, stochastic, rng);
+            int q1 = code(src[from + j + 1], zero, inv, stochastic, rng);
+            codes[b + (j >>> 1)] = (byte) (q0 | (q1 << 4));
+        }
+        if (j < m) { // odd tail: last element of the tensor, high nibble stays 0
+            codes[b + (j >>> 1)] = (byte) code(src[from + j], zero, inv, stochastic, rng);
+        }
+    }
+
+    /** Decodes elements [start, start + n) (start a multiple of groupSize) into dst[d ..]. */
+    private void decodeRange(QuantizedTensor t, int start, int n, float[] dst, int d) {
+        byte[] codes = t.codes;
+        for (int k = 0; k < n; k += groupSize) {
+            int m = Math.min(groupSize, n - k);
+            int g = (start + k) / groupSize;
+            float scale = t.scales[g];
+            float zero = t.zeroPoints[g];
+            int e = start + k;
+            int o = d + k;
+            if (bits == 8) {
+                for (int j = 0; j < m; j++) {
+                    dst[o + j] = zero + (codes[e + j] & 0xFF) * scale;
+                }
+            } else {
+                int b = e >>> 1;
+                int j = 0;
+                for (; j + 1 < m; j += 2) {
+                    int c = codes[b + (j >>> 1)];
+                    dst[o + j] = zero + (c & 0xF) * scale;
+                    dst[o + j + 1] = zero + ((c >>> 4) & 0xF) * scale;
+                }
+                if (j < m) {
+                    dst[o + j] = zero + (codes[b + (j >>> 1)] & 0xF) * scale;
+                }
+            }
+        }
+    }
+}

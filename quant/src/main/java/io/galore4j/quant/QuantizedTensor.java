@@ -1,0 +1,145 @@
+package io.galore4j.quant;
+
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+
+/**
+ * A tensor stored as group-wise asymmetric integer codes (INT8 or INT4), DESIGN.md §3
+ * "Q-GaLore additions". Element i of group g = i / groupSize decodes to
+ * {@code zeroPoint[g] + code[i] * scale[g]}: the zero point is stored as the real value of
+ * code 0 (the group minimum), so the group's minimum and maximum are both exact.
+ *
+ * <p>Storage: INT8 keeps one code per byte; INT4 packs two codes per byte, element 2k in the
+ * low nibble and element 2k+1 in the high nibble of byte k. Scales and zero points are fp32.
+ * Instances are created and rewritten by {@link GroupQuantizer}; the raw arrays are exposed
+ * as read-only buffers (for checkpoints) and can be restored with
+ * {@link #QuantizedTensor(int, int, int, byte[], float[], float[])}.
+ */
+public final class QuantizedTensor {
+    private final int bits;
+    private final int groupSize;
+    private final int length;
+    final byte[] codes;
+    final float[] scales;
+    final float[] zeroPoints;
+
+    /** An all-zero tensor (every element decodes to 0). */
+    QuantizedTensor(int bits, int groupSize, int length) {
+        GroupQuantizer.checkFormat(bits, groupSize);
+        if (length < 0) {
+            throw new IllegalArgumentException("length must be >= 0, got " + length);
+        }
+        this.bits = bits;
+        this.groupSize = groupSize;
+        this.length = length;
+        this.codes = new byte[codeBytes(bits, length)];
+        int groups = groups(length, groupSize);
+        this.scales = new float[groups];
+        this.zeroPoints = new float[groups];
+    }
+
+    /**
+     * Restores a tensor from its raw arrays (taken over, not copied), validating their sizes and
+     * that every scale is finite and {@code >= 0} and every zero point finite.
+     */
+    public QuantizedTensor(int bits, int groupSize, int length, byte[] codes, float[] scales, float[] zeroPoints) {
+        GroupQuantizer.checkFormat(bits, groupSize);
+        if (length < 0) {
+            throw new IllegalArgumentException("length must be >= 0, got " + length);
+        }
+        int groups = groups(length, groupSize);
+        if (codes == null || codes.length != codeBytes(bits, length)) {
+            throw new IllegalArgumentException("codes: expected " + codeBytes(bits, length) + " bytes for "
+                    + length + " INT" + bits + " codes, got " + (codes == null ? "null" : codes.length));
+        }
+        if (scales == null || scales.length != groups) {
+            throw new IllegalArgumentException("scales: expected " + groups + " values, got "
+                    + (scales == null ? "null" : scales.length));
+        }
+        if (zeroPoints == null || zeroPoints.length != groups) {
+            throw new IllegalArgumentException("zeroPoints: expected " + groups + " values, got "
+                    + (zeroPoints == null ? "null" : zeroPoints.length));
+        }
+        for (int g = 0; g < groups; g++) {
+            if (!(scales[g] >= 0) || Float.isInfinite(scales[g])) {
+                throw new IllegalArgumentException("scales[" + g + "] must be finite and >= 0, got " + scales[g]);
+            }
+            if (!Float.isFinite(zeroPoints[g])) {
+                throw new IllegalArgumentException("zeroPoints[" + g + "] must be finite, got " + zeroPoints[g]);
+            }
+        }
+        this.bits = bits;
+        this.groupSize = groupSize;
+        this.length = length;
+        this.codes = codes;
+        this.scales = scales;
+        this.zeroPoints = zeroPoints;
+    }
+
+    static int codeBytes(int bits, int length) {
+        return bits == 8 ? length : (length + 1) >>> 1;
+    }
+
+    static int groups(int length, int groupSize) {
+        return (int) (((long) length + groupSize - 1) / groupSize);
+    }
+
+    public int bits() {
+        return bits;
+    }
+
+    public int groupSize() {
+        return groupSize;
+    }
+
+    /** Number of elements. */
+    public int length() {
+        return length;
+    }
+
+    public int groupCount() {
+        return scales.length;
+    }
+
+    /** Exact storage: code bytes + 4 bytes per scale + 4 bytes per zero point. */
+    public long bytes() {
+        return codes.length + 4L * scales.length + 4L * zeroPoints.length;
+    }
+
+    /** Read-only view of the packed codes. */
+    public ByteBuffer codes() {
+        return ByteBuffer.wrap(codes).asReadOnlyBuffer();
+    }
+
+    /** Read-only view of the per-group scales. */
+    public FloatBuffer scales() {
+        return FloatBuffer.wrap(scales).asReadOnlyBuffer();
+    }
+
+    /** Read-only view of the per-group zero points (the value of code 0). */
+    public FloatBuffer zeroPoints() {
+        return FloatBuffer.wrap(zeroPoints).asReadOnlyBuffer();
+    }
+
+    /** The integer code of element i (0 … 2^bits − 1). */
+    public int code(int i) {
+        if (i < 0 || i >= length) {
+            throw new IndexOutOfBoundsException("index " + i + " out of [0, " + length + ")");
+        }
+        if (bits == 8) {
+            return codes[i] & 0xFF;
+        }
+        return (codes[i >>> 1] >>> ((i & 1) << 2)) & 0xF;
+    }
+
+    /** Decoded value of element i. */
+    public float get(int i) {
+        int g = i / groupSize;
+        return zeroPoints[g] + code(i) * scales[g];
+    }
+
+    @Override
+    public String toString() {
+        return "QuantizedTensor[INT" + bits + ", groupSize=" + groupSize + ", length=" + length + "]";
+    }
+}
