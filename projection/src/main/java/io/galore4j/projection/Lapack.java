@@ -1,0 +1,64 @@
+package io.galore4j.projection;
+
+import static org.bytedeco.openblas.global.openblas.LAPACK_COL_MAJOR;
+
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The three LAPACK routines the basis computations need, called through JavaCPP's OpenBLAS
+ * preset on raw fp32 memory (DESIGN.md §5: ND4J's own {@code gesvd} always forms the full U and
+ * Vᵀ and its {@code qr} op is very slow).
+ *
+ * <p>Every matrix here is column-major. A row-major (c-order) k×K ND4J array is, read
+ * column-major, the K×k matrix of its transpose; the callers use that to avoid copies.
+ */
+final class Lapack {
+    private Lapack() {}
+
+    /** A pointer to the first element of a contiguous fp32 array (view offset included). */
+    static FloatPointer pointer(INDArray a) {
+        if (a.dataType() != DataType.FLOAT || a.ordering() != 'c' || a.isView()) {
+            throw new IllegalStateException("expected a contiguous c-order FLOAT array, got " + a.shapeInfoToString());
+        }
+        FloatPointer p = new FloatPointer(a.data().addressPointer());
+        return p.position(p.position() + a.offset());
+    }
+
+    /**
+     * Replaces the columns of the column-major rows×cols matrix {@code a} (rows ≥ cols) by an
+     * orthonormal basis of their span: Householder QR (sgeqrf) and forming Q (sorgqr).
+     */
+    static void orthonormalizeColumns(FloatPointer a, int rows, int cols) {
+        try (FloatPointer tau = new FloatPointer(cols)) {
+            check("sgeqrf", openblas.LAPACKE_sgeqrf(LAPACK_COL_MAJOR, rows, cols, a, rows, tau));
+            check("sorgqr", openblas.LAPACKE_sorgqr(LAPACK_COL_MAJOR, rows, cols, cols, a, rows, tau));
+        }
+    }
+
+    /** In-place Householder QR (sgeqrf) of a column-major rows×cols matrix; R is its upper triangle. */
+    static void qrFactor(FloatPointer a, int rows, int cols) {
+        try (FloatPointer tau = new FloatPointer(Math.min(rows, cols))) {
+            check("sgeqrf", openblas.LAPACKE_sgeqrf(LAPACK_COL_MAJOR, rows, cols, a, rows, tau));
+        }
+    }
+
+    /**
+     * Thin SVD A = U diag(s) Vᵀ of the column-major rows×cols matrix {@code a} (destroyed) by
+     * divide and conquer (sgesdd, jobz='S'): k = min(rows, cols) singular values in {@code s},
+     * U rows×k (ldu = rows) and Vᵀ k×cols (ldvt = k), both column-major.
+     */
+    static void thinSvd(FloatPointer a, int rows, int cols, FloatPointer s, FloatPointer u, FloatPointer vt) {
+        int k = Math.min(rows, cols);
+        check("sgesdd", openblas.LAPACKE_sgesdd(LAPACK_COL_MAJOR, (byte) 'S', rows, cols, a, rows, s, u, rows, vt, k));
+    }
+
+    private static void check(String routine, int info) {
+        if (info != 0) {
+            throw new ArithmeticException(routine + " failed with info=" + info
+                    + (info > 0 ? " (did not converge)" : " (bad argument " + (-info) + ")"));
+        }
+    }
+}

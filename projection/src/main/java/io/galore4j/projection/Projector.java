@@ -1,0 +1,288 @@
+package io.galore4j.projection;
+
+import java.util.Optional;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * One layer's GaLore projector (Zhao et al. 2024, Alg. 2; DESIGN.md §3): holds the rank-r basis
+ * P of its m×n gradient, recomputes it when its {@link RefreshPolicy} says so, projects
+ * gradients into the subspace and updates back out of it.
+ * <pre>
+ *   LEFT  (P = U[:, :r], m×r):  R = Pᵀ G (r×n),  ΔW = α P N
+ *   RIGHT (P = V[:, :r], n×r):  R = G P (m×r),   ΔW = α N Pᵀ
+ * </pre>
+ * The basis is kept as Pᵀ (r × m or r × n, one singular vector per row), in fp32 or in INT4
+ * ({@link ProjectorConfig#basisBits()}); the INT4 codes are decoded once per refresh into the
+ * fp32 buffer every projection then reuses. Inputs are 2-D FLOAT or DOUBLE arrays; the
+ * projected gradient comes back in a buffer owned by this projector and reused by every call.
+ *
+ * <p>Not thread-safe: one projector per layer, called by the optimizer's thread.
+ */
+public final class Projector {
+    private final String layer;
+    private final long rows;
+    private final long cols;
+    private final ProjectorConfig config;
+    private final Side side;
+    private final int rank;
+    private final BasisSolver solver;
+    private final RefreshPolicy policy;
+    private final BasisStore store;
+
+    private INDArray basis64;        // DOUBLE copy of Pᵀ for fp64 gradients, made on demand
+    private INDArray projected;      // the reused R buffer
+    private INDArray rotation;       // P_newᵀ P_old (r×r) of the last refresh
+    private SubspaceStats lastStats;
+
+    /**
+     * @throws IllegalArgumentException if the shape is not positive or the rank exceeds min(rows, cols)
+     */
+    public Projector(String layer, long rows, long cols, ProjectorConfig config, RefreshPolicy policy) {
+        if (rows < 1 || cols < 1 || rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("shape: layer " + layer + " must be a positive m×n matrix, got "
+                    + rows + "×" + cols);
+        }
+        if (config.rank() > Math.min(rows, cols)) {
+            throw new IllegalArgumentException("rank: must be <= min(m, n) = " + Math.min(rows, cols)
+                    + " for layer " + layer + " of shape " + rows + "×" + cols + ", got " + config.rank());
+        }
+        if (policy == null) {
+            throw new IllegalArgumentException("policy: must not be null");
+        }
+        this.layer = layer;
+        this.rows = rows;
+        this.cols = cols;
+        this.config = config;
+        this.side = config.side().resolve(rows, cols);
+        this.rank = config.rank();
+        this.policy = policy;
+        this.solver = config.basisMethod() == BasisMethod.EXACT ? new ExactSvd()
+                : new RandomizedSvd(config.oversampling(), config.powerIterations(), config.seed());
+        this.store = new BasisStore(rank, (int) (side == Side.LEFT ? rows : cols), config.basisBits());
+    }
+
+    /** Recomputes the basis from this gradient if the policy says so at this step. */
+    public Optional<SubspaceStats> refreshIfDue(long step, INDArray grad) {
+        return policy.due(step) ? Optional.of(refresh(step, grad)) : Optional.empty();
+    }
+
+    /**
+     * Recomputes the basis from this gradient now, measures the subspace statistics against the
+     * previous basis, tells the policy, and returns the statistics (with the policy's new gap).
+     */
+    public SubspaceStats refresh(long step, INDArray grad) {
+        checkGradient(grad);
+        INDArray g32 = grad.dataType() == DataType.FLOAT && grad.ordering() == 'c' && !grad.isView()
+                ? grad : grad.castTo(DataType.FLOAT).dup('c');
+        try {
+            double totalEnergy = SubspaceMeasures.squaredNorm(g32, layer);
+            INDArray fresh = Nd4j.createUninitialized(DataType.FLOAT, rank, store.dimension());
+            try {
+                long t0 = System.nanoTime();
+                float[] sigma = solver.solve(g32, side == Side.LEFT, fresh);
+                double millis = (System.nanoTime() - t0) / 1e6;
+                store.roundTrip(fresh);       // what is kept is what is measured (INT4: the decoded basis)
+                double cosine = Double.NaN;
+                double overlap = Double.NaN;
+                if (store.isSet()) {
+                    if (rotation == null) {
+                        rotation = Nd4j.createUninitialized(DataType.FLOAT, rank, rank);
+                    }
+                    Nd4j.gemm(fresh, store.basisT(), rotation, false, true, 1.0, 0.0); // P_newᵀ P_old
+                    overlap = SubspaceMeasures.overlapFromRotation(rotation);
+                    cosine = Math.abs(rotation.getDouble(0, 0));
+                }
+                store.set(fresh);
+                if (basis64 != null) {
+                    basis64.assign(store.basisT());
+                }
+                SubspaceStats stats = new SubspaceStats(step, layer, rank, cosine, overlap,
+                        SubspaceMeasures.energy(sigma, rank, totalEnergy), SubspaceMeasures.leading(sigma, 8), policy.gap(), millis);
+                policy.onRefresh(stats);
+                lastStats = stats.withGap(policy.gap());
+                return lastStats;
+            } finally {
+                fresh.close();
+            }
+        } finally {
+            if (g32 != grad) {
+                g32.close();
+            }
+        }
+    }
+
+    /**
+     * R = Pᵀ G (LEFT, r×n) or G P (RIGHT, m×r), in a buffer owned by this projector that the next
+     * call overwrites (same data type as {@code grad}).
+     *
+     * @throws IllegalArgumentException for a gradient of the wrong shape or with NaN/Inf values
+     * @throws IllegalStateException    before the first refresh
+     */
+    public INDArray project(INDArray grad) {
+        checkGradient(grad);
+        INDArray b = basisFor(grad.dataType());
+        INDArray out = projectedBuffer(grad.dataType());
+        if (side == Side.LEFT) {
+            Nd4j.gemm(b, grad, out, false, false, 1.0, 0.0);
+        } else {
+            Nd4j.gemm(grad, b, out, false, true, 1.0, 0.0);
+        }
+        // NaN/Inf in G reaches every entry of its column (LEFT) or row (RIGHT) of R: checking R is enough
+        SubspaceMeasures.requireFinite(out, "gradient of layer " + layer);
+        return out;
+    }
+
+    /**
+     * Writes α·(P N) (LEFT) or α·(N Pᵀ) (RIGHT) into {@code out} (m×n, caller-owned, e.g. the
+     * gradient buffer that is no longer needed); {@code lowRankUpdate} has the shape of
+     * {@link #project}'s result.
+     */
+    public void projectBack(INDArray lowRankUpdate, INDArray out) {
+        long[] want = projectedShape();
+        if (lowRankUpdate == null || lowRankUpdate.rank() != 2 || lowRankUpdate.rows() != want[0]
+                || lowRankUpdate.columns() != want[1]) {
+            throw new IllegalArgumentException("lowRankUpdate: layer " + layer + " expects " + want[0] + "×" + want[1]
+                    + ", got " + (lowRankUpdate == null ? "null" : java.util.Arrays.toString(lowRankUpdate.shape())));
+        }
+        if (out == null || out.rank() != 2 || out.rows() != rows || out.columns() != cols
+                || out.dataType() != lowRankUpdate.dataType()) {
+            throw new IllegalArgumentException("out: layer " + layer + " expects a " + rows + "×" + cols + " "
+                    + lowRankUpdate.dataType() + " array, got "
+                    + (out == null ? "null" : java.util.Arrays.toString(out.shape()) + " " + out.dataType()));
+        }
+        INDArray b = basisFor(lowRankUpdate.dataType());
+        if (side == Side.LEFT) {
+            Nd4j.gemm(b, lowRankUpdate, out, true, false, config.scale(), 0.0);
+        } else {
+            Nd4j.gemm(lowRankUpdate, b, out, false, false, config.scale(), 0.0);
+        }
+    }
+
+    /**
+     * C = P_newᵀ P_old (r×r, fp32) from the last refresh, for carrying optimizer moments into the
+     * new basis: LEFT moments (r×n) rotate as M' = C M, RIGHT moments (m×r) as M' = M Cᵀ
+     * (= M P_oldᵀ P_new); {@link #rotate} does exactly that. ‖C‖²_F / r is the overlap statistic.
+     *
+     * @throws IllegalStateException before the second refresh
+     */
+    public INDArray rotation() {
+        if (rotation == null) {
+            throw new IllegalStateException("rotation: layer " + layer + " has not been refreshed twice yet");
+        }
+        return rotation;
+    }
+
+    /** Whether {@link #rotation()} is defined (at least two refreshes). */
+    public boolean hasRotation() {
+        return rotation != null;
+    }
+
+    /** out = C M (LEFT) or M Cᵀ (RIGHT) with C = {@link #rotation()}; {@code out} must not be {@code moment}. */
+    public void rotate(INDArray moment, INDArray out) {
+        INDArray c = rotation();
+        if (moment == out) {
+            throw new IllegalArgumentException("out: must be a different array than moment");
+        }
+        if (moment.dataType() != DataType.FLOAT) {
+            c = c.castTo(moment.dataType());
+        }
+        if (side == Side.LEFT) {
+            Nd4j.gemm(c, moment, out, false, false, 1.0, 0.0);
+        } else {
+            Nd4j.gemm(moment, c, out, false, true, 1.0, 0.0);
+        }
+    }
+
+    /** The current Pᵀ (r × m for LEFT, r × n for RIGHT), fp32, owned by this projector: do not modify. */
+    public INDArray basisTransposed() {
+        requireBasis();
+        return store.basisT();
+    }
+
+    public boolean hasBasis() {
+        return store.isSet();
+    }
+
+    /** Shape of the projected gradient: {r, n} for LEFT, {m, r} for RIGHT. */
+    public long[] projectedShape() {
+        return side == Side.LEFT ? new long[] {rank, cols} : new long[] {rows, rank};
+    }
+
+    /** LEFT or RIGHT (the resolved side). */
+    public Side side() {
+        return side;
+    }
+
+    public int rank() {
+        return rank;
+    }
+
+    public String layer() {
+        return layer;
+    }
+
+    public ProjectorConfig config() {
+        return config;
+    }
+
+    public RefreshPolicy policy() {
+        return policy;
+    }
+
+    /** Statistics of the last refresh, if any. */
+    public Optional<SubspaceStats> lastStats() {
+        return Optional.ofNullable(lastStats);
+    }
+
+    /** Bytes of the stored basis (codes, scales and zero points for INT4). */
+    public long basisBytes() {
+        return store.storedBytes();
+    }
+
+    private void checkGradient(INDArray grad) {
+        if (grad == null) {
+            throw new IllegalArgumentException("gradient: layer " + layer + " got null");
+        }
+        if (grad.rank() != 2) {
+            throw new IllegalArgumentException("gradient: layer " + layer + " needs a 2-D array, got shape "
+                    + java.util.Arrays.toString(grad.shape()));
+        }
+        if (grad.rows() != rows || grad.columns() != cols) {
+            throw new IllegalArgumentException("gradient: layer " + layer + " is " + rows + "×" + cols + ", got "
+                    + grad.rows() + "×" + grad.columns());
+        }
+        if (grad.dataType() != DataType.FLOAT && grad.dataType() != DataType.DOUBLE) {
+            throw new IllegalArgumentException("gradient: layer " + layer + " needs FLOAT or DOUBLE, got "
+                    + grad.dataType());
+        }
+    }
+
+    private void requireBasis() {
+        if (!store.isSet()) {
+            throw new IllegalStateException("layer " + layer + " has no basis yet: call refresh or refreshIfDue first");
+        }
+    }
+
+    private INDArray basisFor(DataType type) {
+        requireBasis();
+        if (type == DataType.FLOAT) {
+            return store.basisT();
+        }
+        if (basis64 == null) {
+            basis64 = store.basisT().castTo(DataType.DOUBLE);
+        }
+        return basis64;
+    }
+
+    private INDArray projectedBuffer(DataType type) {
+        if (projected == null || projected.dataType() != type) {
+            if (projected != null) {
+                projected.close();
+            }
+            projected = Nd4j.createUninitialized(type, projectedShape());
+        }
+        return projected;
+    }
+}

@@ -1,0 +1,65 @@
+package io.galore4j.projection;
+
+import java.util.Map;
+
+/**
+ * When a layer recomputes its basis. One instance per layer; it is told about every refresh and
+ * may change its gap from the statistics. Step numbers are the optimizer's; the first call of
+ * {@link #due} is always true.
+ *
+ * <p>Names and parameters ({@link #of}); unknown names or keys and bad values are rejected with
+ * an {@link IllegalArgumentException} naming the field:
+ * <ul>
+ *   <li>{@code fixed}: {@code gap} (200). Refresh every {@code gap} steps (GaLore's T).</li>
+ *   <li>{@code lazy}: {@code gap} (200), {@code window} (5), {@code threshold} (0.4),
+ *       {@code maxGap} (2³¹−1). Q-GaLore's lazy layer-wise refresh: see {@link LazyRefresh}.</li>
+ *   <li>{@code adaptive}: {@code gap} (200), {@code minGap} (50), {@code maxGap} (2000),
+ *       {@code growth} (2), {@code highOverlap} (0.9), {@code lowOverlap} (0.6). Overlap-driven,
+ *       grows and shrinks: see {@link AdaptiveRefresh}.</li>
+ * </ul>
+ */
+public interface RefreshPolicy {
+
+    /** fixed, lazy or adaptive. */
+    String name();
+
+    /** Whether the basis must be recomputed at this step: never refreshed yet, or {@code gap()} steps since the last. */
+    boolean due(long step);
+
+    /** Records a refresh at {@code stats.step()} and adapts the gap to its statistics. */
+    void onRefresh(SubspaceStats stats);
+
+    /** The current number of steps between refreshes. */
+    long gap();
+
+    /** The step of the last refresh, −1 if none. */
+    long lastRefreshStep();
+
+    /** Everything needed to continue the sequence exactly (plain numbers and lists, JSON-friendly). */
+    Map<String, Object> state();
+
+    /** Restores a {@link #state()} of a policy with the same name. */
+    void restore(Map<String, ?> state);
+
+    /** Creates a policy by name with the given parameters (absent keys take their defaults). */
+    static RefreshPolicy of(String name, Map<String, ?> params) {
+        PolicyParams p = new PolicyParams(name, params == null ? Map.of() : params);
+        RefreshPolicy policy = switch (name == null ? "" : name.trim().toLowerCase(java.util.Locale.ROOT)) {
+            case "fixed" -> new FixedRefresh(p.positiveLong("gap", 200));
+            case "lazy" -> new LazyRefresh(p.positiveLong("gap", 200), (int) p.positiveLong("window", 5),
+                    p.unitInterval("threshold", 0.4), p.positiveLong("maxGap", Integer.MAX_VALUE));
+            case "adaptive" -> new AdaptiveRefresh(p.positiveLong("gap", 200), p.positiveLong("minGap", 50),
+                    p.positiveLong("maxGap", 2000), p.real("growth", 2.0), p.unitInterval("highOverlap", 0.9),
+                    p.unitInterval("lowOverlap", 0.6));
+            default -> throw new IllegalArgumentException(
+                    "refresh policy: unknown name '" + name + "' (expected fixed, lazy or adaptive)");
+        };
+        p.rejectUnread();
+        return policy;
+    }
+
+    /** A fixed gap with default parameters otherwise. */
+    static RefreshPolicy fixed(long gap) {
+        return of("fixed", Map.of("gap", gap));
+    }
+}
