@@ -25,13 +25,14 @@ import java.util.Map;
  * @param onRefresh      keep or rotate the moments at a basis refresh
  * @param mCodec         state codec of the first moment (fp32, dynamic8, de4, signed2, …)
  * @param vCodec         state codec of the second moment (fp32, dynamic8, linear4nz, log2, …)
- * @param weights        weight storage: fp32 or int8 (groups of 256, stochastic rounding)
+ * @param weights        weight storage: fp32 or int8 (groups of 256)
+ * @param weightRounding how an INT8 weight is requantized after an update: stochastic (Q-GaLore) or nearest
  * @param basisBits      32 (fp32 basis) or 4 (INT4 basis)
  */
 public record ParamSettings(String layerPattern, boolean galore, String rule, double lr, double beta1,
         double beta2, double eps, double weightDecay, double momentum, int rank, double scale, String side,
         String svd, String refresh, Map<String, Object> refreshParams, String onRefresh, String mCodec,
-        String vCodec, String weights, int basisBits) {
+        String vCodec, String weights, String weightRounding, int basisBits) {
 
     public ParamSettings {
         refreshParams = Map.copyOf(refreshParams);
@@ -64,6 +65,9 @@ public record ParamSettings(String layerPattern, boolean galore, String rule, do
         m.put("m_codec", mCodec);
         m.put("v_codec", vCodec);
         m.put("weights", weights);
+        if (weights.equals("int8")) {
+            m.put("weight_rounding", weightRounding);
+        }
         return m;
     }
 }

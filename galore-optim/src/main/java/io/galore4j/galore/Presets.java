@@ -12,7 +12,7 @@ import java.util.Set;
  * <tr><th>method</th><th>options</th></tr>
  * <tr><td>adamw</td><td>full rank, fp32 states, fp32 weights, lr {@value #ADAMW_LR}, β (0.9, 0.999), ε 1e-8</td></tr>
  * <tr><td>adamw8bit</td><td>adamw with dynamic8 first and second moment (Dettmers et al. 2022)</td></tr>
- * <tr><td>adamw4bit</td><td>adamw with de4 first moment and linear4nz rank-1 second moment (Li et al. 2023)</td></tr>
+ * <tr><td>adamw4bit</td><td>adamw with de4 first moment and linear4nz-rank1 second moment (no zero code, rank-1 scaling) (Li et al. 2023)</td></tr>
  * <tr><td>solo</td><td>adamw with signed2 first and log2 second moment, β1 0.8 (SOLO, Xu et al. 2025:
  *     a smaller β1 bounds β/(1−β) times the 2-bit quantization error; DESIGN.md §3)</td></tr>
  * <tr><td>galore</td><td>GaLore (Zhao et al. 2024) on attention/MLP projections: rank {@value #GALORE_RANK},
@@ -52,7 +52,7 @@ final class Presets {
         switch (method) {
             case "adamw" -> { }
             case "adamw8bit" -> codecs(p, "dynamic8", "dynamic8");
-            case "adamw4bit" -> codecs(p, "de4", "linear4nz");
+            case "adamw4bit" -> codecs(p, "de4", "linear4nz-rank1");
             case "solo" -> {
                 codecs(p, "signed2", "log2");
                 p.put("beta1", 0.8);
@@ -101,6 +101,7 @@ final class Presets {
         p.put("m_codec", "fp32");
         p.put("v_codec", "fp32");
         p.put("weights", "fp32");
+        p.put("weight_rounding", "stochastic");
         p.put("basis_bits", 32);
         return p;
     }
