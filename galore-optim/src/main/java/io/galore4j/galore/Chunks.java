@@ -1,0 +1,41 @@
+package io.galore4j.galore;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The chunk size of the optimizer's elementwise loops (DESIGN.md §5: tight Java loops over
+ * {@code data().asNioFloat()} beat chained ND4J ops), a multiple of every codec's block size
+ * (256, 128, 32) and of the INT8 weight group (256).
+ */
+final class Chunks {
+    static final int SIZE = 4096;
+
+    private Chunks() {
+    }
+
+    /** {@code a} itself if it is a contiguous c-order fp32 array, else a contiguous copy. */
+    static INDArray contiguous(INDArray a) {
+        if (a.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("expected an fp32 array, got " + a.dataType());
+        }
+        if (a.ordering() == 'c' && !a.isView() && a.length() == a.data().length() - a.offset()) {
+            return a;
+        }
+        return a.dup('c');
+    }
+
+    /** Throws if the array is not fp32, not c-contiguous, or its shape differs. */
+    static void checkGradient(String name, INDArray g, long[] shape) {
+        if (g.dataType() != DataType.FLOAT) {
+            throw new IllegalArgumentException("gradient of " + name + ": expected FLOAT, got " + g.dataType());
+        }
+        if (!java.util.Arrays.equals(g.shape(), shape)) {
+            throw new IllegalArgumentException("gradient of " + name + ": shape " + java.util.Arrays.toString(g.shape())
+                    + " differs from the parameter's " + java.util.Arrays.toString(shape));
+        }
+        if (g.ordering() != 'c' || g.elementWiseStride() != 1) {
+            throw new IllegalArgumentException("gradient of " + name + ": must be a contiguous c-order array");
+        }
+    }
+}

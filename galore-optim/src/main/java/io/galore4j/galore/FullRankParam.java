@@ -1,0 +1,84 @@
+package io.galore4j.galore;
+
+import io.galore4j.projection.SubspaceStats;
+import io.galore4j.quant.Moment;
+import io.galore4j.quant.RoundingRng;
+import java.nio.FloatBuffer;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A parameter updated in full rank (embeddings, head, norms, or {@code full_rank: true}) with
+ * AdamW, SGD or Lion, moments in the chosen codecs; W ← W − η(N + λW).
+ */
+final class FullRankParam extends ParamState {
+    private final MomentState m;
+    private final MomentState v;
+    private final MomentStep kernel;
+    private INDArray acc;
+
+    FullRankParam(String name, long[] shape, ParamSettings settings, WeightStore weight, MomentStep kernel) {
+        super(name, shape, settings, weight);
+        int n = weight.length();
+        int rows = shape.length == 2 ? (int) shape[0] : 1;
+        int cols = n / rows;
+        this.m = new MomentState(settings.mCodec(), Moment.FIRST, rows, cols);
+        this.v = settings.rule().equals("adamw") ? new MomentState(settings.vCodec(), Moment.SECOND, rows, cols) : null;
+        this.kernel = kernel;
+    }
+
+    @Override
+    void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
+        if (acc == null) {
+            acc = Nd4j.zeros(DataType.FLOAT, shape);
+        }
+        addInto(acc.data().asNioFloat(), (int) acc.offset(), grad.data().asNioFloat(), (int) grad.offset(),
+                weight.length(), new float[Chunks.SIZE], new float[Chunks.SIZE]);
+    }
+
+    @Override
+    void update(INDArray grad, double lr, double gradScale, RoundingRng rng, List<SubspaceStats> events) {
+        FloatBuffer g = grad.data().asNioFloat();
+        int gOff = (int) grad.offset();
+        double wd = settings.weightDecay();
+        kernel.run(settings, settings.rule(), steps + 1, m, v, g, gOff, acc == null ? null : acc.data().asNioFloat(),
+                acc == null ? 0 : (int) acc.offset(), (float) gradScale, weight.length(),
+                (start, len, u) -> weight.applyChunk(start, len, u, lr, wd, g, gOff), rng);
+        weight.finishUpdate(g, gOff);
+        if (acc != null) {
+            acc.assign(0);
+        }
+        steps++;
+    }
+
+    @Override
+    MemoryAccount.Row account() {
+        Map<MemoryAccount.Component, Long> b = new EnumMap<>(MemoryAccount.Component.class);
+        b.put(MemoryAccount.Component.WEIGHT, weight.valueBytes());
+        if (weight.scaleBytes() > 0) {
+            b.put(MemoryAccount.Component.WEIGHT_SCALES, weight.scaleBytes());
+        }
+        b.put(MemoryAccount.Component.M, m.codeBytes());
+        b.put(MemoryAccount.Component.M_SCALES, m.scaleBytes());
+        if (v != null) {
+            b.put(MemoryAccount.Component.V, v.codeBytes());
+            b.put(MemoryAccount.Component.V_SCALES, v.scaleBytes());
+        }
+        if (acc != null) {
+            b.put(MemoryAccount.Component.ACCUMULATION, 4 * acc.length());
+        }
+        b.put(MemoryAccount.Component.GRADIENT, 4L * weight.length());
+        return new MemoryAccount.Row(name, weight.length(), b);
+    }
+
+    @Override
+    void close() {
+        if (acc != null) {
+            acc.close();
+        }
+    }
+}

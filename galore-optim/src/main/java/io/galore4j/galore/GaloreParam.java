@@ -1,0 +1,186 @@
+package io.galore4j.galore;
+
+import io.galore4j.projection.BasisMethod;
+import io.galore4j.projection.Projector;
+import io.galore4j.projection.ProjectorConfig;
+import io.galore4j.projection.RefreshPolicy;
+import io.galore4j.projection.Side;
+import io.galore4j.projection.SubspaceStats;
+import io.galore4j.quant.Moment;
+import io.galore4j.quant.RoundingRng;
+import java.nio.FloatBuffer;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * A 2-D weight updated by Adam in a rank-r subspace (GaLore, Zhao et al. 2024, Alg. 2; DESIGN.md §3):
+ * <pre>
+ *   R = project(G)                 (Pᵀ G, r×n, or G P, m×r)
+ *   M, V ← Adam moments of R       (decoded/encoded by the state codecs; bias correction over t)
+ *   N = M̂ / (√V̂ + ε)
+ *   ΔW = projectBack(N) = α·P N  or  α·N Pᵀ
+ *   W ← W − η(ΔW + λW)            (decoupled weight decay on the full weight)
+ * </pre>
+ * Refresh: at the first gradient of a step (accumulate or update) the refresh policy decides
+ * whether to recompute the basis from that gradient. With gradient accumulation all
+ * micro-batches of a step are then projected into the same basis, and the projected gradients
+ * (R is linear in G) are summed in an R-shaped buffer.
+ *
+ * <p>{@code on_refresh: keep} leaves M, V as they are (the reference). {@code rotate} carries
+ * the first moment into the new basis, M' = C M (left) or M Cᵀ (right) with C = P_newᵀ P_old,
+ * and transports the second moment with the squared rotation, V' = (C∘C) V (left) or V (C∘C)ᵀ
+ * (right): the second moment of a rotated vector if its coordinates are uncorrelated
+ * (E[(Cx)ᵢ²] = Σⱼ Cᵢⱼ² E[xⱼ²]), which keeps V ≥ 0 and its scale.
+ */
+final class GaloreParam extends ParamState {
+    private final Projector projector;
+    private final MomentState m;
+    private final MomentState v;
+    private final MomentStep kernel;
+    private final float[] chunk = new float[Chunks.SIZE];
+    private INDArray acc;
+    private long refreshes;
+
+    GaloreParam(String name, long[] shape, ParamSettings s, WeightStore weight, MomentStep kernel,
+                int oversampling, int powerIterations, long seed) {
+        super(name, shape, s, weight);
+        ProjectorConfig config = new ProjectorConfig(s.rank(), s.scale(), Side.of(s.side()), BasisMethod.of(s.svd()),
+                oversampling, powerIterations, seed, s.basisBits());
+        this.projector = new Projector(name, shape[0], shape[1], config, RefreshPolicy.of(s.refresh(), s.refreshParams()));
+        long[] r = projector.projectedShape();
+        this.m = new MomentState(s.mCodec(), Moment.FIRST, (int) r[0], (int) r[1]);
+        this.v = new MomentState(s.vCodec(), Moment.SECOND, (int) r[0], (int) r[1]);
+        this.kernel = kernel;
+    }
+
+    /** Bytes of the stored basis Pᵀ (r×d): fp32, or INT4 codes (two per byte) with fp32 scale and zero point per 256. */
+    static long basisBytes(int bits, long rank, long dim) {
+        long n = rank * dim;
+        return bits == 32 ? 4 * n : (n + 1) / 2 + 8 * ((n + 255) / 256);
+    }
+
+    /** The projector's fp32 working copy of an INT4 basis (none for an fp32 basis). */
+    static long basisWorkingBytes(int bits, long rank, long dim) {
+        return bits == 32 ? 0 : 4 * rank * dim;
+    }
+
+    private void refreshIfDue(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
+        if (seenThisStep) {
+            return;
+        }
+        seenThisStep = true;
+        boolean hadBasis = projector.hasBasis();
+        projector.refreshIfDue(steps, grad).ifPresent(stats -> {
+            events.add(stats);
+            refreshes++;
+            if (hadBasis && settings.onRefresh().equals("rotate")) {
+                rotateMoments(rng);
+            }
+        });
+    }
+
+    @Override
+    void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
+        refreshIfDue(grad, rng, events);
+        INDArray r = projector.project(grad);
+        if (acc == null) {
+            acc = Nd4j.zeros(DataType.FLOAT, r.shape());
+        }
+        addInto(acc.data().asNioFloat(), (int) acc.offset(), r.data().asNioFloat(), (int) r.offset(),
+                (int) r.length(), new float[Chunks.SIZE], new float[Chunks.SIZE]);
+    }
+
+    @Override
+    void update(INDArray grad, double lr, double gradScale, RoundingRng rng, List<SubspaceStats> events) {
+        refreshIfDue(grad, rng, events);
+        INDArray r = projector.project(grad);
+        FloatBuffer rb = r.data().asNioFloat();
+        int rOff = (int) r.offset();
+        kernel.run(settings, "adamw", steps + 1, m, v, rb, rOff, acc == null ? null : acc.data().asNioFloat(),
+                acc == null ? 0 : (int) acc.offset(), (float) gradScale, (int) r.length(),
+                (start, len, u) -> rb.put(rOff + start, u, 0, len), rng);
+        projector.projectBack(r, grad); // ΔW = α·(P N or N Pᵀ) into the gradient buffer
+        FloatBuffer g = grad.data().asNioFloat();
+        int gOff = (int) grad.offset();
+        int n = weight.length();
+        double wd = settings.weightDecay();
+        for (int start = 0; start < n; start += Chunks.SIZE) {
+            int len = Math.min(Chunks.SIZE, n - start);
+            g.get(gOff + start, chunk, 0, len);
+            weight.applyChunk(start, len, chunk, lr, wd, g, gOff);
+        }
+        weight.finishUpdate(g, gOff);
+        if (acc != null) {
+            acc.assign(0);
+        }
+        steps++;
+    }
+
+    /** M' = C M / M Cᵀ and V' = (C∘C) V / V (C∘C)ᵀ, C = P_newᵀ P_old (see the class comment). */
+    private void rotateMoments(RoundingRng rng) {
+        long[] shape = projector.projectedShape();
+        int n = (int) (shape[0] * shape[1]);
+        INDArray c = projector.rotation();
+        try (INDArray c2 = c.mul(c); INDArray a = Nd4j.createUninitialized(DataType.FLOAT, shape);
+             INDArray b = Nd4j.createUninitialized(DataType.FLOAT, shape)) {
+            float[] host = new float[n];
+            m.read(0, n, host);
+            a.data().asNioFloat().put((int) a.offset(), host, 0, n);
+            projector.rotate(a, b);
+            b.data().asNioFloat().get((int) b.offset(), host, 0, n);
+            m.write(0, n, host, rng);
+            v.read(0, n, host);
+            a.data().asNioFloat().put((int) a.offset(), host, 0, n);
+            if (projector.side() == Side.LEFT) {
+                Nd4j.gemm(c2, a, b, false, false, 1.0, 0.0);
+            } else {
+                Nd4j.gemm(a, c2, b, false, true, 1.0, 0.0);
+            }
+            b.data().asNioFloat().get((int) b.offset(), host, 0, n);
+            for (int i = 0; i < n; i++) {
+                host[i] = Math.max(host[i], 0f);
+            }
+            v.write(0, n, host, rng);
+        }
+    }
+
+    long svdCount() {
+        return refreshes;
+    }
+
+    @Override
+    MemoryAccount.Row account() {
+        Map<MemoryAccount.Component, Long> b = new EnumMap<>(MemoryAccount.Component.class);
+        b.put(MemoryAccount.Component.WEIGHT, weight.valueBytes());
+        b.put(MemoryAccount.Component.WEIGHT_SCALES, weight.scaleBytes());
+        long[] r = projector.projectedShape();
+        long dim = projector.side() == Side.LEFT ? shape[0] : shape[1];
+        b.put(MemoryAccount.Component.BASIS, projector.basisBytes());
+        b.put(MemoryAccount.Component.BASIS_WORKING, basisWorkingBytes(settings.basisBits(), settings.rank(), dim));
+        b.put(MemoryAccount.Component.PROJECTED, 4 * r[0] * r[1] + 4L * settings.rank() * settings.rank());
+        b.put(MemoryAccount.Component.M, m.codeBytes());
+        b.put(MemoryAccount.Component.M_SCALES, m.scaleBytes());
+        b.put(MemoryAccount.Component.V, v.codeBytes());
+        b.put(MemoryAccount.Component.V_SCALES, v.scaleBytes());
+        if (acc != null) {
+            b.put(MemoryAccount.Component.ACCUMULATION, 4 * acc.length());
+        }
+        b.put(MemoryAccount.Component.GRADIENT, 4L * weight.length());
+        return new MemoryAccount.Row(name, weight.length(), b);
+    }
+
+    Projector projector() {
+        return projector;
+    }
+
+    @Override
+    void close() {
+        if (acc != null) {
+            acc.close();
+        }
+    }
+}

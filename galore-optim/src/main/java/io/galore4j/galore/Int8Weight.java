@@ -1,0 +1,109 @@
+package io.galore4j.galore;
+
+import io.galore4j.quant.GroupQuantizer;
+import io.galore4j.quant.QuantizedTensor;
+import io.galore4j.quant.Rounding;
+import io.galore4j.quant.RoundingRng;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * An INT8 weight, groups of 256, asymmetric min–max (Q-GaLore, DESIGN.md §3). The initial value is
+ * quantized with round-to-nearest; after every update the new value is requantized with
+ * stochastic rounding (q = ⌊x/s⌋ + 1 with probability frac(x/s)), so E[Ŵ] = W and updates
+ * smaller than one step still move the weight on average. The rounding mode is a constructor
+ * argument so a test can show the difference.
+ *
+ * <p>An update runs dequantize → subtract → requantize: each chunk is decoded from the codes
+ * (x̂ = zeroPoint + code·scale, quant's documented format), the new value is written into the
+ * caller's gradient buffer, and the whole tensor is requantized from there at the end.
+ */
+final class Int8Weight extends WeightStore {
+    static final GroupQuantizer INT8 = new GroupQuantizer(8, GroupQuantizer.DEFAULT_GROUP_SIZE);
+
+    private final String name;
+    private final long[] shape;
+    private final QuantizedTensor q;
+    private final WeightPool pool;
+    private final Rounding rounding;
+    private final RoundingRng rng;
+    private final float[] chunk = new float[Chunks.SIZE];
+    private long version;
+
+    Int8Weight(String name, INDArray initial, WeightPool pool, Rounding rounding, RoundingRng rng) {
+        INDArray w = Chunks.contiguous(initial);
+        this.name = name;
+        this.shape = w.shape();
+        this.q = INT8.quantize(w.data().asNioFloat(), (int) w.offset(), (int) w.length(), Rounding.NEAREST, null);
+        this.pool = pool;
+        this.rounding = rounding;
+        this.rng = rng;
+        pool.reserve(shape);
+    }
+
+    @Override
+    INDArray value() {
+        return pool.view(name, version, shape, dst -> INT8.dequantize(q, dst.data().asNioFloat(), (int) dst.offset()));
+    }
+
+    @Override
+    void applyChunk(int start, int len, float[] delta, double lr, double weightDecay, FloatBuffer work, int workOff) {
+        float[] c = chunk;
+        decode(start, len, c);
+        float eta = (float) lr;
+        float decay = (float) (lr * weightDecay);
+        for (int i = 0; i < len; i++) {
+            c[i] = c[i] - eta * delta[i] - decay * c[i];
+        }
+        work.put(workOff + start, c, 0, len);
+    }
+
+    @Override
+    void finishUpdate(FloatBuffer work, int workOff) {
+        INT8.requantize(q, work, workOff, rounding, rng);
+        version++;
+    }
+
+    /** Decodes elements [start, start + len) (start a multiple of the group size). */
+    private void decode(int start, int len, float[] dst) {
+        ByteBuffer codes = q.codes();
+        FloatBuffer scales = q.scales();
+        FloatBuffer zeros = q.zeroPoints();
+        int group = q.groupSize();
+        for (int k = 0; k < len; k += group) {
+            int g = (start + k) / group;
+            float s = scales.get(g);
+            float z = zeros.get(g);
+            int m = Math.min(group, len - k);
+            for (int j = 0; j < m; j++) {
+                dst[k + j] = z + (codes.get(start + k + j) & 0xFF) * s;
+            }
+        }
+    }
+
+    @Override
+    long valueBytes() {
+        return q.length();
+    }
+
+    @Override
+    long scaleBytes() {
+        return q.bytes() - q.length();
+    }
+
+    @Override
+    int length() {
+        return q.length();
+    }
+
+    QuantizedTensor codes() {
+        return q;
+    }
+
+    /** Exact bytes of an INT8 weight of n elements: codes, then scales and zero points. */
+    static long[] bytes(long n) {
+        long groups = (n + GroupQuantizer.DEFAULT_GROUP_SIZE - 1) / GroupQuantizer.DEFAULT_GROUP_SIZE;
+        return new long[] {n, 8 * groups};
+    }
+}

@@ -1,0 +1,193 @@
+package io.galore4j.galore;
+
+import io.galore4j.projection.SubspaceStats;
+import io.galore4j.quant.Rounding;
+import io.galore4j.quant.RoundingRng;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The optimizer over named parameters, updated one parameter at a time so the trainer can call
+ * it during backward and release each gradient at once (layer-wise update, DESIGN.md §2).
+ *
+ * <p>Per step, for each parameter: zero or more {@link #accumulate} calls (non-final
+ * micro-batches), then one {@link #update} (final micro-batch); after all parameters,
+ * {@link #endStep}. GaLore parameters accumulate in the projected space (R is linear in G, r/m
+ * of the memory); the basis of a step is chosen at the step's first gradient.
+ *
+ * <p>{@link #weight} returns the fp32 value for forward and backward. For fp32 storage it is the
+ * stored array itself (updated in place). For INT8 storage it is dequantized into a pooled
+ * scratch array of the parameter's shape: {@value WeightPool#PER_SHAPE} arrays per distinct
+ * shape, reused least-recently-used first. The returned array holds the current value until
+ * {@value WeightPool#PER_SHAPE} {@code weight()} calls for other parameters of the same shape
+ * were made, or until this parameter is updated; do not write to it. Memory grows with the
+ * number of distinct shapes, not of parameters.
+ *
+ * <p>Not thread-safe. Randomness (stochastic rounding of INT8 weights and log-codec states,
+ * randomized SVD) is seeded from {@code seed}.
+ */
+public final class LayerwiseOptimizer implements AutoCloseable {
+    private final OptimSettings settings;
+    private final long seed;
+    private final RoundingRng rng;
+    private final WeightPool pool = new WeightPool();
+    private final MomentStep kernel = new MomentStep();
+    private final Map<String, ParamState> params = new LinkedHashMap<>();
+    private final List<SubspaceStats> events = new ArrayList<>();
+    private long step;
+
+    private LayerwiseOptimizer(OptimSettings settings, long seed) {
+        this.settings = settings;
+        this.seed = seed;
+        this.rng = new RoundingRng(seed);
+    }
+
+    public static LayerwiseOptimizer create(OptimSettings settings, long seed) {
+        if (settings == null) {
+            throw new IllegalArgumentException("settings must not be null");
+        }
+        return new LayerwiseOptimizer(settings, seed);
+    }
+
+    /**
+     * Adds a parameter and takes ownership of its storage: an fp32 parameter is updated in place
+     * (a non-contiguous array is copied first); for INT8 storage the array is quantized and not
+     * referenced afterwards (use {@link #weight}).
+     *
+     * @throws IllegalArgumentException for a duplicate name, a non-fp32 or non-finite array, or
+     *                                  settings that do not fit this parameter (naming it and the field)
+     */
+    public void add(String name, INDArray initial) {
+        if (name == null || params.containsKey(name)) {
+            throw new IllegalArgumentException("parameter " + name + " is already added (or null)");
+        }
+        if (initial == null || initial.length() == 0 || initial.length() > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("parameter " + name + ": needs a non-empty array of at most 2^31 elements");
+        }
+        long[] shape = initial.shape();
+        ParamSettings p = settings.resolve(name, shape);
+        WeightStore w = p.weights().equals("int8")
+                ? new Int8Weight(name, initial, pool,
+                        p.weightRounding().equals("nearest") ? Rounding.NEAREST : Rounding.STOCHASTIC, rng)
+                : new Fp32Weight(initial);
+        ParamState state = p.galore()
+                ? new GaloreParam(name, shape, p, w, kernel, settings.svdOversampling(),
+                        settings.svdPowerIterations(), seed ^ name.hashCode())
+                : new FullRankParam(name, shape, p, w, kernel);
+        params.put(name, state);
+    }
+
+    /** The current value as fp32 (see the class comment for how long an INT8 view stays valid). */
+    public INDArray weight(String name) {
+        return param(name).weight.value();
+    }
+
+    /** Adds a non-final micro-batch's gradient of {@code name}; {@code grad} is not modified. */
+    public void accumulate(String name, INDArray grad) {
+        ParamState p = param(name);
+        Chunks.checkGradient(name, grad, p.shape);
+        p.accumulate(grad, rng, events);
+    }
+
+    /**
+     * The final micro-batch: the gradient is (grad + accumulated) × gradScale; updates the
+     * parameter now with learning rate {@code lr}. Overwrites {@code grad}'s buffer.
+     */
+    public void update(String name, INDArray grad, double lr, double gradScale) {
+        ParamState p = param(name);
+        Chunks.checkGradient(name, grad, p.shape);
+        if (!(lr >= 0) || Double.isInfinite(lr)) {
+            throw new IllegalArgumentException("update of " + name + ": lr must be finite and ≥ 0 (got " + lr + ")");
+        }
+        if (!Double.isFinite(gradScale)) {
+            throw new IllegalArgumentException("update of " + name + ": gradScale must be finite (got " + gradScale + ")");
+        }
+        p.update(grad, lr, gradScale, rng, events);
+        p.seenThisStep = true;
+    }
+
+    /** Ends the step: the next gradient of every parameter starts a new step. */
+    public void endStep() {
+        for (ParamState p : params.values()) {
+            p.seenThisStep = false;
+        }
+        kernel.trim();
+        step++;
+    }
+
+    /** Optimizer steps ended so far. */
+    public long step() {
+        return step;
+    }
+
+    /** Refresh events since the last drain (layer = parameter name). */
+    public List<SubspaceStats> drainRefreshEvents() {
+        List<SubspaceStats> out = List.copyOf(events);
+        events.clear();
+        return out;
+    }
+
+    /** Basis computations (SVDs) so far, over all parameters. */
+    public long svdCount() {
+        long n = 0;
+        for (ParamState p : params.values()) {
+            if (p instanceof GaloreParam g) {
+                n += g.svdCount();
+            }
+        }
+        return n;
+    }
+
+    public MemoryAccount memory() {
+        List<MemoryAccount.Row> rows = new ArrayList<>();
+        for (ParamState p : params.values()) {
+            rows.add(p.account());
+        }
+        return new MemoryAccount(rows, pool.bytes());
+    }
+
+    public Map<String, ParamSettings> effectiveSettings() {
+        Map<String, ParamSettings> m = new LinkedHashMap<>();
+        params.forEach((k, v) -> m.put(k, v.settings));
+        return Collections.unmodifiableMap(m);
+    }
+
+    public Set<String> names() {
+        return Collections.unmodifiableSet(params.keySet());
+    }
+
+    public OptimSettings settings() {
+        return settings;
+    }
+
+    /** The state of the stochastic-rounding generator (for checkpoints). */
+    public long[] rngState() {
+        return rng.state();
+    }
+
+    private ParamState param(String name) {
+        ParamState p = params.get(name);
+        if (p == null) {
+            throw new IllegalArgumentException("unknown parameter " + name);
+        }
+        return p;
+    }
+
+    /** The projector of a GaLore parameter (tests). */
+    GaloreParam galore(String name) {
+        return (GaloreParam) param(name);
+    }
+
+    @Override
+    public void close() {
+        for (ParamState p : params.values()) {
+            p.close();
+        }
+        pool.close();
+    }
+}

@@ -1,0 +1,180 @@
+package io.galore4j.galore;
+
+import io.galore4j.quant.Moment;
+import io.galore4j.projection.Side;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Exact bytes per parameter and component, from a live optimizer ({@link LayerwiseOptimizer#memory()})
+ * or from shapes and settings alone ({@link #estimate}); the two agree exactly (tested).
+ *
+ * <p>Persistent components live from {@code add} to {@code close}: the weight and its INT8
+ * scales/zero points, the stored basis, and both moments with their scales. Working components:
+ * the projector's fp32 working copy of an INT4 basis, its projected-gradient buffer R and r×r
+ * rotation, the accumulation buffer (only with gradient accumulation), and the trainer's fp32
+ * gradient (4 bytes per element; with layer-wise updates only the largest one is alive at a
+ * time, see {@link #layerwiseGradientBytes()}). Shared: the pool INT8 weights are dequantized
+ * into ({@value WeightPool#PER_SHAPE} arrays per distinct shape).
+ */
+public final class MemoryAccount {
+    public enum Component {
+        WEIGHT(true), WEIGHT_SCALES(true), BASIS(true), M(true), M_SCALES(true), V(true), V_SCALES(true),
+        BASIS_WORKING(false), PROJECTED(false), ACCUMULATION(false), GRADIENT(false);
+
+        private final boolean persistent;
+
+        Component(boolean persistent) {
+            this.persistent = persistent;
+        }
+
+        public boolean persistent() {
+            return persistent;
+        }
+    }
+
+    /** One parameter's bytes by component. */
+    public record Row(String name, long elements, Map<Component, Long> bytes) {
+        public Row {
+            Map<Component, Long> nonZero = new EnumMap<>(Component.class);
+            bytes.forEach((c, v) -> {
+                if (v != 0) {
+                    nonZero.put(c, v);
+                }
+            });
+            bytes = Collections.unmodifiableMap(nonZero);
+        }
+
+        public long get(Component c) {
+            return bytes.getOrDefault(c, 0L);
+        }
+
+        public long total() {
+            return bytes.values().stream().mapToLong(Long::longValue).sum();
+        }
+
+        public long persistent() {
+            return bytes.entrySet().stream().filter(e -> e.getKey().persistent()).mapToLong(Map.Entry::getValue).sum();
+        }
+    }
+
+    private final List<Row> rows;
+    private final long weightPoolBytes;
+
+    MemoryAccount(List<Row> rows, long weightPoolBytes) {
+        this.rows = List.copyOf(rows);
+        this.weightPoolBytes = weightPoolBytes;
+    }
+
+    public List<Row> rows() {
+        return rows;
+    }
+
+    public Row row(String name) {
+        return rows.stream().filter(r -> r.name().equals(name)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("memory account: unknown parameter " + name));
+    }
+
+    public long total(Component c) {
+        return rows.stream().mapToLong(r -> r.get(c)).sum();
+    }
+
+    /** All per-parameter bytes plus the weight pool. */
+    public long total() {
+        return rows.stream().mapToLong(Row::total).sum() + weightPoolBytes;
+    }
+
+    public long persistent() {
+        return rows.stream().mapToLong(Row::persistent).sum();
+    }
+
+    public long elements() {
+        return rows.stream().mapToLong(Row::elements).sum();
+    }
+
+    public double persistentBytesPerParameter() {
+        return (double) persistent() / elements();
+    }
+
+    public long weightPoolBytes() {
+        return weightPoolBytes;
+    }
+
+    /** The largest single gradient (4 bytes per element): what layer-wise updates keep alive. */
+    public long layerwiseGradientBytes() {
+        return rows.stream().mapToLong(r -> r.get(Component.GRADIENT)).max().orElse(0);
+    }
+
+    /**
+     * The account a {@link LayerwiseOptimizer} with these settings would report after
+     * {@code add}ing parameters of these shapes (in map order), without allocating anything.
+     *
+     * @param accumulation whether the trainer accumulates gradients (then every parameter has an
+     *                     accumulation buffer: R-shaped for GaLore, full-shaped otherwise)
+     */
+    public static MemoryAccount estimate(OptimSettings settings, Map<String, long[]> shapes, boolean accumulation) {
+        List<Row> rows = new ArrayList<>();
+        java.util.Set<String> int8Shapes = new java.util.LinkedHashSet<>();
+        long pool = 0;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            long[] shape = e.getValue();
+            ParamSettings p = settings.resolve(e.getKey(), shape);
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            Map<Component, Long> b = new EnumMap<>(Component.class);
+            if (p.weights().equals("int8")) {
+                long[] w = Int8Weight.bytes(n);
+                b.put(Component.WEIGHT, w[0]);
+                b.put(Component.WEIGHT_SCALES, w[1]);
+                if (int8Shapes.add(java.util.Arrays.toString(shape))) {
+                    pool += WeightPool.PER_SHAPE * 4L * n;
+                }
+            } else {
+                b.put(Component.WEIGHT, 4 * n);
+            }
+            long stateRows = shape.length == 2 ? shape[0] : 1;
+            long stateCols = n / stateRows;
+            if (p.galore()) {
+                long m = shape[0];
+                long cols = shape[1];
+                long r = p.rank();
+                boolean left = Side.of(p.side()).resolve(m, cols) == Side.LEFT;
+                long basisDim = left ? m : cols;
+                stateRows = left ? r : m;
+                stateCols = left ? cols : r;
+                b.put(Component.BASIS, GaloreParam.basisBytes(p.basisBits(), r, basisDim));
+                b.put(Component.BASIS_WORKING, GaloreParam.basisWorkingBytes(p.basisBits(), r, basisDim));
+                b.put(Component.PROJECTED, 4 * stateRows * stateCols + 4 * r * r);
+            }
+            long[] mBytes = MomentState.estimate(p.mCodec(), Moment.FIRST, stateRows, stateCols);
+            b.put(Component.M, mBytes[0]);
+            b.put(Component.M_SCALES, mBytes[1]);
+            if (p.galore() || p.rule().equals("adamw")) {
+                long[] vBytes = MomentState.estimate(p.vCodec(), Moment.SECOND, stateRows, stateCols);
+                b.put(Component.V, vBytes[0]);
+                b.put(Component.V_SCALES, vBytes[1]);
+            }
+            if (accumulation) {
+                b.put(Component.ACCUMULATION, 4 * stateRows * stateCols);
+            }
+            b.put(Component.GRADIENT, 4 * n);
+            rows.add(new Row(e.getKey(), n, b));
+        }
+        return new MemoryAccount(rows, pool);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder s = new StringBuilder("MemoryAccount[persistent=" + persistent() + " B, "
+                + String.format("%.4f", persistentBytesPerParameter()) + " B/param, pool=" + weightPoolBytes + " B]");
+        for (Component c : Component.values()) {
+            s.append("\n  ").append(c).append(' ').append(total(c));
+        }
+        return s.toString();
+    }
+}

@@ -1,0 +1,81 @@
+package io.galore4j.galore;
+
+import io.galore4j.quant.EncodedState;
+import io.galore4j.quant.Moment;
+import io.galore4j.quant.RoundingRng;
+import io.galore4j.quant.StateCodec;
+
+/**
+ * One optimizer moment of one parameter (Adam's m or v, SGD's or Lion's momentum) stored through
+ * a quant {@link StateCodec}. Tensors under {@link StateCodec#MIN_QUANTIZED_ELEMENTS} elements
+ * keep fp32 states (bitsandbytes' rule, DESIGN.md §3). Codecs with rank-1 scaling cannot
+ * encode partial ranges: their moment is decoded and encoded whole ({@link #ranged()} false).
+ */
+final class MomentState {
+    private final StateCodec codec;
+    private final EncodedState state;
+
+    MomentState(String codecName, Moment moment, int rows, int cols) {
+        this.codec = effectiveCodec(codecName, moment, (long) rows * cols);
+        this.state = codec.allocate(rows, cols);
+    }
+
+    static StateCodec effectiveCodec(String codecName, Moment moment, long elements) {
+        return StateCodec.of(StateCodec.quantizes(elements) ? codecName : "fp32", moment);
+    }
+
+    boolean ranged() {
+        return codec.supportsRanges();
+    }
+
+    int length() {
+        return state.length();
+    }
+
+    void read(int from, int len, float[] dst) {
+        codec.decodeRange(state, from, len, dst, 0);
+    }
+
+    void write(int from, int len, float[] src, RoundingRng rng) {
+        codec.encodeRange(src, 0, state, from, len, rng);
+    }
+
+    String codecName() {
+        return codec.name();
+    }
+
+    /** Bytes of the codes (or fp32 values). */
+    long codeBytes() {
+        return codec.name().equals("fp32") ? state.bytes() : codeBytes(codec, state.length());
+    }
+
+    /** Bytes of the scales (block, group or rank-1 row/column scales). */
+    long scaleBytes() {
+        return state.bytes() - codeBytes();
+    }
+
+    private static long codeBytes(StateCodec c, long n) {
+        return (n * c.bits() + 7) / 8;
+    }
+
+    /**
+     * {codes, scales} bytes of a rows×cols state of this codec, without allocating: packed codes
+     * ⌈n·bits/8⌉ plus per-block scales (4 bytes per block; 2 bytes per group of the bf16-scaled
+     * FlashOptim codecs), or 4(rows + cols) for rank-1 scaling. Checked against
+     * {@code allocate(rows, cols).bytes()} for every codec by the tests.
+     */
+    static long[] estimate(String codecName, Moment moment, long rows, long cols) {
+        long n = rows * cols;
+        StateCodec c = effectiveCodec(codecName, moment, n);
+        if (c.name().equals("fp32")) {
+            return new long[] {4 * n, 0};
+        }
+        long codes = codeBytes(c, n);
+        if (!c.supportsRanges()) {
+            return new long[] {codes, 4 * (rows + cols)};
+        }
+        long blocks = (n + c.blockSize() - 1) / c.blockSize();
+        int perBlock = c.name().equals("softsign8") || c.name().equals("sqrt8") ? 2 : 4;
+        return new long[] {codes, perBlock * blocks};
+    }
+}

@@ -1,0 +1,119 @@
+package io.galore4j.galore;
+
+import io.galore4j.quant.RoundingRng;
+import java.nio.FloatBuffer;
+
+/**
+ * The elementwise part of one update, fused block by block: decode the moments of a chunk,
+ * apply the rule, encode them again, hand the chunk's update to a sink (the weight, or back into
+ * the projected-gradient buffer). One Java loop per chunk (DESIGN.md §5).
+ *
+ * <ul>
+ *   <li>adamw (Kingma and Ba 2015; Loshchilov and Hutter 2019): M ← β1 M + (1−β1) G,
+ *       V ← β2 V + (1−β2) G², M̂ = M/(1−β1ᵗ), V̂ = V/(1−β2ᵗ), N = M̂/(√V̂ + ε);</li>
+ *   <li>sgd (heavy ball, PyTorch convention): B ← μ B + G, N = B;</li>
+ *   <li>lion (Chen et al. 2023, Alg. 2): N = sign(β1 M + (1−β1) G), M ← β2 M + (1−β2) G.</li>
+ * </ul>
+ * G = (micro-batch gradient + accumulated) × gradScale.
+ */
+final class MomentStep {
+    interface Sink {
+        /** Receives the update N of elements [start, start + len) in {@code update[0 .. len)}. */
+        void accept(int start, int len, float[] update);
+    }
+
+    private float[] gb = new float[Chunks.SIZE];
+    private float[] ab = new float[Chunks.SIZE];
+    private float[] mb = new float[Chunks.SIZE];
+    private float[] vb = new float[Chunks.SIZE];
+
+    /**
+     * @param t   the step number of this update, 1-based (bias correction over the parameter's own count)
+     * @param acc accumulated gradient (same layout as g) or null
+     */
+    void run(ParamSettings p, String rule, long t, MomentState m, MomentState v, FloatBuffer g, int gOff,
+             FloatBuffer acc, int accOff, float gradScale, int n, Sink sink, RoundingRng rng) {
+        boolean ranged = m.ranged() && (v == null || v.ranged());
+        int chunk = ranged ? Chunks.SIZE : n;
+        ensure(chunk);
+        float b1 = (float) p.beta1();
+        float b2 = (float) p.beta2();
+        float c1 = 1 - b1;
+        float c2 = 1 - b2;
+        double bc1 = 1 - Math.pow(p.beta1(), t);
+        double bc2 = 1 - Math.pow(p.beta2(), t);
+        float invBc1 = (float) (1 / bc1);
+        float invSqrtBc2 = (float) (1 / Math.sqrt(bc2));
+        float eps = (float) p.eps();
+        float mu = (float) p.momentum();
+        for (int start = 0; start < n; start += chunk) {
+            int len = Math.min(chunk, n - start);
+            float[] gr = gb;
+            g.get(gOff + start, gr, 0, len);
+            if (acc != null) {
+                acc.get(accOff + start, ab, 0, len);
+                for (int i = 0; i < len; i++) {
+                    gr[i] += ab[i];
+                }
+            }
+            if (gradScale != 1f) {
+                for (int i = 0; i < len; i++) {
+                    gr[i] *= gradScale;
+                }
+            }
+            m.read(start, len, mb);
+            switch (rule) {
+                case "adamw" -> {
+                    v.read(start, len, vb);
+                    for (int i = 0; i < len; i++) {
+                        float gi = gr[i];
+                        float mi = b1 * mb[i] + c1 * gi;
+                        float vi = b2 * vb[i] + c2 * gi * gi;
+                        mb[i] = mi;
+                        vb[i] = vi;
+                        // M̂/(√V̂ + ε) with M̂ = M/(1−β1ᵗ), √V̂ = √V/√(1−β2ᵗ)
+                        gr[i] = mi * invBc1 / ((float) Math.sqrt(vi) * invSqrtBc2 + eps);
+                    }
+                    v.write(start, len, vb, rng);
+                }
+                case "sgd" -> {
+                    for (int i = 0; i < len; i++) {
+                        float bi = mu * mb[i] + gr[i];
+                        mb[i] = bi;
+                        gr[i] = bi;
+                    }
+                }
+                case "lion" -> {
+                    for (int i = 0; i < len; i++) {
+                        float gi = gr[i];
+                        float ci = b1 * mb[i] + c1 * gi;
+                        mb[i] = b2 * mb[i] + c2 * gi;
+                        gr[i] = Math.signum(ci);
+                    }
+                }
+                default -> throw new IllegalStateException("unknown rule " + rule);
+            }
+            m.write(start, len, mb, rng);
+            sink.accept(start, len, gr);
+        }
+    }
+
+    private void ensure(int size) {
+        if (gb.length < size) {
+            gb = new float[size];
+            ab = new float[size];
+            mb = new float[size];
+            vb = new float[size];
+        }
+    }
+
+    /** Drops whole-tensor scratch arrays (after a rank-1 codec used them). */
+    void trim() {
+        if (gb.length > Chunks.SIZE) {
+            gb = new float[Chunks.SIZE];
+            ab = new float[Chunks.SIZE];
+            mb = new float[Chunks.SIZE];
+            vb = new float[Chunks.SIZE];
+        }
+    }
+}

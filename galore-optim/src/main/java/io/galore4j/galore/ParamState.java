@@ -1,0 +1,49 @@
+package io.galore4j.galore;
+
+import io.galore4j.quant.RoundingRng;
+import io.galore4j.projection.SubspaceStats;
+import java.nio.FloatBuffer;
+import java.util.List;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** One parameter inside the optimizer: its weight, its optimizer state and its step count t. */
+abstract class ParamState {
+    final String name;
+    final long[] shape;
+    final ParamSettings settings;
+    final WeightStore weight;
+    /** Updates applied so far (Adam's t after the update is t + 1). */
+    long steps;
+    /** Whether a gradient of the current step was seen (accumulate or update). */
+    boolean seenThisStep;
+
+    ParamState(String name, long[] shape, ParamSettings settings, WeightStore weight) {
+        this.name = name;
+        this.shape = shape;
+        this.settings = settings;
+        this.weight = weight;
+    }
+
+    /** Adds a non-final micro-batch's gradient. */
+    abstract void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events);
+
+    /** Final micro-batch: updates the weight from (grad + accumulated) × gradScale. */
+    abstract void update(INDArray grad, double lr, double gradScale, RoundingRng rng, List<SubspaceStats> events);
+
+    abstract MemoryAccount.Row account();
+
+    abstract void close();
+
+    /** acc += g elementwise (contiguous fp32 buffers). */
+    static void addInto(FloatBuffer acc, int accOff, FloatBuffer g, int gOff, int n, float[] a, float[] b) {
+        for (int s = 0; s < n; s += Chunks.SIZE) {
+            int len = Math.min(Chunks.SIZE, n - s);
+            acc.get(accOff + s, a, 0, len);
+            g.get(gOff + s, b, 0, len);
+            for (int i = 0; i < len; i++) {
+                a[i] += b[i];
+            }
+            acc.put(accOff + s, a, 0, len);
+        }
+    }
+}

@@ -1,0 +1,109 @@
+package io.galore4j.galore;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Bad settings are rejected naming the key (and parameter or layer pattern); overrides apply first-match-wins. */
+class OptimSettingsTest {
+    private static final long[] Q = {256, 256};
+    private static final String QNAME = "model.layers.0.self_attn.q_proj.weight";
+
+    private static String error(Map<String, Object> section) {
+        return assertThrows(IllegalArgumentException.class, () -> OptimSettings.from(section)).getMessage();
+    }
+
+    @Test
+    void unknownKeyMethodCodecPolicyAreNamed() {
+        assertEquals("unknown key optim.xyz", error(Map.of("xyz", 1)));
+        assertTrue(error(Map.of("method", "adamx")).startsWith("optim.method must be one of"), error(Map.of("method", "adamx")));
+        assertTrue(error(Map.of("m_codec", "dynamic9")).contains("optim.m_codec"));
+        assertTrue(error(Map.of("v_codec", "signed2")).contains("optim.v_codec"), "signed2 is a first-moment codec");
+        assertTrue(error(Map.of("refresh", "sometimes")).contains("optim.refresh"));
+        assertTrue(error(Map.of("refresh", "fixed", "lazy_window", 3)).contains("optim.lazy_window applies to refresh lazy"));
+        assertEquals("optim.rank must be ≥ 1 (got 0)", error(Map.of("rank", 0)));
+        assertEquals("optim.beta1 must be < 1 (got 1.0)", error(Map.of("beta1", 1.0)));
+        assertTrue(error(Map.of("lr", "fast")).startsWith("optim.lr must be a number"));
+        assertTrue(error(Map.of("side", "up")).contains("optim.side"));
+    }
+
+    @Test
+    void rankLargerThanTheWeightNamesTheParameter() {
+        OptimSettings s = OptimSettings.from(Map.of("method", "galore", "rank", 512));
+        String msg = assertThrows(IllegalArgumentException.class, () -> s.resolve(QNAME, Q)).getMessage();
+        assertEquals("optim.rank 512 exceeds min(m, n) = 256 of " + QNAME, msg);
+        // a layer override's rank error names the pattern
+        OptimSettings l = OptimSettings.from(Map.of("method", "galore",
+                "layers", List.of(Map.of("match", ".*q_proj.*", "rank", 300))));
+        msg = assertThrows(IllegalArgumentException.class, () -> l.resolve(QNAME, Q)).getMessage();
+        assertEquals("optim.layers[0] (match '.*q_proj.*').rank 300 exceeds min(m, n) = 256 of " + QNAME, msg);
+    }
+
+    @Test
+    void layerOverrideErrorsNameThePatternAndField() {
+        String msg = error(Map.of("layers", List.of(Map.of("match", ".*mlp.*", "v_codec", "nope"))));
+        assertTrue(msg.startsWith("optim.layers[0] (match '.*mlp.*').v_codec must be one of"), msg);
+        msg = error(Map.of("layers", List.of(Map.of("match", ".*", "lr", 0.1))));
+        assertTrue(msg.contains("unknown key lr (a global option, not per layer)"), msg);
+        msg = error(Map.of("layers", List.of(Map.of("rank", 4))));
+        assertTrue(msg.contains("optim.layers[0] has no match"), msg);
+        msg = error(Map.of("layers", List.of(Map.of("match", ".*", "full_rank", "maybe"))));
+        assertTrue(msg.contains("full_rank must be true or false"), msg);
+    }
+
+    @Test
+    void firstMatchWinsAndEffectiveSettingsShowOverrides() {
+        Map<String, Object> section = new HashMap<>();
+        section.put("method", "galore");
+        section.put("rank", 32);
+        section.put("layers", List.of(
+                Map.of("match", ".*layers\\.0\\..*", "rank", 8, "on_refresh", "rotate"),
+                Map.of("match", ".*q_proj.*", "rank", 16, "refresh", "lazy", "lazy_window", 3),
+                Map.of("match", ".*v_proj.*", "full_rank", true)));
+        OptimSettings s = OptimSettings.from(section);
+        ParamSettings q0 = s.resolve(QNAME, Q);
+        assertEquals(8, q0.rank(), "layers[0] matches first");
+        assertEquals("rotate", q0.onRefresh());
+        assertEquals("fixed", q0.refresh());
+        ParamSettings q1 = s.resolve("model.layers.1.self_attn.q_proj.weight", Q);
+        assertEquals(16, q1.rank());
+        assertEquals("lazy", q1.refresh());
+        assertEquals(3L, q1.refreshParams().get("window"));
+        ParamSettings k1 = s.resolve("model.layers.1.self_attn.k_proj.weight", Q);
+        assertEquals(32, k1.rank(), "no layer entry: the global rank");
+        assertTrue(k1.galore());
+        assertFalse(s.resolve("model.layers.1.self_attn.v_proj.weight", Q).galore(), "full_rank: true");
+        assertFalse(s.resolve("model.embed_tokens.weight", new long[] {256, 64}).galore(), "not matched by projection");
+        assertFalse(s.resolve("model.norm.weight", new long[] {64}).galore());
+        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(s, 1)) {
+            opt.add(QNAME, org.nd4j.linalg.factory.Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, Q));
+            assertEquals(8, opt.effectiveSettings().get(QNAME).rank());
+            assertEquals(".*layers\\.0\\..*", opt.effectiveSettings().get(QNAME).layerPattern());
+        }
+    }
+
+    @Test
+    void presetsAndKeys() {
+        assertEquals(0.8, OptimSettings.preset("solo").resolve("x", new long[] {8}).beta1());
+        ParamSettings q = OptimSettings.preset("q-galore").resolve(QNAME, Q);
+        assertEquals("int8", q.weights());
+        assertEquals(4, q.basisBits());
+        assertEquals("lazy", q.refresh());
+        assertEquals("dynamic8", q.vCodec());
+        assertEquals("fp32", OptimSettings.preset("q-galore").resolve("model.norm.weight", new long[] {256}).weights(),
+                "1-D weights stay fp32");
+        assertTrue(OptimSettings.keys().containsAll(List.of("method", "lr", "rank", "scale", "side", "svd", "refresh",
+                "refresh_gap", "on_refresh", "m_codec", "v_codec", "weights", "basis_bits", "projection", "layers")));
+        assertEquals("q-galore", OptimSettings.from(Map.of()).method(), "default method");
+        // null means "the preset's"
+        Map<String, Object> withNull = new HashMap<>();
+        withNull.put("lr", null);
+        assertEquals(Presets.Q_GALORE_LR, OptimSettings.from(withNull).lr());
+    }
+}
