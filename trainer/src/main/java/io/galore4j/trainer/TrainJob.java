@@ -12,6 +12,7 @@ import io.galore4j.trainer.data.Corpus;
 import io.galore4j.trainer.data.EvalWindows;
 import io.galore4j.trainer.data.TokenSplit;
 import io.galore4j.trainer.data.TrainingBatches;
+import io.galore4j.trainer.model.ActivationMemory;
 import io.galore4j.trainer.model.DenseWeights;
 import io.galore4j.trainer.model.LlamaModel;
 import io.galore4j.trainer.model.ModelConfig;
@@ -170,7 +171,7 @@ public final class TrainJob {
         }
         double wall = (System.nanoTime() - start) / 1e9;
         double loopSeconds = (System.nanoTime() - loopStart) / 1e9;
-        Map<String, Object> summary = summary(opt, tokens, wall, loopSeconds, valLoss);
+        Map<String, Object> summary = summary(opt, net.workspaceMemory(), tokens, wall, loopSeconds, valLoss);
         dir.writeSummary(summary);
         out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s, %d SVDs, peak RSS %.1f MiB%n",
                 train.steps(), valLoss, Math.exp(valLoss), tokens / loopSeconds, opt.svdCount(),
@@ -188,7 +189,7 @@ public final class TrainJob {
         return sum / evalWindows.batchCount();
     }
 
-    private Map<String, Object> summary(LayerwiseOptimizer opt, long tokens, double wall, double loopSeconds,
+    private Map<String, Object> summary(LayerwiseOptimizer opt, ActivationMemory work, long tokens, double wall, double loopSeconds,
             double valLoss) {
         MemoryAccount mem = opt.memory();
         Map<String, Object> memory = new LinkedHashMap<>();
@@ -198,8 +199,8 @@ public final class TrainJob {
                 + mem.total(MemoryAccount.Component.V) + mem.total(MemoryAccount.Component.V_SCALES);
         long projection = mem.total(MemoryAccount.Component.BASIS) + mem.total(MemoryAccount.Component.BASIS_WORKING)
                 + mem.total(MemoryAccount.Component.PROJECTED);
-        long gradients = mem.layerwiseGradientBytes() + mem.total(MemoryAccount.Component.ACCUMULATION);
-        long activations = ActivationMemory.bytes(model, train.batchSize(), checkpointActivations);
+        long gradients = work.gradientBytes() + mem.total(MemoryAccount.Component.ACCUMULATION);
+        long activations = work.activationBytes();
         memory.put("weights", weights);
         memory.put("optimizer", optimizer);
         memory.put("projection", projection);

@@ -40,6 +40,15 @@ public final class LlamaModel {
         return config;
     }
 
+    /** The working memory allocated so far (zero before the first batch). */
+    public ActivationMemory workspaceMemory() {
+        if (workspace == null) {
+            return new ActivationMemory(0, 0);
+        }
+        int width = workspace.type.width();
+        return new ActivationMemory(workspace.activationElements * width, workspace.gradientElements * width);
+    }
+
     /**
      * Activation checkpointing per block: forward keeps only each block's input, and backward
      * recomputes the block's forward right before its backward. Saves memory (the attention

@@ -27,20 +27,22 @@ final class Workspace {
         final INDArray up;
         final INDArray act;
 
-        BlockActivations(DataType type, int n, int hidden, int inter, int bh, int seq, int headDim) {
+        BlockActivations(DataType type, int n, int hidden, int inter, int bh, int seq, int headDim,
+                long[] count) {
             invRms1 = new double[n];
+            count[0] += 2L * n * 8 / Math.max(1, type.width()); // invRms1 and invRms2, as doubles
             invRms2 = new double[n];
-            xn1 = Nd4j.create(type, n, hidden);
-            q = Nd4j.create(type, bh, seq, headDim);
-            k = Nd4j.create(type, bh, seq, headDim);
-            v = Nd4j.create(type, bh, seq, headDim);
-            p = Nd4j.create(type, bh, seq, seq);
-            o = Nd4j.create(type, n, hidden);
-            x1 = Nd4j.create(type, n, hidden);
-            xn2 = Nd4j.create(type, n, hidden);
-            gate = Nd4j.create(type, n, inter);
-            up = Nd4j.create(type, n, inter);
-            act = Nd4j.create(type, n, inter);
+            xn1 = alloc(count, type, n, hidden);
+            q = alloc(count, type, bh, seq, headDim);
+            k = alloc(count, type, bh, seq, headDim);
+            v = alloc(count, type, bh, seq, headDim);
+            p = alloc(count, type, bh, seq, seq);
+            o = alloc(count, type, n, hidden);
+            x1 = alloc(count, type, n, hidden);
+            xn2 = alloc(count, type, n, hidden);
+            gate = alloc(count, type, n, inter);
+            up = alloc(count, type, n, inter);
+            act = alloc(count, type, n, inter);
         }
     }
 
@@ -85,6 +87,10 @@ final class Workspace {
     final INDArray gradNorm;
     final INDArray gradVocabHidden;
 
+    /** Elements allocated for activations and scratch, and for gradient buffers. */
+    final long activationElements;
+    final long gradientElements;
+
     Workspace(ModelConfig c, DataType type, int batch, int seq, boolean checkpointed) {
         this.type = type;
         this.batch = batch;
@@ -95,38 +101,71 @@ final class Workspace {
         int inter = c.intermediate();
         int bh = batch * c.heads();
         int d = c.headDim();
+        long[] activations = {0};
+        long[] gradients = {0};
         streams = new INDArray[c.layers() + 1];
         for (int i = 0; i <= c.layers(); i++) {
-            streams[i] = Nd4j.create(type, n, h);
+            streams[i] = alloc(activations, type, n, h);
         }
         blocks = new BlockActivations[checkpointed ? 1 : c.layers()];
         for (int i = 0; i < blocks.length; i++) {
-            blocks[i] = new BlockActivations(type, n, h, inter, bh, seq, d);
+            blocks[i] = new BlockActivations(type, n, h, inter, bh, seq, d, activations);
         }
-        recomputed = checkpointed ? Nd4j.create(type, n, h) : null;
-        qFlat = Nd4j.create(type, n, h);
-        kFlat = Nd4j.create(type, n, h);
-        vFlat = Nd4j.create(type, n, h);
-        oHeads = Nd4j.create(type, bh, seq, d);
-        finalNormed = Nd4j.create(type, n, h);
+        recomputed = checkpointed ? alloc(activations, type, n, h) : null;
+        qFlat = alloc(activations, type, n, h);
+        kFlat = alloc(activations, type, n, h);
+        vFlat = alloc(activations, type, n, h);
+        oHeads = alloc(activations, type, bh, seq, d);
+        finalNormed = alloc(activations, type, n, h);
         finalInvRms = new double[n];
-        logits = Nd4j.create(type, n, c.vocab());
-        dStream = Nd4j.create(type, n, h);
-        dNormed = Nd4j.create(type, n, h);
-        dAttnFlat = Nd4j.create(type, n, h);
-        dOHeads = Nd4j.create(type, bh, seq, d);
-        dP = Nd4j.create(type, bh, seq, seq);
-        dQ = Nd4j.create(type, bh, seq, d);
-        dK = Nd4j.create(type, bh, seq, d);
-        dV = Nd4j.create(type, bh, seq, d);
-        dAct = Nd4j.create(type, n, inter);
-        dGate = Nd4j.create(type, n, inter);
-        dUp = Nd4j.create(type, n, inter);
-        gradHiddenHidden = Nd4j.create(type, h, h);
-        gradInterHidden = Nd4j.create(type, inter, h);
-        gradHiddenInter = Nd4j.create(type, h, inter);
-        gradNorm = Nd4j.create(type, h);
-        gradVocabHidden = Nd4j.create(type, c.vocab(), h);
+        activations[0] += (long) n * 8 / Math.max(1, type.width());
+        logits = alloc(activations, type, n, c.vocab());
+        dStream = alloc(activations, type, n, h);
+        dNormed = alloc(activations, type, n, h);
+        dAttnFlat = alloc(activations, type, n, h);
+        dOHeads = alloc(activations, type, bh, seq, d);
+        dP = alloc(activations, type, bh, seq, seq);
+        dQ = alloc(activations, type, bh, seq, d);
+        dK = alloc(activations, type, bh, seq, d);
+        dV = alloc(activations, type, bh, seq, d);
+        dAct = alloc(activations, type, n, inter);
+        dGate = alloc(activations, type, n, inter);
+        dUp = alloc(activations, type, n, inter);
+        gradHiddenHidden = alloc(gradients, type, h, h);
+        gradInterHidden = alloc(gradients, type, inter, h);
+        gradHiddenInter = alloc(gradients, type, h, inter);
+        gradNorm = alloc(gradients, type, h);
+        gradVocabHidden = alloc(gradients, type, c.vocab(), h);
+        activationElements = activations[0];
+        gradientElements = gradients[0];
+    }
+
+    /** Creates a zeroed array and adds its element count to {@code count[0]}. */
+    private static INDArray alloc(long[] count, DataType type, long... shape) {
+        INDArray a = Nd4j.create(type, shape);
+        count[0] += a.length();
+        return a;
+    }
+
+    /**
+     * Elements (in the workspace's data type) that a workspace of this shape holds, without
+     * allocating it: {activations and scratch, gradient buffers}. Mirrors the constructor; a test
+     * checks the two agree.
+     */
+    static long[] elements(ModelConfig c, int batch, int seq, boolean checkpointed, int typeWidth) {
+        long n = (long) batch * seq;
+        long h = c.hidden();
+        long inter = c.intermediate();
+        long bh = (long) batch * c.heads();
+        long d = c.headDim();
+        long doubles = 8 / Math.max(1, typeWidth); // a double[] entry in units of the data type
+        long perBlock = 2 * n * doubles + 4 * n * h + 3 * bh * seq * d + bh * seq * seq + 3 * n * inter;
+        long blocks = checkpointed ? 1 : c.layers();
+        long activations = (c.layers() + 1) * n * h + blocks * perBlock + (checkpointed ? n * h : 0)
+                + 3 * n * h + bh * seq * d + n * h + n * doubles + n * c.vocab()
+                + 3 * n * h + 4 * bh * seq * d + bh * seq * seq + 3 * n * inter;
+        long gradients = h * h + 2 * inter * h + h + c.vocab() * h;
+        return new long[] {activations, gradients};
     }
 
     boolean fits(DataType t, int b, int s, boolean cp) {
