@@ -16,6 +16,10 @@ final class BitPacking {
 
     /** Writes codes[0 .. n) as the stream's codes firstCode … firstCode + n − 1. */
     static void pack(byte[] codes, int n, int bits, byte[] dst, int firstCode) {
+        if (bits == 4) {
+            pack4(codes, n, dst, firstCode >>> 1);
+            return;
+        }
         int byteIndex = (int) ((long) firstCode * bits >>> 3);
         int mask = (1 << bits) - 1;
         int k = 0;
@@ -42,6 +46,10 @@ final class BitPacking {
 
     /** Reads the stream's codes firstCode … firstCode + n − 1 into codes[0 .. n). */
     static void unpack(byte[] src, int firstCode, int n, int bits, byte[] codes) {
+        if (bits == 4) {
+            unpack4(src, firstCode >>> 1, n, codes);
+            return;
+        }
         int byteIndex = (int) ((long) firstCode * bits >>> 3);
         int mask = (1 << bits) - 1;
         int k = 0;
@@ -55,6 +63,29 @@ final class BitPacking {
             for (int j = 0; j < count; j++) {
                 codes[k + j] = (byte) ((word >>> (bits * j)) & mask);
             }
+        }
+    }
+
+    /** 4 bits: code 2k in the low nibble, 2k + 1 in the high nibble of byte k. */
+    private static void pack4(byte[] codes, int n, byte[] dst, int b) {
+        int k = 0;
+        for (; k + 1 < n; k += 2) {
+            dst[b + (k >>> 1)] = (byte) ((codes[k] & 0xF) | (codes[k + 1] << 4));
+        }
+        if (k < n) {
+            dst[b + (k >>> 1)] = (byte) (codes[k] & 0xF);
+        }
+    }
+
+    private static void unpack4(byte[] src, int b, int n, byte[] codes) {
+        int k = 0;
+        for (; k + 1 < n; k += 2) {
+            int c = src[b + (k >>> 1)];
+            codes[k] = (byte) (c & 0xF);
+            codes[k + 1] = (byte) ((c >>> 4) & 0xF);
+        }
+        if (k < n) {
+            codes[k] = (byte) (src[b + (k >>> 1)] & 0xF);
         }
     }
 }

@@ -52,23 +52,32 @@ final class Rank1Linear4Codec extends BlockCodec {
             invCol[j] = colMax[j] > 0 ? 1f / colMax[j] : 0f;
         }
         byte[] codes = s.codes;
-        for (int i = 0; i < rows; i++) {
-            float invRow = rowMax[i] > 0 ? 1f / rowMax[i] : 0f;
-            int base = p + i * cols;
-            int e = i * cols;
-            for (int j = 0; j < cols; j++) {
-                // 1 / min(r, c) = max(1/r, 1/c); level (k+1)/16 nearest to y: k = round(16 y) − 1, clipped
-                float y = src[base + j] * Math.max(invRow, invCol[j]);
-                int k = Math.min(15, Math.max(0, (int) (y * 16f + 0.5f) - 1));
-                int idx = e + j;
-                int b = idx >>> 1;
-                if ((idx & 1) == 0) {
-                    codes[b] = (byte) ((codes[b] & 0xF0) | k);
-                } else {
-                    codes[b] = (byte) ((codes[b] & 0x0F) | (k << 4));
-                }
+        int i = 0;
+        int j = 0;
+        float invRow = inverse(rows > 0 ? rowMax[0] : 0f);
+        int low = 0;
+        for (int idx = 0; idx < len; idx++) {
+            // 1 / min(r, c) = max(1/r, 1/c); level (k+1)/16 nearest to y: k = round(16 y) − 1, clipped
+            float y = src[p + idx] * Math.max(invRow, invCol[j]);
+            int k = Math.min(15, Math.max(0, (int) (y * 16f + 0.5f) - 1));
+            if ((idx & 1) == 0) {
+                low = k;
+            } else {
+                codes[idx >>> 1] = (byte) (low | (k << 4));
+            }
+            if (++j == cols) {
+                j = 0;
+                i++;
+                invRow = inverse(i < rows ? rowMax[i] : 0f);
             }
         }
+        if ((len & 1) != 0) {
+            codes[len >>> 1] = (byte) low;
+        }
+    }
+
+    private static float inverse(float max) {
+        return max > 0 ? 1f / max : 0f;
     }
 
     @Override
@@ -77,12 +86,17 @@ final class Rank1Linear4Codec extends BlockCodec {
         int rows = s.rows();
         int cols = s.cols();
         byte[] codes = s.codes;
-        for (int i = 0; i < rows; i++) {
-            float r = s.rowScales[i];
-            for (int j = 0; j < cols; j++) {
-                int idx = i * cols + j;
-                int k = (codes[idx >>> 1] >>> ((idx & 1) << 2)) & 0xF;
-                dst[d + idx] = (k + 1) * (1f / 16f) * Math.min(r, s.colScales[j]);
+        float[] colScales = s.colScales;
+        int i = 0;
+        int j = 0;
+        float r = rows > 0 ? s.rowScales[0] : 0f;
+        for (int idx = 0; idx < len; idx++) {
+            int k = (codes[idx >>> 1] >>> ((idx & 1) << 2)) & 0xF;
+            dst[d + idx] = (k + 1) * (1f / 16f) * Math.min(r, colScales[j]);
+            if (++j == cols) {
+                j = 0;
+                i++;
+                r = i < rows ? s.rowScales[i] : 0f;
             }
         }
     }
