@@ -43,6 +43,16 @@ final class AdaptiveRefresh extends GapPolicy {
     }
 
     @Override
+    public void restore(java.util.Map<String, ?> state) {
+        long g = longField(state, "gap");
+        if (g < minGap || g > maxGap) {
+            throw new IllegalArgumentException("adaptive refresh policy state: gap must be in [" + minGap + ", "
+                    + maxGap + "], got " + g);
+        }
+        super.restore(state);
+    }
+
+    @Override
     void adapt(SubspaceStats stats) {
         double o = stats.overlap();
         if (Double.isNaN(o)) {

@@ -119,6 +119,10 @@ class RefreshPolicyTest {
         Map<String, Object> s = new java.util.HashMap<>(lazy.state());
         s.put("cosines", List.of(0.1, 2.0));
         assertMessage("cosines", () -> lazy.restore(s));
+        RefreshPolicy adaptive = RefreshPolicy.of("adaptive", Map.of("gap", 100, "minGap", 25, "maxGap", 400));
+        Map<String, Object> big = new java.util.HashMap<>(adaptive.state());
+        big.put("gap", 800L);
+        assertMessage("gap", () -> adaptive.restore(big));
     }
 
     private static void assertMessage(String part, org.junit.jupiter.api.function.Executable e) {
