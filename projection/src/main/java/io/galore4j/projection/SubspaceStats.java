@@ -56,9 +56,9 @@ public record SubspaceStats(long step, String layer, int rank, double cosine, do
         for (double s : singularValues) {
             sv.add(s);
         }
-        m.put("singularValues", sv);
+        m.put("singular_values", sv);
         m.put("gap", gap);
-        m.put("basisMillis", basisMillis);
+        m.put("basis_ms", basisMillis);
         return m;
     }
 
