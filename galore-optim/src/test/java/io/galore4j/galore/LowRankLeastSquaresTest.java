@@ -10,6 +10,8 @@ import org.junit.jupiter.api.Test;
  * On least squares L(W) = ‖W X − Y‖²_F / (2N) whose solution differs from the start by a
  * rank-4 matrix, plus noise in Y, GaLore (rank 8) ends within 1% of AdamW's final loss.
  * Loss and gradient are plain Java loops (small sizes), so only the optimizer is under test.
+ * AdamW lr 0.01; GaLore lr 0.15 with α 0.25, gap 20 (ΔW = α·P N has entries ~α√(r/m) of Adam's,
+ * so GaLore needs the larger lr the papers use). Measured: AdamW 0.18164, GaLore 0.18158.
  */
 class LowRankLeastSquaresTest {
     static final int M = 48;
@@ -22,7 +24,7 @@ class LowRankLeastSquaresTest {
         double initial = p.loss(p.w0);
         double adamw = p.train(Map.of("method", "adamw"), Double.parseDouble(System.getProperty("ls.alr", "0.01")));
         double galore = p.train(Map.of("method", "galore", "projection", "w", "rank", 8,
-                "refresh_gap", Integer.getInteger("ls.gap", 25)), Double.parseDouble(System.getProperty("ls.glr", "0.04")));
+                "refresh_gap", Integer.getInteger("ls.gap", 20)), Double.parseDouble(System.getProperty("ls.glr", "0.15")));
         System.out.println("LS initial " + initial + " adamw " + adamw + " galore " + galore + " floor " + p.loss(p.target));
         assertTrue(adamw < 0.01 * initial, "AdamW converges: " + adamw + " from " + initial);
         assertTrue(galore <= 1.01 * adamw, "GaLore final loss " + galore + " vs AdamW " + adamw);
