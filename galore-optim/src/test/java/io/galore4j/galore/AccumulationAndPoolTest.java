@@ -1,0 +1,86 @@
+package io.galore4j.galore;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** Gradient accumulation equals one update with the summed gradient; the INT8 weight pool contract; bad calls. */
+class AccumulationAndPoolTest {
+
+    @ParameterizedTest
+    @ValueSource(strings = {"adamw", "galore", "lion"})
+    void accumulatedMicroBatchesEqualTheSummedGradient(String method) {
+        Random rnd = new Random(2);
+        float[] w0 = TestArrays.gaussian(rnd, 32 * 40, 1.0);
+        float[] g1 = TestArrays.gaussian(rnd, 32 * 40, 1.0);
+        // GaLore takes the step's basis from its first gradient: with g2 = g1 both runs share it
+        float[] g2 = method.equals("galore") ? g1.clone() : TestArrays.gaussian(rnd, 32 * 40, 1.0);
+        float[] sum = new float[g1.length];
+        for (int i = 0; i < sum.length; i++) {
+            sum[i] = 0.5f * (g1[i] + g2[i]);
+        }
+        OptimSettings s = OptimSettings.from(Map.of("method", method, "projection", "w", "rank", 8));
+        try (LayerwiseOptimizer a = LayerwiseOptimizer.create(s, 1); LayerwiseOptimizer b = LayerwiseOptimizer.create(s, 1)) {
+            a.add("w", TestArrays.matrix(w0, 32, 40));
+            b.add("w", TestArrays.matrix(w0, 32, 40));
+            for (int step = 0; step < 2; step++) {
+                a.accumulate("w", TestArrays.matrix(g1, 32, 40));
+                a.update("w", TestArrays.matrix(g2, 32, 40), 1e-2, 0.5);
+                a.endStep();
+                b.update("w", TestArrays.matrix(sum, 32, 40), 1e-2, 1.0);
+                b.endStep();
+            }
+            double err = TestArrays.relativeError(TestArrays.values(a.weight("w")), TestArrays.values(b.weight("w")));
+            assertTrue(err < 1e-6, "relative difference " + err);
+        }
+    }
+
+    @Test
+    void int8WeightViewsArePooledPerShape() {
+        OptimSettings s = OptimSettings.from(Map.of("method", "adamw", "weights", "int8"));
+        Random rnd = new Random(4);
+        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(s, 1)) {
+            for (String n : new String[] {"a", "b", "c"}) {
+                opt.add(n, TestArrays.matrix(TestArrays.gaussian(rnd, 16 * 32, 1.0), 16, 32));
+            }
+            assertEquals(2L * 4 * 16 * 32, opt.memory().weightPoolBytes(), "two buffers for the one shape");
+            INDArray a = opt.weight("a");
+            float[] aValues = TestArrays.values(a);
+            INDArray b = opt.weight("b");
+            assertNotSame(a, b);
+            assertSame(a, opt.weight("a"), "still valid: returned without dequantizing again");
+            assertArrayEquals(aValues, TestArrays.values(a));
+            opt.weight("c"); // reuses the least recently used buffer (b's)
+            assertSame(a, opt.weight("a"));
+            opt.update("a", TestArrays.matrix(TestArrays.gaussian(rnd, 16 * 32, 1.0), 16, 32), 1e-2, 1.0);
+            float[] after = TestArrays.values(opt.weight("a"));
+            assertTrue(TestArrays.relativeError(after, aValues) > 1e-4, "updated value is dequantized again");
+        }
+    }
+
+    @Test
+    void badCallsNameTheParameter() {
+        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(OptimSettings.preset("adamw"), 1)) {
+            opt.add("w", TestArrays.matrix(new float[6], 2, 3));
+            assertEquals("unknown parameter v", assertThrows(IllegalArgumentException.class, () -> opt.weight("v")).getMessage());
+            String msg = assertThrows(IllegalArgumentException.class,
+                    () -> opt.update("w", TestArrays.matrix(new float[6], 3, 2), 1e-3, 1)).getMessage();
+            assertTrue(msg.contains("gradient of w"), msg);
+            msg = assertThrows(IllegalArgumentException.class,
+                    () -> opt.update("w", TestArrays.matrix(new float[] {0, 0, Float.NaN, 0, 0, 0}, 2, 3), 1e-3, 1)).getMessage();
+            assertTrue(msg.toLowerCase().contains("nan"), msg);
+            msg = assertThrows(IllegalArgumentException.class, () -> opt.add("w", TestArrays.matrix(new float[6], 2, 3))).getMessage();
+            assertTrue(msg.contains("parameter w"), msg);
+        }
+    }
+}
