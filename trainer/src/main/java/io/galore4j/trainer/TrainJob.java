@@ -115,6 +115,7 @@ public final class TrainJob {
         double valLoss = Double.NaN;
         long tokens = 0;
         long loopStart = System.nanoTime();
+        long evalNanos = 0; // excluded from tokens_per_s, which measures training throughput
         try (Progress progress = Progress.of("train " + optim.method(), train.steps(), out)) {
             for (int step = 0; step < train.steps(); step++) {
                 double lr = schedule.at(step);
@@ -147,6 +148,7 @@ public final class TrainJob {
 
                 int done = step + 1;
                 double elapsed = (System.nanoTime() - loopStart) / 1e9;
+                double trainSeconds = elapsed - evalNanos / 1e9;
                 boolean evalNow = done % train.evalEvery() == 0 || done == train.steps();
                 if (done % train.logEvery() == 0 || evalNow || done == 1) {
                     Map<String, Object> line = new LinkedHashMap<>();
@@ -155,10 +157,12 @@ public final class TrainJob {
                     line.put("lr", lr);
                     line.put("grad_norm", prevNorm);
                     line.put("tokens", tokens);
-                    line.put("tokens_per_s", tokens / elapsed);
+                    line.put("tokens_per_s", tokens / trainSeconds);
                     line.put("elapsed_s", elapsed);
                     if (evalNow) {
+                        long evalStart = System.nanoTime();
                         valLoss = evaluate(net);
+                        evalNanos += System.nanoTime() - evalStart;
                         line.put("val_loss", valLoss);
                         line.put("val_ppl", Math.exp(valLoss));
                         progress.message(String.format("step %d: val_loss %.4f val_ppl %.3f", done, valLoss,
@@ -166,11 +170,11 @@ public final class TrainJob {
                     }
                     dir.logMetrics(line);
                 }
-                progress.update(done, loss, lr, tokens / elapsed);
+                progress.update(done, loss, lr, tokens / trainSeconds);
             }
         }
         double wall = (System.nanoTime() - start) / 1e9;
-        double loopSeconds = (System.nanoTime() - loopStart) / 1e9;
+        double loopSeconds = (System.nanoTime() - loopStart - evalNanos) / 1e9;
         Map<String, Object> summary = summary(opt, net.workspaceMemory(), tokens, wall, loopSeconds, valLoss);
         dir.writeSummary(summary);
         out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s, %d SVDs, peak RSS %.1f MiB%n",
