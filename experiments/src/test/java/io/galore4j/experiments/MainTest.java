@@ -65,6 +65,38 @@ class MainTest {
     }
 
     @Test
+    void aTinyTrainingRunWritesEveryRunFile(@TempDir Path dir) throws Exception {
+        Path text = dir.resolve("corpus.txt");
+        Files.writeString(text, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+        Path out = dir.resolve("run");
+        Result r = run("train", "--out", out.toString(), "--set", "data.path=" + text,
+                "--set", "model.hidden=32", "--set", "model.layers=2", "--set", "model.heads=2",
+                "--set", "model.intermediate=48", "--set", "model.seq_len=16",
+                "--set", "optim.rank=8", "--set", "optim.refresh_gap=2",
+                "--set", "train.steps=4", "--set", "train.batch_size=4", "--set", "train.warmup=1",
+                "--set", "train.eval_every=2", "--set", "train.eval_batches=1", "--set", "train.log_every=1");
+        assertEquals(0, r.code(), r.err());
+        for (String f : new String[] {"config.yaml", "metrics.jsonl", "subspace.jsonl", "summary.json"}) {
+            assertTrue(Files.size(out.resolve(f)) > 0, f + " written");
+        }
+        assertEquals(4, Files.readAllLines(out.resolve("metrics.jsonl")).size(), "a line per step");
+        com.fasterxml.jackson.databind.JsonNode summary =
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("summary.json").toFile());
+        assertEquals("q-galore", summary.get("method").asText());
+        assertEquals(4 * 4 * 16, summary.get("tokens").asLong());
+        assertTrue(summary.get("svd_count").asLong() >= 14, "every GaLore weight refreshed at step 0");
+        assertTrue(Double.isFinite(summary.get("val_loss").asDouble()));
+        com.fasterxml.jackson.databind.JsonNode memory = summary.get("memory");
+        long sum = 0;
+        for (String k : new String[] {"weights", "optimizer", "projection", "gradients", "activations"}) {
+            assertTrue(memory.get(k).asLong() > 0, k);
+            sum += memory.get(k).asLong();
+        }
+        assertEquals(sum, memory.get("total").asLong());
+        assertTrue(Files.readString(out.resolve("config.yaml")).contains("rank: 8"));
+    }
+
+    @Test
     void anExistingRunIsNeverOverwritten(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
         Files.createDirectories(out);
