@@ -62,17 +62,7 @@ final class FullRankParam extends ParamState {
         if (weight.scaleBytes() > 0) {
             b.put(MemoryAccount.Component.WEIGHT_SCALES, weight.scaleBytes());
         }
-        b.put(MemoryAccount.Component.M, m.codeBytes());
-        b.put(MemoryAccount.Component.M_SCALES, m.scaleBytes());
-        if (v != null) {
-            b.put(MemoryAccount.Component.V, v.codeBytes());
-            b.put(MemoryAccount.Component.V_SCALES, v.scaleBytes());
-        }
-        if (acc != null) {
-            b.put(MemoryAccount.Component.ACCUMULATION, 4 * acc.length());
-        }
-        b.put(MemoryAccount.Component.GRADIENT, 4L * weight.length());
-        return new MemoryAccount.Row(name, weight.length(), b);
+        return row(b, m, v, acc);
     }
 
     @Override

@@ -162,15 +162,7 @@ final class GaloreParam extends ParamState {
         b.put(MemoryAccount.Component.BASIS, projector.basisBytes());
         b.put(MemoryAccount.Component.BASIS_WORKING, basisWorkingBytes(settings.basisBits(), settings.rank(), dim));
         b.put(MemoryAccount.Component.PROJECTED, 4 * r[0] * r[1] + 4L * settings.rank() * settings.rank());
-        b.put(MemoryAccount.Component.M, m.codeBytes());
-        b.put(MemoryAccount.Component.M_SCALES, m.scaleBytes());
-        b.put(MemoryAccount.Component.V, v.codeBytes());
-        b.put(MemoryAccount.Component.V_SCALES, v.scaleBytes());
-        if (acc != null) {
-            b.put(MemoryAccount.Component.ACCUMULATION, 4 * acc.length());
-        }
-        b.put(MemoryAccount.Component.GRADIENT, 4L * weight.length());
-        return new MemoryAccount.Row(name, weight.length(), b);
+        return row(b, m, v, acc);
     }
 
     Projector projector() {

@@ -4,6 +4,7 @@ import io.galore4j.quant.RoundingRng;
 import io.galore4j.projection.SubspaceStats;
 import java.nio.FloatBuffer;
 import java.util.List;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** One parameter inside the optimizer: its weight, its optimizer state and its step count t. */
@@ -35,6 +36,24 @@ abstract class ParamState {
     abstract void close();
 
     /** acc += g elementwise (contiguous fp32 buffers). */
+    /**
+     * Completes an accounting row: adds the moments (v may be null), the accumulation buffer (if
+     * any) and the gradient buffer to {@code bytes}.
+     */
+    MemoryAccount.Row row(Map<MemoryAccount.Component, Long> bytes, MomentState m, MomentState v, INDArray acc) {
+        bytes.put(MemoryAccount.Component.M, m.codeBytes());
+        bytes.put(MemoryAccount.Component.M_SCALES, m.scaleBytes());
+        if (v != null) {
+            bytes.put(MemoryAccount.Component.V, v.codeBytes());
+            bytes.put(MemoryAccount.Component.V_SCALES, v.scaleBytes());
+        }
+        if (acc != null) {
+            bytes.put(MemoryAccount.Component.ACCUMULATION, 4 * acc.length());
+        }
+        bytes.put(MemoryAccount.Component.GRADIENT, 4L * weight.length());
+        return new MemoryAccount.Row(name, weight.length(), bytes);
+    }
+
     static void addInto(FloatBuffer acc, int accOff, FloatBuffer g, int gOff, int n, float[] a, float[] b) {
         for (int s = 0; s < n; s += Chunks.SIZE) {
             int len = Math.min(Chunks.SIZE, n - s);
