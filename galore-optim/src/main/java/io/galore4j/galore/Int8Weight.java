@@ -4,7 +4,6 @@ import io.galore4j.quant.GroupQuantizer;
 import io.galore4j.quant.QuantizedTensor;
 import io.galore4j.quant.Rounding;
 import io.galore4j.quant.RoundingRng;
-import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -67,19 +66,7 @@ final class Int8Weight extends WeightStore {
 
     /** Decodes elements [start, start + len) (start a multiple of the group size). */
     private void decode(int start, int len, float[] dst) {
-        ByteBuffer codes = q.codes();
-        FloatBuffer scales = q.scales();
-        FloatBuffer zeros = q.zeroPoints();
-        int group = q.groupSize();
-        for (int k = 0; k < len; k += group) {
-            int g = (start + k) / group;
-            float s = scales.get(g);
-            float z = zeros.get(g);
-            int m = Math.min(group, len - k);
-            for (int j = 0; j < m; j++) {
-                dst[k + j] = z + (codes.get(start + k + j) & 0xFF) * s;
-            }
-        }
+        INT8.dequantizeRange(q, start, len, dst, 0);
     }
 
     @Override

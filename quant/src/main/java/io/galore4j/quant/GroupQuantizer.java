@@ -107,6 +107,21 @@ public final class GroupQuantizer {
         decodeRange(q, 0, q.length(), dst, dstOff);
     }
 
+    /**
+     * Dequantizes elements [from, from + len) of {@code q} into {@code dst[dstOff ..]}; {@code from}
+     * must be a multiple of the group size (a range starts at a group boundary).
+     */
+    public void dequantizeRange(QuantizedTensor q, int from, int len, float[] dst, int dstOff) {
+        checkSource(q);
+        if (from % groupSize != 0) {
+            throw new IllegalArgumentException("dequantizeRange: from " + from + " is not a multiple of the group size "
+                    + groupSize);
+        }
+        checkRange("source", q.length(), from, len);
+        checkRange("dst", dst.length, dstOff, len);
+        decodeRange(q, from, len, dst, dstOff);
+    }
+
     /** As {@link #dequantize(QuantizedTensor, float[], int)} to absolute index {@code dstOff}. */
     public void dequantize(QuantizedTensor q, FloatBuffer dst, int dstOff) {
         checkSource(q);
