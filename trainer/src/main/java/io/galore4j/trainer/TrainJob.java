@@ -128,8 +128,7 @@ public final class TrainJob {
                     boolean last = micro == train.gradAccum() - 1;
                     double[] sumSquares = {0};
                     loss += net.forwardBackward(batches.next(), (name, grad) -> {
-                        double n = grad.norm2Number().doubleValue();
-                        sumSquares[0] += n * n;
+                        sumSquares[0] += GradientNorms.sumOfSquares(grad);
                         if (last) {
                             opt.update(name, grad, lr, gradScale);
                         } else {

@@ -37,29 +37,33 @@ final class CausalAttention {
     /** In place: s[t, j] ← softmax_j≤t(scale · s[t, ·]), and 0 for j &gt; t. */
     private static void softmaxCausal(INDArray s, double scale) {
         Elements e = Elements.of(s);
-        int blocks = (int) s.size(0);
         int seq = (int) s.size(1);
-        for (int blk = 0; blk < blocks; blk++) {
-            for (int t = 0; t < seq; t++) {
-                int row = (blk * seq + t) * seq;
+        int rows = (int) s.size(0) * seq;
+        int chunkRows = Elements.rowsPerChunk(seq);
+        double[] x = Elements.buffer(0, chunkRows * seq);
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int nr = Math.min(chunkRows, rows - r0);
+            e.read(r0 * seq, nr * seq, x, 0);
+            for (int r = 0; r < nr; r++) {
+                int t = (r0 + r) % seq;
+                int row = r * seq;
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j <= t; j++) {
-                    max = Math.max(max, scale * e.get(row + j));
+                    max = Math.max(max, scale * x[row + j]);
                 }
                 double sum = 0;
                 for (int j = 0; j <= t; j++) {
-                    double x = Math.exp(scale * e.get(row + j) - max);
-                    e.set(row + j, x);
-                    sum += x;
+                    double v = Math.exp(scale * x[row + j] - max);
+                    x[row + j] = v;
+                    sum += v;
                 }
                 double inv = 1.0 / sum;
                 for (int j = 0; j <= t; j++) {
-                    e.set(row + j, e.get(row + j) * inv);
+                    x[row + j] *= inv;
                 }
-                for (int j = t + 1; j < seq; j++) {
-                    e.set(row + j, 0.0);
-                }
+                java.util.Arrays.fill(x, row + t + 1, row + seq, 0.0);
             }
+            e.write(x, 0, nr * seq, r0 * seq);
         }
     }
 
@@ -67,22 +71,28 @@ final class CausalAttention {
     private static void softmaxBackward(INDArray p, INDArray dP, double scale) {
         Elements ps = Elements.of(p);
         Elements ds = Elements.of(dP);
-        int blocks = (int) p.size(0);
         int seq = (int) p.size(1);
-        for (int blk = 0; blk < blocks; blk++) {
-            for (int t = 0; t < seq; t++) {
-                int row = (blk * seq + t) * seq;
+        int rows = (int) p.size(0) * seq;
+        int chunkRows = Elements.rowsPerChunk(seq);
+        double[] pb = Elements.buffer(0, chunkRows * seq);
+        double[] db = Elements.buffer(1, chunkRows * seq);
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int nr = Math.min(chunkRows, rows - r0);
+            ps.read(r0 * seq, nr * seq, pb, 0);
+            ds.read(r0 * seq, nr * seq, db, 0);
+            for (int r = 0; r < nr; r++) {
+                int t = (r0 + r) % seq;
+                int row = r * seq;
                 double dot = 0;
                 for (int j = 0; j <= t; j++) {
-                    dot += ps.get(row + j) * ds.get(row + j);
+                    dot += pb[row + j] * db[row + j];
                 }
                 for (int j = 0; j <= t; j++) {
-                    ds.set(row + j, scale * ps.get(row + j) * (ds.get(row + j) - dot));
+                    db[row + j] = scale * pb[row + j] * (db[row + j] - dot);
                 }
-                for (int j = t + 1; j < seq; j++) {
-                    ds.set(row + j, 0.0);
-                }
+                java.util.Arrays.fill(db, row + t + 1, row + seq, 0.0);
             }
+            ds.write(db, 0, nr * seq, r0 * seq);
         }
     }
 }

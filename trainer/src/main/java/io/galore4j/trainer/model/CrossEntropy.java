@@ -19,25 +19,35 @@ final class CrossEntropy {
         int rows = (int) logits.size(0);
         int vocab = (int) logits.size(1);
         Elements z = Elements.of(logits);
+        int chunkRows = Elements.rowsPerChunk(vocab);
+        double[] x = Elements.buffer(0, chunkRows * vocab);
         double total = 0;
         double invN = 1.0 / rows;
-        for (int r = 0; r < rows; r++) {
-            int base = r * vocab;
-            double max = Double.NEGATIVE_INFINITY;
-            for (int j = 0; j < vocab; j++) {
-                max = Math.max(max, z.get(base + j));
-            }
-            double sum = 0;
-            for (int j = 0; j < vocab; j++) {
-                sum += Math.exp(z.get(base + j) - max);
-            }
-            double logSumExp = max + Math.log(sum);
-            total += logSumExp - z.get(base + targets[r]);
-            if (gradient) {
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int nr = Math.min(chunkRows, rows - r0);
+            z.read(r0 * vocab, nr * vocab, x, 0);
+            for (int r = 0; r < nr; r++) {
+                int base = r * vocab;
+                double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j < vocab; j++) {
-                    z.set(base + j, Math.exp(z.get(base + j) - logSumExp) * invN);
+                    max = Math.max(max, x[base + j]);
                 }
-                z.add(base + targets[r], -invN);
+                double sum = 0;
+                for (int j = 0; j < vocab; j++) {
+                    sum += Math.exp(x[base + j] - max);
+                }
+                double logSumExp = max + Math.log(sum);
+                int target = targets[r0 + r];
+                total += logSumExp - x[base + target];
+                if (gradient) {
+                    for (int j = 0; j < vocab; j++) {
+                        x[base + j] = Math.exp(x[base + j] - logSumExp) * invN;
+                    }
+                    x[base + target] -= invN;
+                }
+            }
+            if (gradient) {
+                z.write(x, 0, nr * vocab, r0 * vocab);
             }
         }
         return total * invN;

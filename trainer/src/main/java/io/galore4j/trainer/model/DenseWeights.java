@@ -53,8 +53,13 @@ public final class DenseWeights implements WeightSource {
             } else {
                 Elements out = Elements.of(w);
                 int n = Math.toIntExact(w.length());
-                for (int i = 0; i < n; i++) {
-                    out.set(i, std * random.nextGaussian());
+                double[] chunk = Elements.buffer(0, Elements.CHUNK);
+                for (int from = 0; from < n; from += Elements.CHUNK) {
+                    int len = Math.min(Elements.CHUNK, n - from);
+                    for (int i = 0; i < len; i++) {
+                        chunk[i] = std * random.nextGaussian();
+                    }
+                    out.write(chunk, 0, len, from);
                 }
             }
             weights.put(e.getKey(), w);

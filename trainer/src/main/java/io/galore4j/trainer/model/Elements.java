@@ -6,13 +6,22 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * Direct element access to a dense, row-major ({@code 'c'}) FLOAT or DOUBLE array, for the
- * elementwise parts of the model (RMSNorm, RoPE, softmax, SwiGLU, cross-entropy), which run as
- * plain Java loops over the NIO view of the buffer: faster than chains of ND4J ops and free of
- * temporaries (DESIGN.md §5). Values pass through {@code double}; the FLOAT variant rounds on
- * {@link #set}. Index {@code i} is the logical row-major index (the view offset is applied here).
+ * Bulk access to a dense, row-major ({@code 'c'}) FLOAT or DOUBLE array for the elementwise parts
+ * of the model (RMSNorm, RoPE, softmax, SwiGLU, cross-entropy, embedding), which run as plain Java
+ * loops: a kernel copies a run of elements into a {@code double[]} chunk, computes on the chunk
+ * and copies the results back. Loops over Java arrays compile to tight (partly vectorized) code;
+ * per-element access through the NIO buffer did not, and chains of ND4J ops allocate temporaries
+ * (DESIGN.md §5). FLOAT arrays are staged through a float chunk and rounded on {@link #write}.
+ * Index {@code from} is the logical row-major index (the view offset is applied here).
  */
 abstract class Elements {
+
+    /** Elements a kernel stages at a time: 128 KiB of doubles, small enough to stay in cache. */
+    static final int CHUNK = 1 << 14;
+
+    private static final int SLOTS = 6;
+    private static final ThreadLocal<double[][]> BUFFERS = ThreadLocal.withInitial(() -> new double[SLOTS][]);
+    private static final ThreadLocal<float[]> STAGING = ThreadLocal.withInitial(() -> new float[CHUNK]);
 
     /** The accessor of {@code array}, which must be row-major and contiguous. */
     static Elements of(INDArray array) {
@@ -31,6 +40,25 @@ abstract class Elements {
         throw new IllegalArgumentException("the model computes in FLOAT or DOUBLE, got " + type);
     }
 
+    /**
+     * This thread's scratch array number {@code slot} (0 … 5), at least {@code length} long.
+     * A kernel uses each slot for one purpose at a time; contents are undefined on entry.
+     */
+    static double[] buffer(int slot, int length) {
+        double[][] buffers = BUFFERS.get();
+        double[] b = buffers[slot];
+        if (b == null || b.length < length) {
+            b = new double[Math.max(length, CHUNK)];
+            buffers[slot] = b;
+        }
+        return b;
+    }
+
+    /** Rows of {@code cols} elements that fit in one chunk (at least one). */
+    static int rowsPerChunk(int cols) {
+        return Math.max(1, CHUNK / Math.max(1, cols));
+    }
+
     private static boolean contiguous(INDArray array) {
         if (array.ordering() != 'c' && array.rank() > 1) {
             return false;
@@ -47,14 +75,11 @@ abstract class Elements {
         return true;
     }
 
-    abstract double get(int i);
+    /** dst[off .. off + len) = elements [from, from + len). */
+    abstract void read(int from, int len, double[] dst, int off);
 
-    abstract void set(int i, double value);
-
-    /** Adds {@code value} to element {@code i}. */
-    final void add(int i, double value) {
-        set(i, get(i) + value);
-    }
+    /** Elements [to, to + len) = src[off .. off + len). */
+    abstract void write(double[] src, int off, int len, int to);
 
     private static final class Float32 extends Elements {
         private final FloatBuffer buffer;
@@ -66,13 +91,29 @@ abstract class Elements {
         }
 
         @Override
-        double get(int i) {
-            return buffer.get(offset + i);
+        void read(int from, int len, double[] dst, int off) {
+            float[] stage = STAGING.get();
+            for (int done = 0; done < len; done += stage.length) {
+                int n = Math.min(stage.length, len - done);
+                buffer.get(offset + from + done, stage, 0, n);
+                int o = off + done;
+                for (int i = 0; i < n; i++) {
+                    dst[o + i] = stage[i];
+                }
+            }
         }
 
         @Override
-        void set(int i, double value) {
-            buffer.put(offset + i, (float) value);
+        void write(double[] src, int off, int len, int to) {
+            float[] stage = STAGING.get();
+            for (int done = 0; done < len; done += stage.length) {
+                int n = Math.min(stage.length, len - done);
+                int o = off + done;
+                for (int i = 0; i < n; i++) {
+                    stage[i] = (float) src[o + i];
+                }
+                buffer.put(offset + to + done, stage, 0, n);
+            }
         }
     }
 
@@ -86,13 +127,13 @@ abstract class Elements {
         }
 
         @Override
-        double get(int i) {
-            return buffer.get(offset + i);
+        void read(int from, int len, double[] dst, int off) {
+            buffer.get(offset + from, dst, off, len);
         }
 
         @Override
-        void set(int i, double value) {
-            buffer.put(offset + i, value);
+        void write(double[] src, int off, int len, int to) {
+            buffer.put(offset + to, src, off, len);
         }
     }
 }

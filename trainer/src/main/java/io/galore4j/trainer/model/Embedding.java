@@ -12,12 +12,10 @@ final class Embedding {
         int h = (int) table.size(1);
         Elements e = Elements.of(table);
         Elements o = Elements.of(out);
+        double[] row = Elements.buffer(0, h);
         for (int n = 0; n < tokens.length; n++) {
-            int src = tokens[n] * h;
-            int dst = n * h;
-            for (int j = 0; j < h; j++) {
-                o.set(dst + j, e.get(src + j));
-            }
+            e.read(tokens[n] * h, h, row, 0);
+            o.write(row, 0, h, n * h);
         }
     }
 
@@ -27,12 +25,15 @@ final class Embedding {
         dTable.assign(0.0);
         Elements d = Elements.of(dOut);
         Elements g = Elements.of(dTable);
+        double[] row = Elements.buffer(0, h);
+        double[] acc = Elements.buffer(1, h);
         for (int n = 0; n < tokens.length; n++) {
-            int dst = tokens[n] * h;
-            int src = n * h;
+            d.read(n * h, h, row, 0);
+            g.read(tokens[n] * h, h, acc, 0);
             for (int j = 0; j < h; j++) {
-                g.add(dst + j, d.get(src + j));
+                acc[j] += row[j];
             }
+            g.write(acc, 0, h, tokens[n] * h);
         }
     }
 }

@@ -16,24 +16,27 @@ final class RmsNorm {
         int cols = (int) x.size(1);
         int rows = (int) x.size(0);
         Elements xs = Elements.of(x);
-        Elements g = Elements.of(gain);
         Elements ys = Elements.of(y);
-        double[] gv = new double[cols];
-        for (int j = 0; j < cols; j++) {
-            gv[j] = g.get(j);
-        }
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
-            double sum = 0;
-            for (int j = 0; j < cols; j++) {
-                double v = xs.get(base + j);
-                sum += v * v;
+        double[] gv = Elements.buffer(0, cols);
+        Elements.of(gain).read(0, cols, gv, 0);
+        int chunkRows = Elements.rowsPerChunk(cols);
+        double[] xb = Elements.buffer(1, chunkRows * cols);
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int nr = Math.min(chunkRows, rows - r0);
+            xs.read(r0 * cols, nr * cols, xb, 0);
+            for (int r = 0; r < nr; r++) {
+                int base = r * cols;
+                double sum = 0;
+                for (int j = 0; j < cols; j++) {
+                    sum += xb[base + j] * xb[base + j];
+                }
+                double inv = 1.0 / Math.sqrt(sum / cols + eps);
+                invRms[r0 + r] = inv;
+                for (int j = 0; j < cols; j++) {
+                    xb[base + j] = gv[j] * xb[base + j] * inv;
+                }
             }
-            double inv = 1.0 / Math.sqrt(sum / cols + eps);
-            invRms[r] = inv;
-            for (int j = 0; j < cols; j++) {
-                ys.set(base + j, gv[j] * xs.get(base + j) * inv);
-            }
+            ys.write(xb, 0, nr * cols, r0 * cols);
         }
     }
 
@@ -48,30 +51,35 @@ final class RmsNorm {
         Elements dys = Elements.of(dy);
         Elements xs = Elements.of(x);
         Elements dxs = Elements.of(dx);
-        Elements g = Elements.of(gain);
-        double[] gv = new double[cols];
-        for (int j = 0; j < cols; j++) {
-            gv[j] = g.get(j);
-        }
+        double[] gv = Elements.buffer(0, cols);
+        Elements.of(gain).read(0, cols, gv, 0);
         double[] dg = new double[cols];
-        for (int r = 0; r < rows; r++) {
-            int base = r * cols;
-            double inv = invRms[r];
-            double dot = 0;
-            for (int j = 0; j < cols; j++) {
-                double d = dys.get(base + j);
-                double v = xs.get(base + j);
-                dot += gv[j] * d * v;
-                dg[j] += d * v * inv;
+        int chunkRows = Elements.rowsPerChunk(cols);
+        double[] db = Elements.buffer(1, chunkRows * cols);
+        double[] xb = Elements.buffer(2, chunkRows * cols);
+        double[] ob = Elements.buffer(3, chunkRows * cols);
+        for (int r0 = 0; r0 < rows; r0 += chunkRows) {
+            int nr = Math.min(chunkRows, rows - r0);
+            dys.read(r0 * cols, nr * cols, db, 0);
+            xs.read(r0 * cols, nr * cols, xb, 0);
+            dxs.read(r0 * cols, nr * cols, ob, 0);
+            for (int r = 0; r < nr; r++) {
+                int base = r * cols;
+                double inv = invRms[r0 + r];
+                double dot = 0;
+                for (int j = 0; j < cols; j++) {
+                    double d = db[base + j];
+                    double v = xb[base + j];
+                    dot += gv[j] * d * v;
+                    dg[j] += d * v * inv;
+                }
+                double c = inv * inv * inv * dot / cols;
+                for (int j = 0; j < cols; j++) {
+                    ob[base + j] += inv * gv[j] * db[base + j] - c * xb[base + j];
+                }
             }
-            double c = inv * inv * inv * dot / cols;
-            for (int j = 0; j < cols; j++) {
-                dxs.add(base + j, inv * gv[j] * dys.get(base + j) - c * xs.get(base + j));
-            }
+            dxs.write(ob, 0, nr * cols, r0 * cols);
         }
-        Elements dgs = Elements.of(dGain);
-        for (int j = 0; j < cols; j++) {
-            dgs.set(j, dg[j]);
-        }
+        Elements.of(dGain).write(dg, 0, cols, 0);
     }
 }

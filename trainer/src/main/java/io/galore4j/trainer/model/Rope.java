@@ -65,29 +65,39 @@ final class Rope {
         Elements out = Elements.of(dst);
         int half = headDim / 2;
         int width = heads * headDim;
-        for (int b = 0; b < batch; b++) {
-            for (int t = 0; t < seq; t++) {
-                int row = (b * seq + t) * width;
+        double[] a = Elements.buffer(0, width);
+        double[] b = Elements.buffer(1, width);
+        for (int bt = 0; bt < batch * seq; bt++) {
+            int t = bt % seq;
+            int headRow = (bt / seq) * heads * seq + t; // row of head 0 in [B·heads, T, d]
+            if (toHeads) {
+                in.read(bt * width, width, a, 0);
+            } else {
                 for (int h = 0; h < heads; h++) {
-                    int flatBase = row + h * headDim;
-                    int headBase = ((b * heads + h) * seq + t) * headDim;
-                    int from = toHeads ? flatBase : headBase;
-                    int to = toHeads ? headBase : flatBase;
-                    if (sign == 0) {
-                        for (int i = 0; i < headDim; i++) {
-                            out.set(to + i, in.get(from + i));
-                        }
-                        continue;
-                    }
+                    in.read((headRow + h * seq) * headDim, headDim, a, h * headDim);
+                }
+            }
+            if (sign == 0) {
+                System.arraycopy(a, 0, b, 0, width);
+            } else {
+                for (int h = 0; h < heads; h++) {
+                    int o = h * headDim;
                     for (int i = 0; i < half; i++) {
                         double c = cos[t * half + i];
                         double s = sign * sin[t * half + i];
-                        double x1 = in.get(from + i);
-                        double x2 = in.get(from + i + half);
-                        out.set(to + i, x1 * c - x2 * s);
-                        out.set(to + i + half, x2 * c + x1 * s);
+                        double x1 = a[o + i];
+                        double x2 = a[o + i + half];
+                        b[o + i] = x1 * c - x2 * s;
+                        b[o + i + half] = x2 * c + x1 * s;
                     }
                 }
+            }
+            if (toHeads) {
+                for (int h = 0; h < heads; h++) {
+                    out.write(b, h * headDim, headDim, (headRow + h * seq) * headDim);
+                }
+            } else {
+                out.write(b, 0, width, bt * width);
             }
         }
     }

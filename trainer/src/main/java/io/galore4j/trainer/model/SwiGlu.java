@@ -16,10 +16,17 @@ final class SwiGlu {
         Elements g = Elements.of(gate);
         Elements u = Elements.of(up);
         Elements a = Elements.of(act);
+        double[] z = Elements.buffer(0, Elements.CHUNK);
+        double[] v = Elements.buffer(1, Elements.CHUNK);
         int n = Math.toIntExact(gate.length());
-        for (int i = 0; i < n; i++) {
-            double z = g.get(i);
-            a.set(i, z / (1.0 + Math.exp(-z)) * u.get(i));
+        for (int from = 0; from < n; from += Elements.CHUNK) {
+            int len = Math.min(Elements.CHUNK, n - from);
+            g.read(from, len, z, 0);
+            u.read(from, len, v, 0);
+            for (int i = 0; i < len; i++) {
+                z[i] = z[i] / (1.0 + Math.exp(-z[i])) * v[i];
+            }
+            a.write(z, 0, len, from);
         }
     }
 
@@ -32,13 +39,23 @@ final class SwiGlu {
         Elements u = Elements.of(up);
         Elements dg = Elements.of(dGate);
         Elements du = Elements.of(dUp);
+        double[] d = Elements.buffer(0, Elements.CHUNK);
+        double[] z = Elements.buffer(1, Elements.CHUNK);
+        double[] v = Elements.buffer(2, Elements.CHUNK);
         int n = Math.toIntExact(gate.length());
-        for (int i = 0; i < n; i++) {
-            double z = g.get(i);
-            double s = 1.0 / (1.0 + Math.exp(-z));
-            double d = da.get(i);
-            du.set(i, d * z * s);
-            dg.set(i, d * u.get(i) * s * (1.0 + z * (1.0 - s)));
+        for (int from = 0; from < n; from += Elements.CHUNK) {
+            int len = Math.min(Elements.CHUNK, n - from);
+            da.read(from, len, d, 0);
+            g.read(from, len, z, 0);
+            u.read(from, len, v, 0);
+            for (int i = 0; i < len; i++) {
+                double s = 1.0 / (1.0 + Math.exp(-z[i]));
+                double dGateI = d[i] * v[i] * s * (1.0 + z[i] * (1.0 - s));
+                v[i] = d[i] * z[i] * s; // dUp
+                z[i] = dGateI;
+            }
+            dg.write(z, 0, len, from);
+            du.write(v, 0, len, from);
         }
     }
 }
