@@ -86,6 +86,11 @@ class MainTest {
         assertEquals(4 * 4 * 16, summary.get("tokens").asLong());
         assertTrue(summary.get("svd_count").asLong() >= 14, "every GaLore weight refreshed at step 0");
         assertTrue(Double.isFinite(summary.get("val_loss").asDouble()));
+        // 2 layers, H 32, I 48, V 256, T 16: 6·(2·(4·32² + 3·32·48) + 256·32) + 12·2·32·16
+        assertEquals(6.0 * (2 * (4 * 32 * 32 + 3 * 32 * 48) + 256 * 32) + 12.0 * 2 * 32 * 16,
+                summary.get("flops_per_token").asDouble());
+        assertEquals(summary.get("flops_per_token").asDouble() * summary.get("tokens_per_s").asDouble() / 1e9,
+                summary.get("gflops_per_s").asDouble(), 1e-9 * summary.get("gflops_per_s").asDouble());
         com.fasterxml.jackson.databind.JsonNode memory = summary.get("memory");
         long sum = 0;
         for (String k : new String[] {"weights", "optimizer", "projection", "gradients", "activations"}) {

@@ -176,8 +176,9 @@ public final class TrainJob {
         double loopSeconds = (System.nanoTime() - loopStart - evalNanos) / 1e9;
         Map<String, Object> summary = summary(opt, net.workspaceMemory(), tokens, wall, loopSeconds, valLoss);
         dir.writeSummary(summary);
-        out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s, %d SVDs, peak RSS %.1f MiB%n",
-                train.steps(), valLoss, Math.exp(valLoss), tokens / loopSeconds, opt.svdCount(),
+        out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s (%.2f GFLOP/s), %d SVDs, peak RSS %.1f MiB%n",
+                train.steps(), valLoss, Math.exp(valLoss), tokens / loopSeconds,
+                model.flopsPerToken() * tokens / loopSeconds / 1e9, opt.svdCount(),
                 ProcessMemory.peakRssBytes() / 1048576.0);
         opt.close();
         return summary;
@@ -217,6 +218,8 @@ public final class TrainJob {
         s.put("tokens", tokens);
         s.put("wall_s", wall);
         s.put("tokens_per_s", tokens / loopSeconds);
+        s.put("flops_per_token", model.flopsPerToken());
+        s.put("gflops_per_s", model.flopsPerToken() * tokens / loopSeconds / 1e9);
         s.put("val_loss", valLoss);
         s.put("val_ppl", Math.exp(valLoss));
         s.put("svd_count", opt.svdCount());
