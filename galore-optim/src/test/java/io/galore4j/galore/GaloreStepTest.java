@@ -11,16 +11,19 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * One and two fp32 GaLore steps equal a double-precision reference written from the formulas
+ * Three fp32 GaLore steps equal a double-precision reference written from the formulas
  * (DESIGN.md §3): R = PᵀG (left) or GP (right), Adam on R with bias correction, ΔW = α·PN or
  * α·NPᵀ, W ← W − η(ΔW + λW). The basis P is taken from the optimizer's projector (computing
- * it is the projection module's job, tested there).
+ * it is the projection module's job, tested there). With a refresh every step, {@code keep}
+ * leaves the moments as they are and {@code rotate} first carries them into the new basis:
+ * M' = C M, V' = max(0, (C∘C) V) (left) or M Cᵀ, V (C∘C)ᵀ (right), C = P_newᵀ P_old.
  */
 class GaloreStepTest {
 
-    @ParameterizedTest(name = "{0}x{1} rank {2}")
-    @CsvSource({"32, 48, 8", "48, 32, 8"})
-    void stepsMatchReference(int m, int n, int rank) {
+    @ParameterizedTest(name = "{0}x{1} rank {2}, refresh every {3}, {4}")
+    @CsvSource({"32, 48, 8, 100, keep", "48, 32, 8, 100, keep", "32, 48, 8, 1, keep", "48, 32, 8, 1, keep",
+            "32, 48, 8, 1, rotate", "48, 32, 8, 1, rotate"})
+    void stepsMatchReference(int m, int n, int rank, int gap, String onRefresh) {
         Random rnd = new Random(7);
         float[] w0 = TestArrays.gaussian(rnd, m * n, 1.0);
         double lr = 0.01;
@@ -30,14 +33,16 @@ class GaloreStepTest {
         double b2 = 0.999;
         double eps = 1e-8;
         OptimSettings s = OptimSettings.from(Map.of("method", "galore", "projection", "w", "rank", rank,
-                "weight_decay", wd, "refresh_gap", 100));
+                "weight_decay", wd, "refresh_gap", gap, "on_refresh", onRefresh));
         try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(s, 1)) {
             opt.add("w", TestArrays.matrix(w0, m, n));
             double[] w = toDouble(w0);
             boolean left = m < n;
             double[] mom = null;
             double[] vel = null;
-            for (int t = 1; t <= 2; t++) {
+            double[][] previous = null;
+            double rotationEffect = 0;
+            for (int t = 1; t <= 3; t++) {
                 float[] g = TestArrays.gaussian(rnd, m * n, 0.5);
                 opt.update("w", TestArrays.matrix(g, m, n), lr, 1.0);
                 opt.endStep();
@@ -71,7 +76,32 @@ class GaloreStepTest {
                 if (mom == null) {
                     mom = new double[r.length];
                     vel = new double[r.length];
+                } else if (onRefresh.equals("rotate")) {
+                    double[][] c = new double[rank][rank]; // C = P_newᵀ P_old
+                    for (int a = 0; a < rank; a++) {
+                        for (int b = 0; b < rank; b++) {
+                            for (int i = 0; i < d; i++) {
+                                c[a][b] += p[i][a] * previous[i][b];
+                            }
+                        }
+                    }
+                    double[] m2 = new double[mom.length];
+                    double[] v2 = new double[vel.length];
+                    for (int i = 0; i < rr; i++) {
+                        for (int j = 0; j < rc; j++) {
+                            for (int k = 0; k < rank; k++) {
+                                double cw = left ? c[i][k] : c[j][k];
+                                int src = left ? k * rc + j : i * rc + k;
+                                m2[i * rc + j] += cw * mom[src];
+                                v2[i * rc + j] += cw * cw * vel[src];
+                            }
+                            rotationEffect = Math.max(rotationEffect, Math.abs(m2[i * rc + j] - mom[i * rc + j]));
+                        }
+                    }
+                    mom = m2;
+                    vel = v2;
                 }
+                previous = p;
                 double[] nrm = new double[r.length];
                 for (int i = 0; i < r.length; i++) {
                     mom[i] = b1 * mom[i] + (1 - b1) * r[i];
@@ -101,8 +131,12 @@ class GaloreStepTest {
                 assertTrue(err <= 1e-6, "step " + t + ": relative error " + err);
             }
             List<?> events = opt.drainRefreshEvents();
-            assertEquals(1, events.size(), "one refresh at step 0 with gap 100");
-            assertEquals(1, opt.svdCount());
+            int refreshes = gap == 1 ? 3 : 1;
+            assertEquals(refreshes, events.size(), "refreshes in 3 steps with gap " + gap);
+            assertEquals(refreshes, opt.svdCount());
+            if (onRefresh.equals("rotate")) {
+                assertTrue(rotationEffect > 1e-3, "the rotation changes M: " + rotationEffect);
+            }
         }
     }
 
