@@ -132,6 +132,10 @@ class SafetensorsTest {
         // A previous complete file survives a failed rewrite.
         new SafetensorsWriter(Dtype.F32).add("ok", new long[] {2}, new float[] {1, 2}).write(file);
         assertThrows(UncheckedIOException.class, () -> w.write(file));
+        Path plain = Files.writeString(dir.resolve("plain.txt"), "x");
+        assertEquals(Files.getPosixFilePermissions(plain), Files.getPosixFilePermissions(file),
+                "permissions like any other new file (not a temporary file's owner-only ones)");
+        Files.delete(plain);
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             assertArrayEquals(new float[] {1, 2}, f.read("ok"));
         }
