@@ -76,7 +76,8 @@ class MainTest {
                 "--set", "train.steps=4", "--set", "train.batch_size=4", "--set", "train.warmup=1",
                 "--set", "train.eval_every=2", "--set", "train.eval_batches=1", "--set", "train.log_every=1");
         assertEquals(0, r.code(), r.err());
-        for (String f : new String[] {"config.yaml", "metrics.jsonl", "subspace.jsonl", "summary.json"}) {
+        for (String f : new String[] {"config.yaml", "metrics.jsonl", "subspace.jsonl", "summary.json",
+            "model.safetensors", "config.json"}) {
             assertTrue(Files.size(out.resolve(f)) > 0, f + " written");
         }
         assertEquals(4, Files.readAllLines(out.resolve("metrics.jsonl")).size(), "a line per step");

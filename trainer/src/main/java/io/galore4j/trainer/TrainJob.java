@@ -12,6 +12,7 @@ import io.galore4j.trainer.data.Corpus;
 import io.galore4j.trainer.data.EvalWindows;
 import io.galore4j.trainer.data.TokenSplit;
 import io.galore4j.trainer.data.TrainingBatches;
+import io.galore4j.trainer.io.SavedModel;
 import io.galore4j.trainer.model.ActivationMemory;
 import io.galore4j.trainer.model.DenseWeights;
 import io.galore4j.trainer.model.LlamaModel;
@@ -174,6 +175,7 @@ public final class TrainJob {
         }
         double wall = (System.nanoTime() - start) / 1e9;
         double loopSeconds = (System.nanoTime() - loopStart - evalNanos) / 1e9;
+        SavedModel.save(dir.path(), model, tree.values().string("data.tokenizer", false), opt::weight);
         Map<String, Object> summary = summary(opt, net.workspaceMemory(), tokens, wall, loopSeconds, valLoss);
         dir.writeSummary(summary);
         out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s (%.2f GFLOP/s), %d SVDs, peak RSS %.1f MiB%n",

@@ -1,0 +1,68 @@
+package io.galore4j.trainer.io;
+
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+
+/**
+ * The element types of a safetensors file this project reads and writes, under the format's own
+ * names. Values travel as fp32 in memory; {@link #BF16} is a storage format only (DESIGN.md §5:
+ * 16-bit products are slow on CPU).
+ */
+public enum Dtype {
+    /** IEEE 754 binary32, stored as its exact bits. */
+    F32(4),
+    /** bfloat16: the upper 16 bits of a binary32; written with round-to-nearest-even. */
+    BF16(2);
+
+    private final int bytes;
+
+    Dtype(int bytes) {
+        this.bytes = bytes;
+    }
+
+    /** Bytes per element. */
+    public int bytes() {
+        return bytes;
+    }
+
+    /** The dtype called {@code name} in a header, or null if this project does not know it. */
+    static Dtype byName(String name) {
+        for (Dtype d : values()) {
+            if (d.name().equals(name)) {
+                return d;
+            }
+        }
+        return null;
+    }
+
+    static String known() {
+        return Arrays.toString(values());
+    }
+
+    /** Appends {@code v} to {@code out} (little-endian order set by the caller). */
+    void put(ByteBuffer out, float v) {
+        if (this == F32) {
+            out.putFloat(v);
+        } else {
+            out.putShort(toBf16(v));
+        }
+    }
+
+    /** Reads one element from {@code in} as fp32. */
+    float get(ByteBuffer in) {
+        return this == F32 ? in.getFloat() : Float.intBitsToFloat((in.getShort() & 0xFFFF) << 16);
+    }
+
+    /**
+     * binary32 → bfloat16 with round-to-nearest-even on the 16 dropped bits; NaN stays a (quiet)
+     * NaN, infinities and signed zeros are kept.
+     */
+    static short toBf16(float v) {
+        int bits = Float.floatToRawIntBits(v);
+        if (Float.isNaN(v)) {
+            return (short) ((bits >>> 16) | 0x0040);
+        }
+        int roundingBias = 0x7FFF + ((bits >>> 16) & 1);
+        return (short) ((bits + roundingBias) >>> 16);
+    }
+}

@@ -1,0 +1,149 @@
+package io.galore4j.trainer.io;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.galore4j.trainer.model.DenseWeights;
+import io.galore4j.trainer.model.LlamaParameters;
+import io.galore4j.trainer.model.ModelConfig;
+import io.galore4j.trainer.model.WeightSource;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The trained model in a run directory: {@value #WEIGHTS} (every parameter in fp32 under its
+ * Hugging Face LLaMA name, {@link LlamaParameters}, with the model config and the tokenizer in the
+ * metadata) and a Hugging Face style {@value #HF_CONFIG} ({@code LlamaForCausalLM}) beside it.
+ */
+public final class SavedModel {
+
+    /** The weights file in a run directory. */
+    public static final String WEIGHTS = "model.safetensors";
+    /** The Hugging Face model config in a run directory. */
+    public static final String HF_CONFIG = "config.json";
+
+    private static final ObjectMapper PRETTY = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private SavedModel() {
+    }
+
+    /**
+     * Writes {@value #WEIGHTS} and {@value #HF_CONFIG} into {@code dir}. Each weight is copied out
+     * of {@code weights} the moment it is written (a source may hand out pooled buffers), as fp32.
+     */
+    public static void save(Path dir, ModelConfig config, String tokenizer, WeightSource weights) throws IOException {
+        SafetensorsWriter w = new SafetensorsWriter(Dtype.F32);
+        // "format": "pt" declares a PyTorch-layout state dict, which Hugging Face loaders expect.
+        w.metadata("format", "pt");
+        for (Map.Entry<String, String> e : metadata(config, tokenizer).entrySet()) {
+            w.metadata(e.getKey(), e.getValue());
+        }
+        for (Map.Entry<String, long[]> e : LlamaParameters.shapes(config).entrySet()) {
+            String name = e.getKey();
+            w.add(name, e.getValue(), () -> copyToFloats(name, weights.weight(name)));
+        }
+        w.write(dir.resolve(WEIGHTS));
+        writeAtomically(dir.resolve(HF_CONFIG), PRETTY.writeValueAsString(huggingFaceConfig(config)) + "\n");
+    }
+
+    /**
+     * Reads {@code file} into dense fp32 weights for {@code config}. IllegalArgumentException naming
+     * the file and the tensor if a parameter is missing, has another shape, or the file holds a
+     * tensor the model does not have; NoSuchFileException if the file is missing.
+     */
+    public static DenseWeights load(Path file, ModelConfig config) throws IOException {
+        Map<String, long[]> expected = LlamaParameters.shapes(config);
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            for (TensorInfo t : f.tensors()) {
+                if (!expected.containsKey(t.name())) {
+                    throw new IllegalArgumentException(file + ": tensor '" + t.name() + "' is not a parameter of the"
+                            + " configured model (" + describe(config) + ")");
+                }
+            }
+            Map<String, INDArray> weights = new LinkedHashMap<>();
+            for (Map.Entry<String, long[]> e : expected.entrySet()) {
+                String name = e.getKey();
+                if (!f.contains(name)) {
+                    throw new IllegalArgumentException(file + ": tensor '" + name + "' is missing");
+                }
+                TensorInfo t = f.tensor(name);
+                if (!Arrays.equals(t.shape(), e.getValue())) {
+                    throw new IllegalArgumentException(file + ": tensor '" + name + "' has shape "
+                            + Arrays.toString(t.shape()) + " but the configured model (" + describe(config)
+                            + ") needs " + Arrays.toString(e.getValue()));
+                }
+                weights.put(name, Nd4j.create(f.read(name), e.getValue(), 'c'));
+            }
+            return new DenseWeights(weights);
+        }
+    }
+
+    /** The metadata entries: the model config under the {@code model.*} key names, and the tokenizer. */
+    static Map<String, String> metadata(ModelConfig c, String tokenizer) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("hidden", Integer.toString(c.hidden()));
+        m.put("layers", Integer.toString(c.layers()));
+        m.put("heads", Integer.toString(c.heads()));
+        m.put("intermediate", Integer.toString(c.intermediate()));
+        m.put("vocab", Integer.toString(c.vocab()));
+        m.put("seq_len", Integer.toString(c.seqLen()));
+        m.put("rope_theta", Double.toString(c.ropeTheta()));
+        m.put("norm_eps", Double.toString(c.normEps()));
+        m.put("tokenizer", tokenizer);
+        return m;
+    }
+
+    /** Hugging Face {@code LlamaConfig} fields of this model (multi-head attention, untied head, SiLU). */
+    static Map<String, Object> huggingFaceConfig(ModelConfig c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("architectures", List.of("LlamaForCausalLM"));
+        m.put("model_type", "llama");
+        m.put("hidden_size", c.hidden());
+        m.put("intermediate_size", c.intermediate());
+        m.put("num_attention_heads", c.heads());
+        m.put("num_hidden_layers", c.layers());
+        m.put("num_key_value_heads", c.heads());
+        m.put("vocab_size", c.vocab());
+        m.put("max_position_embeddings", c.seqLen());
+        m.put("rms_norm_eps", c.normEps());
+        m.put("rope_theta", c.ropeTheta());
+        m.put("hidden_act", "silu");
+        m.put("attention_bias", false);
+        m.put("tie_word_embeddings", false);
+        m.put("torch_dtype", "float32");
+        return m;
+    }
+
+    private static float[] copyToFloats(String name, INDArray w) {
+        INDArray c = w.dataType() == DataType.FLOAT ? w.dup('c') : w.castTo(DataType.FLOAT);
+        try {
+            float[] v = c.data().asFloat();
+            if (v.length != w.length()) {
+                throw new IllegalStateException(name + ": copied " + v.length + " values of " + w.length());
+            }
+            return v;
+        } finally {
+            c.close();
+        }
+    }
+
+    private static String describe(ModelConfig c) {
+        return "hidden=" + c.hidden() + ", layers=" + c.layers() + ", heads=" + c.heads() + ", intermediate="
+                + c.intermediate() + ", vocab=" + c.vocab();
+    }
+
+    private static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+}
