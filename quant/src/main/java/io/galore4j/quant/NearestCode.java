@@ -5,9 +5,11 @@ package io.galore4j.quant;
  * Floats are mapped to a monotone integer key; its top bits select a bucket whose precomputed
  * entry is the number of decision thresholds (midpoints between adjacent levels) below the
  * bucket's smallest value. The bucket width is the widest (at most 2^{@value #MAX_SHIFT} keys)
- * for which no bucket holds more than one threshold, so a single comparison finishes; it is
- * done on the keys by a subtraction (no branch to mispredict). A map too dense for the
- * narrowest allowed width keeps a forward scan. The result equals a binary search over the
+ * for which no bucket holds more than one threshold, so a single comparison finishes. One int
+ * per bucket holds both the entry (top 8 bits) and the key offset of the bucket's threshold
+ * within the bucket (low 24 bits; all ones when it has none), and the comparison is a
+ * subtraction of key offsets (no branch to mispredict). A map too dense for the narrowest
+ * allowed width keeps a forward scan. The result equals a binary search over the
  * midpoints (ties go to the lower level) for every non-NaN y.
  */
 final class NearestCode {
@@ -21,6 +23,7 @@ final class NearestCode {
     private final int offset;
     private final boolean singleStep;
     private final byte[] start;
+    private final int[] packed; // singleStep: start << 24 | offset of the bucket's threshold key
 
     NearestCode(float[] levels) {
         if (levels.length > 256) {
@@ -60,6 +63,14 @@ final class NearestCode {
                 below++;
             }
             start[b] = (byte) below;
+        }
+        int mask = (1 << s) - 1;
+        packed = new int[singleStep ? start.length : 0];
+        for (int b = 0; b < packed.length; b++) {
+            int c = start[b] & 0xFF;
+            long offsetInBucket = (long) thresholdKeys[c] - ((long) (b - offset) << s);
+            int position = offsetInBucket >= 0 && offsetInBucket < mask ? (int) offsetInBucket : mask;
+            packed[b] = (c << 24) | position;
         }
     }
 
@@ -111,10 +122,11 @@ final class NearestCode {
     /** Index of the level nearest to y (finite or infinite; NaN gives a valid but arbitrary index). */
     int index(float y) {
         int key = key(y);
-        int c = start[(key >> shift) + offset] & 0xFF;
-        if (singleStep) { // + 1 when key > thresholdKeys[c]: the sign of their difference, in long (no overflow)
-            return c + (int) (((long) thresholdKeys[c] - key) >>> 63);
+        if (singleStep) { // + 1 when key > the threshold's key: both as offsets in the bucket, < 2^24
+            int e = packed[(key >> shift) + offset];
+            return (e >>> 24) + (((e & 0xFFFFFF) - (key & ((1 << shift) - 1))) >>> 31);
         }
+        int c = start[(key >> shift) + offset] & 0xFF;
         while (y > thresholds[c]) {
             c++;
         }
