@@ -100,17 +100,29 @@ abstract class BlockCodec implements StateCodec {
      * codec stores the second moment. {@code element} is the state index of src[p].
      */
     final float absMax(float[] src, int p, int n, int element) {
-        float amax = 0f;
-        float min = 0f;
+        // |x| orders like its bits as an int, and an int max reduction vectorizes (a float
+        // Math.max, with its NaN rules, does not). Bits >= 0x7F800000 are ±inf or NaN.
+        int maxAbs = 0;
+        int signs = 0;
         for (int j = p; j < p + n; j++) {
-            float v = src[j];
-            amax = Math.max(amax, Math.abs(v));
-            min = Math.min(min, v);
+            int bits = Float.floatToRawIntBits(src[j]);
+            maxAbs = Math.max(maxAbs, bits & 0x7FFFFFFF);
+            signs |= bits;
         }
-        if (!(amax <= Float.MAX_VALUE) || (moment == Moment.SECOND && min < 0)) {
+        if (maxAbs >= 0x7F800000 || (moment == Moment.SECOND && signs < 0 && hasNegative(src, p, n))) {
             throw badValue(src, p, n, element);
         }
-        return amax;
+        return Float.intBitsToFloat(maxAbs);
+    }
+
+    /** Whether some x &lt; 0 (a sign bit alone may be −0.0, which is not negative). */
+    private static boolean hasNegative(float[] src, int p, int n) {
+        for (int j = p; j < p + n; j++) {
+            if (src[j] < 0) {
+                return true;
+            }
+        }
+        return false;
     }
 
     final IllegalArgumentException badValue(float[] src, int p, int n, int element) {

@@ -174,12 +174,19 @@ public final class GroupQuantizer {
         for (int k = 0; k < n; k += groupSize) {
             int m = Math.min(groupSize, n - k);
             int from = p + k;
-            float min = src[from];
-            float max = min;
-            for (int j = from + 1; j < from + m; j++) {
-                min = Math.min(min, src[j]);
-                max = Math.max(max, src[j]);
+            // min and max over monotone integer keys (an int reduction vectorizes; float
+            // Math.min/max, with their NaN rules, do not): the keys order as the floats do,
+            // −0 below +0 as in Math.min/max, and a NaN key lies beyond ±inf, so a NaN
+            // surfaces as a non-finite min or max
+            int minKey = Integer.MAX_VALUE;
+            int maxKey = Integer.MIN_VALUE;
+            for (int j = from; j < from + m; j++) {
+                int key = key(src[j]);
+                minKey = Math.min(minKey, key);
+                maxKey = Math.max(maxKey, key);
             }
+            float min = fromKey(minKey);
+            float max = fromKey(maxKey);
             if (!Float.isFinite(min) || !Float.isFinite(max)) {
                 throw nonFinite(src, from, m, start + k);
             }
@@ -207,17 +214,22 @@ public final class GroupQuantizer {
         throw new AssertionError("no non-finite value found");
     }
 
-    private int code(float x, float zero, float inv, boolean stochastic, RoundingRng rng) {
-        float t = (x - zero) * inv; // >= 0
-        int q = (int) (t + (stochastic ? rng.nextFloat() : 0.5f));
-        return Math.min(q, maxCode);
+    /** Monotone integer key of a float (an involution: {@link #fromKey} undoes it). */
+    private static int key(float x) {
+        int bits = Float.floatToRawIntBits(x);
+        return bits ^ ((bits >> 31) & 0x7FFFFFFF);
+    }
+
+    private static float fromKey(int key) {
+        return Float.intBitsToFloat(key ^ ((key >> 31) & 0x7FFFFFFF));
     }
 
     private void encode8(float[] src, int from, int m, byte[] codes, int e, float zero, float inv,
                          boolean stochastic, RoundingRng rng) {
         if (stochastic) {
             for (int j = 0; j < m; j++) {
-                codes[e + j] = (byte) code(src[from + j], zero, inv, true, rng);
+                int q = (int) ((src[from + j] - zero) * inv + rng.nextFloat());
+                codes[e + j] = (byte) Math.min(q, 255);
             }
         } else {
             for (int j = 0; j < m; j++) {
@@ -227,17 +239,27 @@ public final class GroupQuantizer {
         }
     }
 
+    /** Code 2i in the low nibble of byte i, 2i + 1 in the high one; t = (x − z)/s ≥ 0, q = ⌊t + u⌋. */
     private void encode4(float[] src, int from, int m, byte[] codes, int e, float zero, float inv,
                          boolean stochastic, RoundingRng rng) {
         int b = e >>> 1;
-        int j = 0;
-        for (; j + 1 < m; j += 2) {
-            int q0 = code(src[from + j], zero, inv, stochastic, rng);
-            int q1 = code(src[from + j + 1], zero, inv, stochastic, rng);
-            codes[b + (j >>> 1)] = (byte) (q0 | (q1 << 4));
+        int pairs = m >>> 1;
+        if (stochastic) {
+            for (int i = 0; i < pairs; i++) {
+                int q0 = Math.min(15, (int) ((src[from + 2 * i] - zero) * inv + rng.nextFloat()));
+                int q1 = Math.min(15, (int) ((src[from + 2 * i + 1] - zero) * inv + rng.nextFloat()));
+                codes[b + i] = (byte) (q0 | (q1 << 4));
+            }
+        } else {
+            for (int i = 0; i < pairs; i++) {
+                int q0 = Math.min(15, (int) ((src[from + 2 * i] - zero) * inv + 0.5f));
+                int q1 = Math.min(15, (int) ((src[from + 2 * i + 1] - zero) * inv + 0.5f));
+                codes[b + i] = (byte) (q0 | (q1 << 4));
+            }
         }
-        if (j < m) { // odd tail: last element of the tensor, high nibble stays 0
-            codes[b + (j >>> 1)] = (byte) code(src[from + j], zero, inv, stochastic, rng);
+        if ((m & 1) != 0) { // odd tail: last element of the tensor, high nibble stays 0
+            float u = stochastic ? rng.nextFloat() : 0.5f;
+            codes[b + pairs] = (byte) Math.min(15, (int) ((src[from + m - 1] - zero) * inv + u));
         }
     }
 
@@ -257,14 +279,14 @@ public final class GroupQuantizer {
                 }
             } else {
                 int b = e >>> 1;
-                int j = 0;
-                for (; j + 1 < m; j += 2) {
-                    int c = codes[b + (j >>> 1)];
-                    dst[o + j] = zero + (c & 0xF) * scale;
-                    dst[o + j + 1] = zero + ((c >>> 4) & 0xF) * scale;
+                int pairs = m >>> 1;
+                for (int i = 0; i < pairs; i++) {
+                    int c = codes[b + i];
+                    dst[o + 2 * i] = zero + (c & 0xF) * scale;
+                    dst[o + 2 * i + 1] = zero + ((c >>> 4) & 0xF) * scale;
                 }
-                if (j < m) {
-                    dst[o + j] = zero + (codes[b + (j >>> 1)] & 0xF) * scale;
+                if ((m & 1) != 0) {
+                    dst[o + m - 1] = zero + (codes[b + pairs] & 0xF) * scale;
                 }
             }
         }

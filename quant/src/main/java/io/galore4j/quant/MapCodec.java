@@ -5,7 +5,7 @@ package io.galore4j.quant;
  * elements the scale s = max |x|, each element becomes the index of the map level nearest to
  * x / s, decoded as level · s. Serves dynamic8 (bitsandbytes signed/unsigned maps, 8 bits),
  * de4 and linear4nz (4 bits), signed2 and signed3 (SOLO, 2 and 3 bits). Codes below 8 bits
- * are packed by {@link BitPacking}. A block with s = 0 (including a fresh state) decodes to
+ * are packed by {@link BitPacking} (4-bit codes directly, in its layout). A block with s = 0 (including a fresh state) decodes to
  * zeros. For the second moment, a positive value whose nearest level is 0 gets the smallest
  * positive level instead, so no positive v decodes to zero.
  */
@@ -44,51 +44,83 @@ final class MapCodec extends BlockCodec {
 
     @Override
     void encodeBlocks(float[] src, int p, EncodedState s, int from, int len, RoundingRng rng) {
-        byte[] scratch = bits == 8 ? null : new byte[blockSize];
+        byte[] codes = s.codes;
+        byte[] scratch = bits == 8 || bits == 4 ? null : new byte[blockSize];
         for (int k = 0; k < len; k += blockSize) {
             int n = Math.min(blockSize, len - k);
             int element = from + k;
-            float scale = absMax(src, p + k, n, element);
+            int q = p + k;
+            float scale = absMax(src, q, n, element);
             s.scales[element / blockSize] = scale;
             float inv = scale > 0 ? 1f / scale : 0f;
-            byte[] out = bits == 8 ? s.codes : scratch;
-            int o = bits == 8 ? element : 0;
-            int q = p + k;
-            if (zeroCode < 0) {
-                for (int j = 0; j < n; j++) {
-                    out[o + j] = (byte) nearest.index(src[q + j] * inv);
-                }
+            if (bits == 8) {
+                encode8(src, q, n, inv, codes, element);
+            } else if (bits == 4) {
+                encode4(src, q, n, inv, codes, element >>> 1);
             } else {
                 for (int j = 0; j < n; j++) {
-                    float x = src[q + j];
-                    int c = nearest.index(x * inv);
-                    out[o + j] = (byte) (c == zeroCode && x > 0 ? c + 1 : c);
+                    scratch[j] = (byte) code(src[q + j], inv);
                 }
-            }
-            if (bits != 8) {
-                BitPacking.pack(scratch, n, bits, s.codes, element);
+                BitPacking.pack(scratch, n, bits, codes, element);
             }
         }
     }
 
+    // The per-block loops are methods of their own, so the JIT compiles them as such (hot from
+    // many calls) rather than only as part of a long-running caller.
+    private void encode8(float[] src, int q, int n, float inv, byte[] codes, int e) {
+        for (int j = 0; j < n; j++) {
+            codes[e + j] = (byte) code(src[q + j], inv);
+        }
+    }
+
+    /** As BitPacking: code 2i in the low nibble of byte b + i, code 2i + 1 in the high one. */
+    private void encode4(float[] src, int q, int n, float inv, byte[] codes, int b) {
+        int pairs = n >>> 1;
+        for (int i = 0; i < pairs; i++) {
+            codes[b + i] = (byte) (code(src[q + 2 * i], inv) | (code(src[q + 2 * i + 1], inv) << 4));
+        }
+        if ((n & 1) != 0) {
+            codes[b + pairs] = (byte) code(src[q + n - 1], inv);
+        }
+    }
+
+    /** Code of x in a block with 1/scale = inv; a positive second moment never gets the zero level. */
+    private int code(float x, float inv) {
+        int c = nearest.index(x * inv);
+        return c == zeroCode && x > 0 ? c + 1 : c;
+    }
+
     @Override
     void decodeBlocks(EncodedState s, int from, int len, float[] dst, int d) {
-        byte[] scratch = bits == 8 ? null : new byte[blockSize];
+        byte[] codes = s.codes;
+        byte[] scratch = bits == 8 || bits == 4 ? null : new byte[blockSize];
         float[] map = levels;
         for (int k = 0; k < len; k += blockSize) {
             int n = Math.min(blockSize, len - k);
             int element = from + k;
             float scale = s.scales[element / blockSize];
-            byte[] in = s.codes;
-            int i = element;
-            if (bits != 8) {
-                BitPacking.unpack(s.codes, element, n, bits, scratch);
-                in = scratch;
-                i = 0;
-            }
             int o = d + k;
-            for (int j = 0; j < n; j++) {
-                dst[o + j] = map[in[i + j] & 0xFF] * scale;
+            if (bits == 8) {
+                for (int j = 0; j < n; j++) {
+                    dst[o + j] = map[codes[element + j] & 0xFF] * scale;
+                }
+            } else if (bits == 4) {
+                int b = element >>> 1;
+                int pairs = n >>> 1;
+                for (int i = 0; i < pairs; i++) {
+                    int c = codes[b + i];
+                    dst[o + 2 * i] = map[c & 0xF] * scale;
+                    dst[o + 2 * i + 1] = map[(c >>> 4) & 0xF] * scale;
+                }
+                if ((n & 1) != 0) {
+                    dst[o + n - 1] = map[codes[b + pairs] & 0xF] * scale;
+                }
+            } else {
+                BitPacking.unpack(codes, element, n, bits, scratch);
+                for (int j = 0; j < n; j++) {
+                    dst[o + j] = map[scratch[j] & 0xFF] * scale;
+                }
             }
         }
     }

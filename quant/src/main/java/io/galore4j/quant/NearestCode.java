@@ -2,19 +2,28 @@ package io.galore4j.quant;
 
 /**
  * Exact nearest-level search in a sorted code map without a per-element binary search.
- * Floats are mapped to a monotone integer key; the top 14 bits of the key select a bucket
- * whose precomputed entry is the number of decision thresholds (midpoints between adjacent
- * levels) below the bucket's smallest value, a lower bound of the answer; a short forward
- * scan over the thresholds finishes. The result equals a binary search over the midpoints
- * (ties go to the lower level).
+ * Floats are mapped to a monotone integer key; its top bits select a bucket whose precomputed
+ * entry is the number of decision thresholds (midpoints between adjacent levels) below the
+ * bucket's smallest value. The bucket width is the widest (at most 2^{@value #MAX_SHIFT} keys)
+ * for which no bucket holds more than one threshold, so a single comparison finishes. One int
+ * per bucket holds both the entry (top 8 bits) and the key offset of the bucket's threshold
+ * within the bucket (low 24 bits; all ones when it has none), and the comparison is a
+ * subtraction of key offsets (no branch to mispredict). A map too dense for the narrowest
+ * allowed width keeps a forward scan. The result equals a binary search over the
+ * midpoints (ties go to the lower level) for every non-NaN y.
  */
 final class NearestCode {
-    private static final int SHIFT = 18;
-    private static final int OFFSET = 1 << (31 - SHIFT);
+    private static final int MAX_SHIFT = 24;
+    private static final int MIN_SHIFT = 15; // at most 2^17 buckets (128 KiB)
 
     final float[] levels;
     private final float[] thresholds; // thresholds[k] = midpoint of levels k, k+1; last = +inf
+    private final int[] thresholdKeys; // key(thresholds[k]), −0 as +0; last = Integer.MAX_VALUE
+    private final int shift;
+    private final int offset;
+    private final boolean singleStep;
     private final byte[] start;
+    private final int[] packed; // singleStep: start << 24 | offset of the bucket's threshold key
 
     NearestCode(float[] levels) {
         if (levels.length > 256) {
@@ -29,33 +38,109 @@ final class NearestCode {
             thresholds[k] = (float) (((double) levels[k] + levels[k + 1]) / 2);
         }
         thresholds[levels.length - 1] = Float.POSITIVE_INFINITY;
-        start = new byte[2 * OFFSET];
+        thresholdKeys = new int[levels.length];
+        for (int k = 0; k + 1 < levels.length; k++) {
+            // for non-NaN y: y > t exactly when key(y) > key(t), once t = −0 is keyed as +0
+            thresholdKeys[k] = thresholds[k] == 0f ? 0 : key(thresholds[k]);
+        }
+        thresholdKeys[levels.length - 1] = Integer.MAX_VALUE; // above every key, NaN included
+        int s = MAX_SHIFT;
+        while (s > MIN_SHIFT && maxThresholdsPerBucket(s) > 1) {
+            s--;
+        }
+        shift = s;
+        offset = 1 << (31 - s);
+        singleStep = maxThresholdsPerBucket(s) <= 1;
+        start = new byte[2 * offset];
+        int below = 0; // thresholds below the current bucket's smallest value (lo increases with b)
         for (int b = 0; b < start.length; b++) {
-            int key = (b - OFFSET) << SHIFT;
-            int bits = key >= 0 ? key : key ^ 0x7FFFFFFF;
-            float lo = Float.intBitsToFloat(bits);
-            int count;
+            float lo = bucketLow(b, s);
             if (Float.isNaN(lo)) {
-                count = key >= 0 ? levels.length - 1 : 0;
-            } else {
-                count = 0;
-                while (count < levels.length - 1 && thresholds[count] < lo) {
-                    count++;
-                }
+                start[b] = (byte) (b >= offset ? levels.length - 1 : 0);
+                continue;
             }
-            start[b] = (byte) count;
+            while (below < levels.length - 1 && thresholds[below] < lo) {
+                below++;
+            }
+            start[b] = (byte) below;
+        }
+        int mask = (1 << s) - 1;
+        packed = new int[singleStep ? start.length : 0];
+        for (int b = 0; b < packed.length; b++) {
+            int c = start[b] & 0xFF;
+            long offsetInBucket = (long) thresholdKeys[c] - ((long) (b - offset) << s);
+            int position = offsetInBucket >= 0 && offsetInBucket < mask ? (int) offsetInBucket : mask;
+            packed[b] = (c << 24) | position;
         }
     }
 
-    /** Index of the level nearest to finite y. */
-    int index(float y) {
+    /** Monotone integer key of a float: the order of the keys is the order of the floats, −0 < +0. */
+    private static int key(float y) {
         int bits = Float.floatToRawIntBits(y);
-        int key = bits ^ ((bits >> 31) & 0x7FFFFFFF);
-        int c = start[(key >> SHIFT) + OFFSET] & 0xFF;
+        return bits ^ ((bits >> 31) & 0x7FFFFFFF);
+    }
+
+    /** Smallest float (by key) of bucket b at the given shift; NaN for a bucket of NaN keys. */
+    private static float bucketLow(int b, int shift) {
+        int key = (b - (1 << (31 - shift))) << shift;
+        return Float.intBitsToFloat(key >= 0 ? key : key ^ 0x7FFFFFFF);
+    }
+
+    /** Largest float (by key) of bucket b; +inf stands in for the NaN keys above it. */
+    private static float bucketHigh(int b, int shift) {
+        int key = ((b - (1 << (31 - shift))) << shift) | ((1 << shift) - 1);
+        float hi = Float.intBitsToFloat(key >= 0 ? key : key ^ 0x7FFFFFFF);
+        return Float.isNaN(hi) ? Float.POSITIVE_INFINITY : hi;
+    }
+
+    /**
+     * The most finite thresholds t with lo ≤ t &lt; hi in one bucket: the candidates y &gt; t
+     * can add to the bucket's entry for a y in the bucket.
+     */
+    private int maxThresholdsPerBucket(int s) {
+        int worst = 0;
+        int t = 0;
+        while (t < levels.length - 1) {
+            // the bucket of thresholds[t], then count the thresholds sharing it
+            int b = (key(thresholds[t]) >> s) + (1 << (31 - s));
+            float lo = bucketLow(b, s);
+            float hi = bucketHigh(b, s);
+            int n = 0;
+            int u = t;
+            while (u < levels.length - 1 && thresholds[u] < hi) {
+                if (!(thresholds[u] < lo)) {
+                    n++;
+                }
+                u++;
+            }
+            worst = Math.max(worst, n);
+            t = Math.max(u, t + 1);
+        }
+        return worst;
+    }
+
+    /** Index of the level nearest to y (finite or infinite; NaN gives a valid but arbitrary index). */
+    int index(float y) {
+        int key = key(y);
+        if (singleStep) { // + 1 when key > the threshold's key: both as offsets in the bucket, < 2^24
+            int e = packed[(key >> shift) + offset];
+            return (e >>> 24) + (((e & 0xFFFFFF) - (key & ((1 << shift) - 1))) >>> 31);
+        }
+        int c = start[(key >> shift) + offset] & 0xFF;
         while (y > thresholds[c]) {
             c++;
         }
         return c;
+    }
+
+    /** log2 of the bucket width in keys (for tests). */
+    int shift() {
+        return shift;
+    }
+
+    /** Whether one comparison after the bucket lookup suffices (for tests). */
+    boolean singleStep() {
+        return singleStep;
     }
 
     /** Reference: binary search over the thresholds (for tests). */

@@ -38,42 +38,52 @@ final class Rank1Linear4Codec extends BlockCodec {
         int rows = s.rows();
         int cols = s.cols();
         float[] rowMax = s.rowScales;
-        float[] colMax = s.colScales;
-        java.util.Arrays.fill(colMax, 0f);
+        // column maxima over the float bits as ints: absMax has checked each row (finite, no
+        // x < 0), and for such values int order is float order, −0 below +0 as in Math.max
+        int[] colBits = new int[cols];
         for (int i = 0; i < rows; i++) {
             int base = p + i * cols;
             rowMax[i] = absMax(src, base, cols, i * cols);
             for (int j = 0; j < cols; j++) {
-                colMax[j] = Math.max(colMax[j], src[base + j]);
+                colBits[j] = Math.max(colBits[j], Float.floatToRawIntBits(src[base + j]));
             }
         }
+        float[] colMax = s.colScales;
         float[] invCol = new float[cols];
         for (int j = 0; j < cols; j++) {
-            invCol[j] = colMax[j] > 0 ? 1f / colMax[j] : 0f;
+            colMax[j] = Float.intBitsToFloat(colBits[j]);
+            invCol[j] = inverse(colMax[j]);
         }
         byte[] codes = s.codes;
-        int i = 0;
-        int j = 0;
-        float invRow = inverse(rows > 0 ? rowMax[0] : 0f);
-        int low = 0;
-        for (int idx = 0; idx < len; idx++) {
+        float[] inv = new float[cols];
+        for (int i = 0; i < rows; i++) {
             // 1 / min(r, c) = max(1/r, 1/c); level (k+1)/16 nearest to y: k = round(16 y) − 1, clipped
-            float y = src[p + idx] * Math.max(invRow, invCol[j]);
-            int k = Math.min(15, Math.max(0, (int) (y * 16f + 0.5f) - 1));
-            if ((idx & 1) == 0) {
-                low = k;
-            } else {
-                codes[idx >>> 1] = (byte) (low | (k << 4));
+            float invRow = inverse(rowMax[i]);
+            for (int j = 0; j < cols; j++) {
+                inv[j] = Math.max(invRow, invCol[j]);
             }
-            if (++j == cols) {
-                j = 0;
-                i++;
-                invRow = inverse(i < rows ? rowMax[i] : 0f);
+            int base = i * cols; // element index of (i, 0); code e in nibble e & 1 of byte e >>> 1
+            int j = 0;
+            if ((base & 1) != 0 && cols > 0) { // high nibble of a byte the previous row began
+                codes[base >>> 1] = (byte) ((codes[base >>> 1] & 0xF) | (code(src[p + base] * inv[0]) << 4));
+                j = 1;
+            }
+            int b = (base + j) >>> 1;
+            int pairs = (cols - j) >>> 1;
+            int q = p + base + j;
+            for (int t = 0; t < pairs; t++) {
+                int k0 = code(src[q + 2 * t] * inv[j + 2 * t]);
+                int k1 = code(src[q + 2 * t + 1] * inv[j + 2 * t + 1]);
+                codes[b + t] = (byte) (k0 | (k1 << 4));
+            }
+            if (j + 2 * pairs < cols) { // low nibble; the next row (or nothing) writes the high one
+                codes[b + pairs] = (byte) code(src[p + base + cols - 1] * inv[cols - 1]);
             }
         }
-        if ((len & 1) != 0) {
-            codes[len >>> 1] = (byte) low;
-        }
+    }
+
+    private static int code(float y) {
+        return Math.min(15, Math.max(0, (int) (y * 16f + 0.5f) - 1));
     }
 
     private static float inverse(float max) {
@@ -87,17 +97,34 @@ final class Rank1Linear4Codec extends BlockCodec {
         int cols = s.cols();
         byte[] codes = s.codes;
         float[] colScales = s.colScales;
-        int i = 0;
-        int j = 0;
-        float r = rows > 0 ? s.rowScales[0] : 0f;
-        for (int idx = 0; idx < len; idx++) {
-            int k = (codes[idx >>> 1] >>> ((idx & 1) << 2)) & 0xF;
-            dst[d + idx] = (k + 1) * (1f / 16f) * Math.min(r, colScales[j]);
-            if (++j == cols) {
-                j = 0;
-                i++;
-                r = i < rows ? s.rowScales[i] : 0f;
+        float[] scale = new float[cols];
+        for (int i = 0; i < rows; i++) {
+            float r = s.rowScales[i];
+            for (int j = 0; j < cols; j++) {
+                scale[j] = Math.min(r, colScales[j]);
+            }
+            int base = i * cols;
+            int o = d + base;
+            int j = 0;
+            if ((base & 1) != 0 && cols > 0) {
+                dst[o] = level((codes[base >>> 1] >>> 4) & 0xF) * scale[0];
+                j = 1;
+            }
+            int b = (base + j) >>> 1;
+            int pairs = (cols - j) >>> 1;
+            for (int t = 0; t < pairs; t++) {
+                int c = codes[b + t];
+                dst[o + j + 2 * t] = level(c & 0xF) * scale[j + 2 * t];
+                dst[o + j + 2 * t + 1] = level((c >>> 4) & 0xF) * scale[j + 2 * t + 1];
+            }
+            if (j + 2 * pairs < cols) {
+                dst[o + cols - 1] = level(codes[b + pairs] & 0xF) * scale[cols - 1];
             }
         }
+    }
+
+    /** Level (k + 1)/16 of code k (exact in float). */
+    private static float level(int k) {
+        return (k + 1) * (1f / 16f);
     }
 }

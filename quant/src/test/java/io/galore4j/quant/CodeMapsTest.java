@@ -88,8 +88,7 @@ class CodeMapsTest {
 
     @Test
     void fastNearestLookupEqualsBinarySearch() {
-        for (float[] map : new float[][] {CodeMaps.dynamic8(true), CodeMaps.dynamic8(false), CodeMaps.de4(),
-                CodeMaps.signed3(), CodeMaps.linear4NoZero()}) {
+        for (float[] map : allMaps()) {
             NearestCode nearest = new NearestCode(map);
             Random r = new Random(1);
             for (int i = 0; i < 200_000; i++) {
@@ -109,6 +108,50 @@ class CodeMapsTest {
                         assertTrue(Math.abs(map[c] - y) <= Math.abs(level - y) + 2 * Math.ulp(y),
                                 () -> "not nearest at y=" + y);
                     }
+                }
+            }
+        }
+    }
+
+    private static float[][] allMaps() {
+        return new float[][] {CodeMaps.dynamic8(true), CodeMaps.dynamic8(false), CodeMaps.de4(), CodeMaps.signed2(),
+                CodeMaps.signed3(), CodeMaps.linear4NoZero()};
+    }
+
+    @Test
+    void nearestLookupEqualsBinarySearchAtBucketEdgesAndSpecialValues() {
+        float[][] maps = allMaps();
+        float[][] all = java.util.Arrays.copyOf(maps, maps.length + 1);
+        all[maps.length] = new float[] {-1f, 0f, 1f, Math.nextUp(1f), Math.nextUp(Math.nextUp(1f)), 2f}; // too dense
+        for (float[] map : all) {
+            NearestCode nearest = new NearestCode(map);
+            if (map != all[maps.length]) {
+                assertTrue(nearest.singleStep(), "project maps get one comparison per lookup");
+            } else {
+                assertTrue(!nearest.singleStep(), "a map with thresholds one ulp apart needs the scan");
+            }
+            java.util.List<Float> ys = new java.util.ArrayList<>(java.util.List.of(0f, -0f, Float.MIN_VALUE,
+                    -Float.MIN_VALUE, Float.MIN_NORMAL, Float.MAX_VALUE, -Float.MAX_VALUE, Float.POSITIVE_INFINITY,
+                    Float.NEGATIVE_INFINITY, 1f, -1f, Math.nextUp(1f), Math.nextDown(-1f)));
+            int shift = nearest.shift();
+            for (long key = Integer.MIN_VALUE; key <= Integer.MAX_VALUE; key += 1L << shift) {
+                for (long k : new long[] {key, key - 1, key + 1}) { // both sides of every bucket edge
+                    if (k >= Integer.MIN_VALUE && k <= Integer.MAX_VALUE) {
+                        int bits = (int) k >= 0 ? (int) k : (int) k ^ 0x7FFFFFFF;
+                        ys.add(Float.intBitsToFloat(bits));
+                    }
+                }
+            }
+            for (float y : ys) {
+                if (!Float.isNaN(y)) {
+                    assertEquals(nearest.indexByBinarySearch(y), nearest.index(y), () -> "y=" + y);
+                }
+            }
+            Random r = new Random(2);
+            for (int i = 0; i < 200_000; i++) {
+                float y = Float.intBitsToFloat(r.nextInt()); // every magnitude and sign
+                if (!Float.isNaN(y)) {
+                    assertEquals(nearest.indexByBinarySearch(y), nearest.index(y), () -> "y=" + y);
                 }
             }
         }
