@@ -4,32 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The command line's contract: help works, and every user error is one line with exit code 2. */
 class MainTest {
 
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        CommandLine cli = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Result(code, out.toString(), err.toString());
+    private static Cli.Result run(String... args) {
+        return Cli.run(args);
     }
 
     @Test
     void helpListsTheTrainCommand() {
-        Result r = run("--help");
+        Cli.Result r = run("--help");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("train"), r.out());
         assertEquals(0, run("train", "--help").code());
@@ -55,7 +44,7 @@ class MainTest {
         };
         String[] keys = {"train.stepz", "train.steps", "optim.method", "optim.rank", "model.preset", "data.path"};
         for (int i = 0; i < cases.length; i++) {
-            Result r = run("train", cases[i][0], cases[i][1], "--out", out.toString());
+            Cli.Result r = run("train", cases[i][0], cases[i][1], "--out", out.toString());
             assertEquals(2, r.code(), String.join(" ", cases[i]) + ": " + r.err());
             String err = r.err().strip();
             assertFalse(err.contains("\n"), "one line: " + err);
@@ -69,7 +58,7 @@ class MainTest {
         Path text = dir.resolve("corpus.txt");
         Files.writeString(text, "the quick brown fox jumps over the lazy dog. ".repeat(400));
         Path out = dir.resolve("run");
-        Result r = run("train", "--out", out.toString(), "--set", "data.path=" + text,
+        Cli.Result r = run("train", "--out", out.toString(), "--set", "data.path=" + text,
                 "--set", "model.hidden=32", "--set", "model.layers=2", "--set", "model.heads=2",
                 "--set", "model.intermediate=48", "--set", "model.seq_len=16",
                 "--set", "optim.rank=8", "--set", "optim.refresh_gap=2",
@@ -107,7 +96,7 @@ class MainTest {
         Path out = dir.resolve("run");
         Files.createDirectories(out);
         Files.writeString(out.resolve("config.yaml"), "precious");
-        Result r = run("train", "--set", "train.steps=1", "--out", out.toString());
+        Cli.Result r = run("train", "--set", "train.steps=1", "--out", out.toString());
         assertEquals(2, r.code(), r.err());
         assertTrue(r.err().contains("already holds a run"), r.err());
         assertEquals("precious", Files.readString(out.resolve("config.yaml")));

@@ -16,8 +16,6 @@ import io.galore4j.trainer.model.DenseWeights;
 import io.galore4j.trainer.model.LlamaModel;
 import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -25,7 +23,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import picocli.CommandLine;
 
 /**
  * {@code galore train} saves the model, and {@code galore sample} continues a prompt with it. One
@@ -41,16 +38,8 @@ class SampleCommandTest {
     static Path corpus;
     static Path run;
 
-    private record Result(int code, String out, String err) {}
-
-    private static Result run(String... args) {
-        CommandLine cli = Main.commandLine();
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int code = cli.execute(args);
-        return new Result(code, out.toString(), err.toString());
+    private static Cli.Result run(String... args) {
+        return Cli.run(args);
     }
 
     @BeforeAll
@@ -58,7 +47,7 @@ class SampleCommandTest {
         corpus = dir.resolve("corpus.txt");
         Files.writeString(corpus, "the quick brown fox jumps over the lazy dog. ".repeat(400));
         run = dir.resolve("run");
-        Result r = run("train", "--out", run.toString(), "--set", "data.path=" + corpus,
+        Cli.Result r = run("train", "--out", run.toString(), "--set", "data.path=" + corpus,
                 "--set", "model.hidden=32", "--set", "model.layers=2", "--set", "model.heads=2",
                 "--set", "model.intermediate=48", "--set", "model.seq_len=" + SEQ_LEN,
                 "--set", "optim.rank=8", "--set", "optim.refresh_gap=2",
@@ -92,9 +81,9 @@ class SampleCommandTest {
 
     @Test
     void samplePrintsThePromptAndAContinuationThatAFixedSeedRepeats() {
-        Result a = run("sample", "--run", run.toString(), "--prompt", PROMPT, "--tokens", "16", "--seed", "5");
-        Result b = run("sample", "--run", run.toString(), "--prompt", PROMPT, "--tokens", "16", "--seed", "5");
-        Result c = run("sample", "--run", run.toString(), "--prompt", PROMPT, "--tokens", "16", "--seed", "6",
+        Cli.Result a = run("sample", "--run", run.toString(), "--prompt", PROMPT, "--tokens", "16", "--seed", "5");
+        Cli.Result b = run("sample", "--run", run.toString(), "--prompt", PROMPT, "--tokens", "16", "--seed", "5");
+        Cli.Result c = run("sample", "--run", run.toString(), "--prompt", PROMPT, "--tokens", "16", "--seed", "6",
                 "--temperature", "1.5");
         assertEquals(0, a.code(), a.err());
         assertTrue(a.out().startsWith(PROMPT), a.out());
@@ -107,7 +96,7 @@ class SampleCommandTest {
     @Test
     void greedySamplingIsTheArgmaxContinuationOfTheModelsLogits() throws Exception {
         int n = 8;
-        Result r = run("sample", "--run", run.toString(), "--prompt", PROMPT, "--tokens", "" + n,
+        Cli.Result r = run("sample", "--run", run.toString(), "--prompt", PROMPT, "--tokens", "" + n,
                 "--temperature", "0");
         assertEquals(0, r.code(), r.err());
 
@@ -131,7 +120,7 @@ class SampleCommandTest {
     @Test
     void helpListsTheSampleCommand() {
         assertTrue(run("--help").out().contains("sample"));
-        Result r = run("sample", "--help");
+        Cli.Result r = run("sample", "--help");
         assertEquals(0, r.code());
         assertTrue(r.out().contains("--temperature") && r.out().contains("--top-k"), r.out());
     }
@@ -170,7 +159,7 @@ class SampleCommandTest {
             String[] args = new String[cases[i].length + 1];
             args[0] = "sample";
             System.arraycopy(cases[i], 0, args, 1, cases[i].length);
-            Result res = run(args);
+            Cli.Result res = run(args);
             String what = String.join(" ", cases[i]);
             assertEquals(2, res.code(), what + ": " + res.err());
             String err = res.err().strip();
