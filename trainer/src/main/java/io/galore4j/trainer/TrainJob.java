@@ -15,6 +15,7 @@ import io.galore4j.trainer.data.TrainingBatches;
 import io.galore4j.trainer.io.SavedModel;
 import io.galore4j.trainer.model.ActivationMemory;
 import io.galore4j.trainer.model.DenseWeights;
+import io.galore4j.trainer.model.GradientNorms;
 import io.galore4j.trainer.model.LlamaModel;
 import io.galore4j.trainer.model.ModelConfig;
 import io.galore4j.trainer.run.Progress;

@@ -59,7 +59,8 @@ abstract class Elements {
         return Math.max(1, CHUNK / Math.max(1, cols));
     }
 
-    private static boolean contiguous(INDArray array) {
+    /** Whether {@code array} is dense and row-major (what {@link #of} accepts). */
+    static boolean contiguous(INDArray array) {
         if (array.ordering() != 'c' && array.rank() > 1) {
             return false;
         }

@@ -1,4 +1,4 @@
-package io.galore4j.trainer;
+package io.galore4j.trainer.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
