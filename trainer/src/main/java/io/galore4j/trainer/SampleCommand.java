@@ -73,10 +73,7 @@ public final class SampleCommand implements Callable<Integer> {
                     + " (the model is saved when training finishes)");
         }
         ConfigTree tree = ConfigTree.of(config);
-        String tokenizerName = tree.values().string("data.tokenizer", false);
-        if (!tokenizerName.equals("byte")) {
-            throw new IllegalArgumentException(config + ": data.tokenizer '" + tokenizerName + "' is unknown (known: byte)");
-        }
+        TrainJob.tokenizer(tree.values());
         ModelConfig modelConfig = TrainJob.modelConfig(tree);
         DenseWeights loaded = SavedModel.load(weights, modelConfig);
 

@@ -71,10 +71,7 @@ public final class TrainJob {
         TrainSettings train = TrainSettings.from(tree);
         OptimSettings optim = OptimSettings.from(tree.section("optim"));
         ConfigValues v = tree.values();
-        String tokenizer = v.string("data.tokenizer", false);
-        if (!tokenizer.equals("byte")) {
-            throw new IllegalArgumentException("data.tokenizer: unknown tokenizer '" + tokenizer + "' (known: byte)");
-        }
+        tokenizer(v);
         if (model.vocab() < ByteTokenizer.VOCAB_SIZE) {
             throw new IllegalArgumentException("model.vocab must be ≥ " + ByteTokenizer.VOCAB_SIZE
                     + " for the byte tokenizer (got " + model.vocab() + ")");
@@ -176,13 +173,12 @@ public final class TrainJob {
         }
         double wall = (System.nanoTime() - start) / 1e9;
         double loopSeconds = (System.nanoTime() - loopStart - evalNanos) / 1e9;
-        SavedModel.save(dir.path(), model, tree.values().string("data.tokenizer", false), opt::weight);
+        SavedModel.save(dir.path(), model, tokenizer(tree.values()), opt::weight);
         Map<String, Object> summary = summary(opt, net.workspaceMemory(), tokens, wall, loopSeconds, valLoss);
         dir.writeSummary(summary);
         out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s (%.2f GFLOP/s), %d SVDs, peak RSS %.1f MiB%n",
-                train.steps(), valLoss, Math.exp(valLoss), tokens / loopSeconds,
-                model.flopsPerToken() * tokens / loopSeconds / 1e9, opt.svdCount(),
-                ProcessMemory.peakRssBytes() / 1048576.0);
+                train.steps(), valLoss, Math.exp(valLoss), summary.get("tokens_per_s"), summary.get("gflops_per_s"),
+                opt.svdCount(), (long) summary.get("peak_rss_bytes") / 1048576.0);
         opt.close();
         return summary;
     }
@@ -230,6 +226,15 @@ public final class TrainJob {
         s.put("params", model.parameterCount());
         s.put("memory", memory);
         return s;
+    }
+
+    /** The validated {@code data.tokenizer}: "byte" is the only one so far. */
+    static String tokenizer(ConfigValues v) {
+        String tokenizer = v.string("data.tokenizer", false);
+        if (!tokenizer.equals("byte")) {
+            throw new IllegalArgumentException("data.tokenizer: unknown tokenizer '" + tokenizer + "' (known: byte)");
+        }
+        return tokenizer;
     }
 
     /** model.* keys: the preset, then any field set explicitly. */

@@ -6,11 +6,9 @@ import io.galore4j.trainer.model.DenseWeights;
 import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
 import io.galore4j.trainer.model.WeightSource;
+import io.galore4j.trainer.run.RunDirectory;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -52,7 +50,7 @@ public final class SavedModel {
             w.add(name, e.getValue(), () -> copyToFloats(name, weights.weight(name)));
         }
         w.write(dir.resolve(WEIGHTS));
-        writeAtomically(dir.resolve(HF_CONFIG), PRETTY.writeValueAsString(huggingFaceConfig(config)) + "\n");
+        RunDirectory.writeAtomically(dir.resolve(HF_CONFIG), PRETTY.writeValueAsString(huggingFaceConfig(config)) + "\n");
     }
 
     /**
@@ -141,9 +139,4 @@ public final class SavedModel {
                 + c.intermediate() + ", vocab=" + c.vocab();
     }
 
-    private static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
-        Files.writeString(tmp, text, StandardCharsets.UTF_8);
-        Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
 }

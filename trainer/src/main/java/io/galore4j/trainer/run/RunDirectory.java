@@ -86,9 +86,14 @@ public final class RunDirectory implements Closeable {
     }
 
     public void writeSummary(Map<String, ?> summary) throws IOException {
-        Path tmp = dir.resolve(SUMMARY + ".tmp");
-        Files.writeString(tmp, PRETTY.writeValueAsString(summary), StandardCharsets.UTF_8);
-        Files.move(tmp, dir.resolve(SUMMARY), java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        writeAtomically(dir.resolve(SUMMARY), PRETTY.writeValueAsString(summary));
+    }
+
+    /** Writes {@code text} (UTF-8) to a temporary sibling, then renames it onto {@code file} atomically. */
+    public static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Files.writeString(tmp, text, StandardCharsets.UTF_8);
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
