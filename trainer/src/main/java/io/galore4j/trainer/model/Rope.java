@@ -77,9 +77,9 @@ final class Rope {
                     in.read((headRow + h * seq) * headDim, headDim, a, h * headDim);
                 }
             }
-            if (sign == 0) {
-                System.arraycopy(a, 0, b, 0, width);
-            } else {
+            double[] result = a; // sign 0 only moves: write the row as read
+            if (sign != 0) {
+                result = b;
                 for (int h = 0; h < heads; h++) {
                     int o = h * headDim;
                     for (int i = 0; i < half; i++) {
@@ -94,10 +94,10 @@ final class Rope {
             }
             if (toHeads) {
                 for (int h = 0; h < heads; h++) {
-                    out.write(b, h * headDim, headDim, (headRow + h * seq) * headDim);
+                    out.write(result, h * headDim, headDim, (headRow + h * seq) * headDim);
                 }
             } else {
-                out.write(b, 0, width, bt * width);
+                out.write(result, 0, width, bt * width);
             }
         }
     }
