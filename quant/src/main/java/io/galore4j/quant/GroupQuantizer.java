@@ -227,9 +227,16 @@ public final class GroupQuantizer {
     private void encode8(float[] src, int from, int m, byte[] codes, int e, float zero, float inv,
                          boolean stochastic, RoundingRng rng) {
         if (stochastic) {
-            for (int j = 0; j < m; j++) {
-                int q = (int) ((src[from + j] - zero) * inv + rng.nextFloat());
-                codes[e + j] = (byte) Math.min(q, 255);
+            int j = 0;
+            for (; j + 1 < m; j += 2) { // one 64-bit draw: two 24-bit uniforms (see uniformHigh/Low)
+                long r = rng.nextLong();
+                int q0 = (int) ((src[from + j] - zero) * inv + uniformHigh(r));
+                int q1 = (int) ((src[from + j + 1] - zero) * inv + uniformLow(r));
+                codes[e + j] = (byte) Math.min(q0, 255);
+                codes[e + j + 1] = (byte) Math.min(q1, 255);
+            }
+            if (j < m) {
+                codes[e + j] = (byte) Math.min((int) ((src[from + j] - zero) * inv + rng.nextFloat()), 255);
             }
         } else {
             for (int j = 0; j < m; j++) {
@@ -239,6 +246,19 @@ public final class GroupQuantizer {
         }
     }
 
+    /**
+     * Stochastic rounding draws one 64-bit word per pair of elements (half the generator calls
+     * of one draw each): the first element's uniform is the top 24 bits, the second's the top 24
+     * bits of the low half. Both are uniform on the multiples of 2⁻²⁴ in [0, 1) and independent.
+     */
+    private static float uniformHigh(long r) {
+        return (r >>> 40) * 0x1.0p-24f;
+    }
+
+    private static float uniformLow(long r) {
+        return (((int) r) >>> 8) * 0x1.0p-24f;
+    }
+
     /** Code 2i in the low nibble of byte i, 2i + 1 in the high one; t = (x − z)/s ≥ 0, q = ⌊t + u⌋. */
     private void encode4(float[] src, int from, int m, byte[] codes, int e, float zero, float inv,
                          boolean stochastic, RoundingRng rng) {
@@ -246,8 +266,9 @@ public final class GroupQuantizer {
         int pairs = m >>> 1;
         if (stochastic) {
             for (int i = 0; i < pairs; i++) {
-                int q0 = Math.min(15, (int) ((src[from + 2 * i] - zero) * inv + rng.nextFloat()));
-                int q1 = Math.min(15, (int) ((src[from + 2 * i + 1] - zero) * inv + rng.nextFloat()));
+                long r = rng.nextLong();
+                int q0 = Math.min(15, (int) ((src[from + 2 * i] - zero) * inv + uniformHigh(r)));
+                int q1 = Math.min(15, (int) ((src[from + 2 * i + 1] - zero) * inv + uniformLow(r)));
                 codes[b + i] = (byte) (q0 | (q1 << 4));
             }
         } else {

@@ -38,14 +38,24 @@ final class Rank1Linear4Codec extends BlockCodec {
         int rows = s.rows();
         int cols = s.cols();
         float[] rowMax = s.rowScales;
-        // column maxima over the float bits as ints: absMax has checked each row (finite, no
-        // x < 0), and for such values int order is float order, −0 below +0 as in Math.max
+        // row and column maxima in one read, over the float bits as ints: for finite x ≥ 0 int
+        // order is float order (−0 below +0 as in Math.max); a row with a non-finite or negative
+        // value is reported before its bits are used (a sign bit alone may be −0.0)
         int[] colBits = new int[cols];
         for (int i = 0; i < rows; i++) {
             int base = p + i * cols;
-            rowMax[i] = absMax(src, base, cols, i * cols);
+            int maxAbs = 0;
+            int signs = 0;
             for (int j = 0; j < cols; j++) {
-                colBits[j] = Math.max(colBits[j], Float.floatToRawIntBits(src[base + j]));
+                int bits = Float.floatToRawIntBits(src[base + j]);
+                maxAbs = Math.max(maxAbs, bits & 0x7FFFFFFF);
+                signs |= bits;
+                colBits[j] = Math.max(colBits[j], bits);
+            }
+            if (maxAbs >= 0x7F800000 || signs < 0) {
+                rowMax[i] = absMax(src, base, cols, i * cols); // throws for a bad value; −0.0 passes
+            } else {
+                rowMax[i] = Float.intBitsToFloat(maxAbs);
             }
         }
         float[] colMax = s.colScales;
@@ -57,10 +67,11 @@ final class Rank1Linear4Codec extends BlockCodec {
         byte[] codes = s.codes;
         float[] inv = new float[cols];
         for (int i = 0; i < rows; i++) {
-            // 1 / min(r, c) = max(1/r, 1/c); level (k+1)/16 nearest to y: k = round(16 y) − 1, clipped
+            // 1 / min(r, c) = max(1/r, 1/c); level (k+1)/16 nearest to y: k = round(16 y) − 1,
+            // clipped; inv holds 16 / min(r, c) (×16 is exact, so 16·y rounds as before)
             float invRow = inverse(rowMax[i]);
             for (int j = 0; j < cols; j++) {
-                inv[j] = Math.max(invRow, invCol[j]);
+                inv[j] = 16f * Math.max(invRow, invCol[j]);
             }
             int base = i * cols; // element index of (i, 0); code e in nibble e & 1 of byte e >>> 1
             int j = 0;
@@ -82,8 +93,9 @@ final class Rank1Linear4Codec extends BlockCodec {
         }
     }
 
-    private static int code(float y) {
-        return Math.min(15, Math.max(0, (int) (y * 16f + 0.5f) - 1));
+    /** Code of y16 = 16·v/scale: round(y16) − 1 clipped to 0…15. */
+    private static int code(float y16) {
+        return Math.min(15, Math.max(0, (int) (y16 + 0.5f) - 1));
     }
 
     private static float inverse(float max) {

@@ -13,7 +13,8 @@ import io.galore4j.quant.StateCodec;
  * interleaves rounds of [array copy, encode, decode] on 16M floats and keeps the minimum time
  * of each, printing min(copy) / min(codec) (1.0 = as fast as a copy). Not JMH (no forking or
  * blackholes; the results are consumed), so treat it as a cross-check. Run with the module's
- * test classpath: {@code java -cp ... io.galore4j.quant.bench.CodecThroughput [rounds]}.
+ * test classpath: {@code java -cp ... io.galore4j.quant.bench.CodecThroughput [rounds [codec ...]]}
+ * (codecs named as in the table, e.g. {@code int8-sr softsign8/FIRST}; default all).
  */
 public final class CodecThroughput {
     private CodecThroughput() {
@@ -29,6 +30,9 @@ public final class CodecThroughput {
         String[] codecs = {"int8", "int8-sr", "int4", "int4-sr", "dynamic8/FIRST", "dynamic8/SECOND", "de4/FIRST",
                 "linear4nz/SECOND", "linear4nz-rank1/SECOND", "signed2/FIRST", "signed3/FIRST", "log2/SECOND",
                 "log3/SECOND", "softsign8/FIRST", "sqrt8/SECOND", "fp32/FIRST"};
+        if (args.length > 1) {
+            codecs = java.util.Arrays.copyOfRange(args, 1, args.length);
+        }
         System.out.println("| codec | encode / copy | decode / copy |");
         System.out.println("|---|---|---|");
         long sink = 0;
