@@ -41,10 +41,18 @@ class MainTest {
             {"--set", "optim.rank=0"},
             {"--set", "model.preset=3b"},
             {"--set", "data.path=" + dir.resolve("missing.txt")},
+            {"--set", "data.tokenizer=bpe"},
+            {"--set", "data.tokenizer=gpt2", "--set", "model.vocab=32000"},
         };
-        String[] keys = {"train.stepz", "train.steps", "optim.method", "optim.rank", "model.preset", "data.path"};
+        String[] keys = {"train.stepz", "train.steps", "optim.method", "optim.rank", "model.preset", "data.path",
+            "data.tokenizer", "model.vocab"};
         for (int i = 0; i < cases.length; i++) {
-            Cli.Result r = run("train", cases[i][0], cases[i][1], "--out", out.toString());
+            String[] args = new String[cases[i].length + 3];
+            args[0] = "train";
+            System.arraycopy(cases[i], 0, args, 1, cases[i].length);
+            args[args.length - 2] = "--out";
+            args[args.length - 1] = out.toString();
+            Cli.Result r = run(args);
             assertEquals(2, r.code(), String.join(" ", cases[i]) + ": " + r.err());
             String err = r.err().strip();
             assertFalse(err.contains("\n"), "one line: " + err);
@@ -89,6 +97,29 @@ class MainTest {
         }
         assertEquals(sum, memory.get("total").asLong());
         assertTrue(Files.readString(out.resolve("config.yaml")).contains("rank: 8"));
+    }
+
+    @Test
+    void theGpt2TokenizerSetsTheVocabularyAndSamplesDecodeAsText(@TempDir Path dir) throws Exception {
+        Path text = dir.resolve("corpus.txt");
+        Files.writeString(text, "Resumption of the session. I declare resumed the session of the Parliament. "
+                .repeat(200));
+        Path out = dir.resolve("run");
+        Cli.Result r = run("train", "--out", out.toString(), "--set", "data.path=" + text,
+                "--set", "data.tokenizer=gpt2", "--set", "optim.method=adamw",
+                "--set", "model.hidden=16", "--set", "model.layers=1", "--set", "model.heads=2",
+                "--set", "model.intermediate=32", "--set", "model.seq_len=8",
+                "--set", "train.steps=2", "--set", "train.batch_size=2", "--set", "train.warmup=1",
+                "--set", "train.eval_batches=1");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(Files.readString(out.resolve("config.yaml")).contains("vocab: 50257"));
+        com.fasterxml.jackson.databind.JsonNode config =
+                new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("config.json").toFile());
+        assertEquals(50257, config.get("vocab_size").asInt());
+        Cli.Result s = run("sample", "--run", out.toString(), "--prompt", "Resumption of", "--tokens", "3",
+                "--seed", "1");
+        assertEquals(0, s.code(), s.err());
+        assertTrue(s.out().startsWith("Resumption of"), s.out());
     }
 
     @Test

@@ -1,7 +1,7 @@
 package io.galore4j.trainer;
 
 import io.galore4j.trainer.config.ConfigTree;
-import io.galore4j.trainer.data.ByteTokenizer;
+import io.galore4j.trainer.data.Tokenizer;
 import io.galore4j.trainer.io.SavedModel;
 import io.galore4j.trainer.model.DenseWeights;
 import io.galore4j.trainer.model.LlamaModel;
@@ -34,7 +34,7 @@ public final class SampleCommand implements Callable<Integer> {
     String prompt;
 
     @Option(names = "--tokens", paramLabel = "N", defaultValue = "200",
-            description = "tokens (bytes, for the byte tokenizer) to generate (default: ${DEFAULT-VALUE})")
+            description = "tokens to generate (bytes for the byte tokenizer, BPE tokens for gpt2) (default: ${DEFAULT-VALUE})")
     int tokens;
 
     @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.8",
@@ -73,11 +73,10 @@ public final class SampleCommand implements Callable<Integer> {
                     + " (the model is saved when training finishes)");
         }
         ConfigTree tree = ConfigTree.of(config);
-        TrainJob.tokenizer(tree.values());
+        Tokenizer tokenizer = TrainJob.tokenizer(tree.values());
         ModelConfig modelConfig = TrainJob.modelConfig(tree);
         DenseWeights loaded = SavedModel.load(weights, modelConfig);
 
-        ByteTokenizer tokenizer = new ByteTokenizer();
         TextGenerator generator = new TextGenerator(new LlamaModel(modelConfig, loaded), tokenizer.vocabSize());
         int[] promptTokens = tokenizer.encode(prompt);
         int[] continuation = generator.generate(promptTokens, tokens, sampler);

@@ -43,7 +43,7 @@ public final class TrainCommand implements Callable<Integer> {
         for (String s : sets) {
             tree = tree.set(s);
         }
-        TrainJob job = TrainJob.resolve(tree);
+        TrainJob job = TrainJob.resolve(tree, System.out);
         Path dir = out != null ? out : defaultRunDir(job.method());
         try (RunDirectory run = RunDirectory.create(dir, force)) {
             System.out.println("galore train: run directory " + run.path());

@@ -12,6 +12,7 @@ import io.galore4j.trainer.data.Corpus;
 import io.galore4j.trainer.data.EvalWindows;
 import io.galore4j.trainer.data.TokenSplit;
 import io.galore4j.trainer.data.TrainingBatches;
+import io.galore4j.trainer.data.Tokenizer;
 import io.galore4j.trainer.io.SavedModel;
 import io.galore4j.trainer.model.ActivationMemory;
 import io.galore4j.trainer.model.DenseWeights;
@@ -66,19 +67,26 @@ public final class TrainJob {
 
     /** Validates every setting and loads the corpus; throws IllegalArgumentException naming the problem. */
     public static TrainJob resolve(ConfigTree tree) throws IOException {
+        return resolve(tree, null);
+    }
+
+    /** As {@link #resolve(ConfigTree)}, printing the corpus's size in bytes and tokens to {@code log} (if not null). */
+    public static TrainJob resolve(ConfigTree tree, PrintStream log) throws IOException {
         ModelConfig model = modelConfig(tree);
         boolean checkpoint = tree.values().bool("model.checkpoint_activations");
         TrainSettings train = TrainSettings.from(tree);
         OptimSettings optim = OptimSettings.from(tree.section("optim"));
         ConfigValues v = tree.values();
-        tokenizer(v);
-        if (model.vocab() < ByteTokenizer.VOCAB_SIZE) {
-            throw new IllegalArgumentException("model.vocab must be ≥ " + ByteTokenizer.VOCAB_SIZE
-                    + " for the byte tokenizer (got " + model.vocab() + ")");
-        }
+        Tokenizer tokenizer = tokenizer(v);
         double valFraction = v.number("data.val_fraction", 0, 1);
-        TokenSplit split = new TokenSplit(
-                new ByteTokenizer().encode(Corpus.load(v.string("data.path", true))), valFraction);
+        long start = System.nanoTime();
+        byte[] text = Corpus.load(v.string("data.path", true));
+        int[] tokens = tokenizer.encode(text);
+        if (log != null) {
+            log.printf("galore train: corpus of %,d bytes → %,d %s tokens (%.1f s)%n", text.length, tokens.length,
+                    tokenizer.name(), (System.nanoTime() - start) / 1e9);
+        }
+        TokenSplit split = new TokenSplit(tokens, valFraction);
         EvalWindows evalWindows = new EvalWindows(split, train.evalBatches(), train.batchSize(), model.seqLen());
         // Fill in what the presets derived, so config.yaml is fully resolved.
         ConfigTree resolved = tree;
@@ -173,7 +181,7 @@ public final class TrainJob {
         }
         double wall = (System.nanoTime() - start) / 1e9;
         double loopSeconds = (System.nanoTime() - loopStart - evalNanos) / 1e9;
-        SavedModel.save(dir.path(), model, tokenizer(tree.values()), opt::weight);
+        SavedModel.save(dir.path(), model, tokenizer(tree.values()).name(), opt::weight);
         Map<String, Object> summary = summary(opt, net.workspaceMemory(), tokens, wall, loopSeconds, valLoss);
         dir.writeSummary(summary);
         out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s (%.2f GFLOP/s), %d SVDs, peak RSS %.1f MiB%n",
@@ -228,26 +236,37 @@ public final class TrainJob {
         return s;
     }
 
-    /** The validated {@code data.tokenizer}: "byte" is the only one so far. */
-    static String tokenizer(ConfigValues v) {
-        String tokenizer = v.string("data.tokenizer", false);
-        if (!tokenizer.equals("byte")) {
-            throw new IllegalArgumentException("data.tokenizer: unknown tokenizer '" + tokenizer + "' (known: byte)");
-        }
-        return tokenizer;
+    /** The validated {@code data.tokenizer}. */
+    static Tokenizer tokenizer(ConfigValues v) {
+        return Tokenizer.named(v.string("data.tokenizer", false));
     }
 
-    /** model.* keys: the preset, then any field set explicitly. */
+    /**
+     * model.* keys: the preset, then any field set explicitly. An unset model.vocab is the
+     * preset's for the byte tokenizer and the tokenizer's own size for a BPE one; a vocabulary
+     * smaller than the tokenizer's is refused.
+     */
     static ModelConfig modelConfig(ConfigTree tree) {
         ConfigValues v = tree.values();
         ModelConfig p = ModelConfig.preset(v.string("model.preset", false));
+        Tokenizer tokenizer = tokenizer(v);
         int max = Integer.MAX_VALUE;
+        int vocab;
+        if (v.isSet("model.vocab")) {
+            vocab = v.integer("model.vocab", 1, max);
+            if (vocab < tokenizer.vocabSize()) {
+                throw new IllegalArgumentException("model.vocab must be ≥ " + tokenizer.vocabSize() + " for the "
+                        + tokenizer.name() + " tokenizer (got " + vocab + ")");
+            }
+        } else {
+            vocab = tokenizer instanceof ByteTokenizer ? p.vocab() : tokenizer.vocabSize();
+        }
         return new ModelConfig(
                 v.isSet("model.hidden") ? v.integer("model.hidden", 1, max) : p.hidden(),
                 v.isSet("model.layers") ? v.integer("model.layers", 1, max) : p.layers(),
                 v.isSet("model.heads") ? v.integer("model.heads", 1, max) : p.heads(),
                 v.isSet("model.intermediate") ? v.integer("model.intermediate", 1, max) : p.intermediate(),
-                v.isSet("model.vocab") ? v.integer("model.vocab", 1, max) : p.vocab(),
+                vocab,
                 v.isSet("model.seq_len") ? v.integer("model.seq_len", 1, max) : p.seqLen(),
                 v.positive("model.rope_theta", 1, Double.MAX_VALUE),
                 v.positive("model.norm_eps", 0, 1));

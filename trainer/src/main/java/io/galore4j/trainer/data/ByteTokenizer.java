@@ -6,16 +6,23 @@ import java.nio.charset.StandardCharsets;
  * Byte-level tokenizer: token = byte value 0…255, so any file is its own token stream and every
  * token sequence decodes (text is UTF-8; invalid sequences decode to U+FFFD).
  */
-public final class ByteTokenizer {
+public final class ByteTokenizer implements Tokenizer {
 
     /** The vocabulary: one token per byte value. */
     public static final int VOCAB_SIZE = 256;
 
+    @Override
+    public String name() {
+        return "byte";
+    }
+
+    @Override
     public int vocabSize() {
         return VOCAB_SIZE;
     }
 
     /** The tokens of raw bytes (unsigned byte values). */
+    @Override
     public int[] encode(byte[] bytes) {
         int[] tokens = new int[bytes.length];
         for (int i = 0; i < bytes.length; i++) {
@@ -25,6 +32,7 @@ public final class ByteTokenizer {
     }
 
     /** The tokens of {@code text} in UTF-8. */
+    @Override
     public int[] encode(String text) {
         return encode(text.getBytes(StandardCharsets.UTF_8));
     }
@@ -44,6 +52,7 @@ public final class ByteTokenizer {
     }
 
     /** The text of {@code tokens} read as UTF-8 (for printing samples). */
+    @Override
     public String decode(int[] tokens) {
         return new String(decodeBytes(tokens), StandardCharsets.UTF_8);
     }
