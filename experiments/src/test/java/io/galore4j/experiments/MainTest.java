@@ -123,6 +123,41 @@ class MainTest {
     }
 
     @Test
+    void memoryPrintsEveryComponentAndTheTotalAsTableAndJson() throws Exception {
+        Cli.Result j = run("memory", "--model", "7b", "--method", "q-galore", "--batch", "1", "--seq", "256", "--json");
+        assertEquals(0, j.code(), j.err());
+        com.fasterxml.jackson.databind.JsonNode json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(j.out());
+        long total = 0;
+        for (String c : new String[] {"weights", "weight_pool", "gradients", "optimizer_m", "optimizer_v", "projection",
+            "refresh", "activations", "data", "runtime"}) {
+            assertTrue(json.has(c), c);
+            total += json.get(c).asLong();
+        }
+        assertEquals(total, json.get("total_bytes").asLong());
+        assertTrue(total <= 16L << 30, "7b q-galore within 16 GiB: " + total);
+        Cli.Result t = run("memory", "--model", "micro", "--method", "all");
+        assertEquals(0, t.code(), t.err());
+        for (String m : new String[] {"adamw", "adamw8bit", "adamw4bit", "solo", "galore", "q-galore", "total"}) {
+            assertTrue(t.out().contains(m), m + " in\n" + t.out());
+        }
+        assertEquals(2, run("memory", "--model", "micro", "--method", "adam").code());
+        assertEquals(2, run("memory", "--model", "micro", "--seq", "4096").code());
+        assertEquals(2, run("memory", "--model", "13b").code());
+    }
+
+    @Test
+    void aRunThatCannotFitIsRefusedBeforeAnythingIsWritten(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("run");
+        // about 3 TB of fp32 weights and states: more than any machine this runs on
+        Cli.Result r = run("train", "--out", out.toString(), "--set", "model.preset=7b", "--set", "model.layers=2000",
+                "--set", "optim.method=adamw", "--set", "train.batch_size=1");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("this run needs an estimated"), r.err());
+        assertFalse(r.err().strip().contains("\n"), r.err());
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
     void anExistingRunIsNeverOverwritten(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
         Files.createDirectories(out);

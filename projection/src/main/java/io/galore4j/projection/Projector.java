@@ -205,6 +205,29 @@ public final class Projector {
         return store.isSet();
     }
 
+    /**
+     * The transient bytes one basis computation for an m×n gradient allocates beyond the
+     * projector's own buffers (freed when it returns), from the solvers' allocations: for
+     * {@code exact}, the copy of G that sgesdd destroys, the thin factors (n·k + k·m, k = min(m, n)),
+     * and sgesdd's workspace (about 4k² + 8k floats and 8k ints); for {@code randomized}, the
+     * ℓ×N test matrix, the ℓ×M and ℓ×N iterates and the small ℓ×ℓ factors (ℓ = r + oversampling,
+     * the default {@link ProjectorConfig#defaultOversampling}). Both add the new r×d basis and the
+     * r×r rotation.
+     */
+    public static long refreshWorkingBytes(String svd, int rank, long m, long n, String side) {
+        long k = Math.min(m, n);
+        boolean left = Side.of(side).resolve(m, n) == Side.LEFT;
+        long dim = left ? m : n;
+        long common = 4L * rank * dim + 4L * rank * rank;
+        if (BasisMethod.of(svd) == BasisMethod.EXACT) {
+            return 4 * (m * n + k + n * k + k * m + 4 * k * k + 8 * k) + 4 * 8 * k + common;
+        }
+        long bigM = left ? m : n;
+        long bigN = left ? n : m;
+        long l = Math.min(rank + ProjectorConfig.defaultOversampling(rank), k);
+        return 4 * (2 * l * bigN + l * bigM + l * rank + 4 * l * l + 2 * l) + common;
+    }
+
     /** Shape of the projected gradient: {r, n} for LEFT, {m, r} for RIGHT. */
     public long[] projectedShape() {
         return side == Side.LEFT ? new long[] {rank, cols} : new long[] {rows, rank};

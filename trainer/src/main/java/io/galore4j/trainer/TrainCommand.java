@@ -1,6 +1,7 @@
 package io.galore4j.trainer;
 
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.run.ProcessMemory;
 import io.galore4j.trainer.run.RunDirectory;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -34,6 +35,10 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--force", description = "replace the run already in --out")
     boolean force;
 
+    @Option(names = "--no-memory-check",
+            description = "start even when the estimated memory (galore memory) exceeds what the machine has available")
+    boolean noMemoryCheck;
+
     @Override
     public Integer call() throws Exception {
         ConfigTree tree = ConfigTree.defaults();
@@ -44,12 +49,29 @@ public final class TrainCommand implements Callable<Integer> {
             tree = tree.set(s);
         }
         TrainJob job = TrainJob.resolve(tree, System.out);
+        if (!noMemoryCheck) {
+            checkMemory(job.memoryEstimate(), ProcessMemory.availableBytes() + ProcessMemory.rssBytes());
+        }
         Path dir = out != null ? out : defaultRunDir(job.method());
         try (RunDirectory run = RunDirectory.create(dir, force)) {
             System.out.println("galore train: run directory " + run.path());
             job.run(run, System.out);
         }
         return 0;
+    }
+
+    /**
+     * Refuses a run whose estimated memory exceeds {@code availableBytes} (what the kernel reports
+     * available plus what this process already holds) before anything is allocated or written.
+     */
+    static void checkMemory(MemoryEstimate estimate, long availableBytes) {
+        if (availableBytes > 0 && estimate.totalBytes() > availableBytes) {
+            throw new IllegalArgumentException(String.format(
+                    "this run needs an estimated %.1f GiB (%s, %s) but the machine has %.1f GiB available; "
+                            + "see `galore memory` for the breakdown, or pass --no-memory-check to start anyway",
+                    estimate.totalBytes() / 1073741824.0, estimate.method(),
+                    "batch " + estimate.batch() + " × seq " + estimate.seq(), availableBytes / 1073741824.0));
+        }
     }
 
     private static Path defaultRunDir(String method) {

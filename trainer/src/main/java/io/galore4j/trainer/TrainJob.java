@@ -101,6 +101,11 @@ public final class TrainJob {
         return optim.method();
     }
 
+    /** The memory this run needs by the estimator ({@link MemoryEstimate}), for its batch shape. */
+    public MemoryEstimate memoryEstimate() throws IOException {
+        return MemoryEstimate.of(tree, train.batchSize(), model.seqLen());
+    }
+
     /** Runs the job, writing the run directory's files; returns the summary. */
     public Map<String, Object> run(RunDirectory dir, PrintStream out) throws IOException {
         dir.writeConfig(tree.toYaml());
@@ -182,7 +187,8 @@ public final class TrainJob {
         double wall = (System.nanoTime() - start) / 1e9;
         double loopSeconds = (System.nanoTime() - loopStart - evalNanos) / 1e9;
         SavedModel.save(dir.path(), model, tokenizer(tree.values()).name(), opt::weight);
-        Map<String, Object> summary = summary(opt, net.workspaceMemory(), tokens, wall, loopSeconds, valLoss);
+        Map<String, Object> summary = summary(opt, net.workspaceMemory(), tokens, wall, loopSeconds, valLoss,
+                memoryEstimate());
         dir.writeSummary(summary);
         out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s (%.2f GFLOP/s), %d SVDs, peak RSS %.1f MiB%n",
                 train.steps(), valLoss, Math.exp(valLoss), summary.get("tokens_per_s"), summary.get("gflops_per_s"),
@@ -201,7 +207,7 @@ public final class TrainJob {
     }
 
     private Map<String, Object> summary(LayerwiseOptimizer opt, ActivationMemory work, long tokens, double wall, double loopSeconds,
-            double valLoss) {
+            double valLoss, MemoryEstimate estimate) {
         MemoryAccount mem = opt.memory();
         Map<String, Object> memory = new LinkedHashMap<>();
         long weights = mem.total(MemoryAccount.Component.WEIGHT) + mem.total(MemoryAccount.Component.WEIGHT_SCALES)
@@ -231,6 +237,7 @@ public final class TrainJob {
         s.put("val_ppl", Math.exp(valLoss));
         s.put("svd_count", opt.svdCount());
         s.put("peak_rss_bytes", ProcessMemory.peakRssBytes());
+        s.put("memory_estimate", estimate.toMap());
         s.put("params", model.parameterCount());
         s.put("memory", memory);
         return s;

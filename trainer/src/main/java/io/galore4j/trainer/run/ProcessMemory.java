@@ -25,9 +25,18 @@ public final class ProcessMemory {
         return field("VmHWM:");
     }
 
+    /** The memory the kernel reports available for new allocations (MemAvailable), or -1 where unknown. */
+    public static long availableBytes() {
+        return field(Path.of("/proc/meminfo"), "MemAvailable:");
+    }
+
     private static long field(String name) {
+        return field(STATUS, name);
+    }
+
+    private static long field(Path file, String name) {
         try {
-            for (String line : Files.readAllLines(STATUS)) {
+            for (String line : Files.readAllLines(file)) {
                 if (line.startsWith(name)) {
                     String[] parts = line.substring(name.length()).trim().split("\\s+");
                     return Long.parseLong(parts[0]) * 1024L; // the kernel reports kB

@@ -1,0 +1,207 @@
+package io.galore4j.trainer;
+
+import io.galore4j.galore.MemoryAccount;
+import io.galore4j.galore.MemoryAccount.Component;
+import io.galore4j.galore.OptimSettings;
+import io.galore4j.galore.ParamSettings;
+import io.galore4j.projection.Projector;
+import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.TrainSettings;
+import io.galore4j.trainer.data.ByteTokenizer;
+import io.galore4j.trainer.data.Corpus;
+import io.galore4j.trainer.data.Tokenizer;
+import io.galore4j.trainer.model.ActivationMemory;
+import io.galore4j.trainer.model.LlamaParameters;
+import io.galore4j.trainer.model.ModelConfig;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.nd4j.linalg.api.buffer.DataType;
+
+/**
+ * The bytes a training run needs, by component, computed from its configuration without
+ * allocating anything: the optimizer's exact account ({@link MemoryAccount#estimate}), the
+ * model's exact working memory ({@link ActivationMemory#estimate}), the transient memory of the
+ * largest basis refresh, the corpus, and the runtime's own footprint.
+ *
+ * <p>Components (bytes):
+ * <ul>
+ * <li>{@code weights}: stored weights with their INT8 scales and zero points;</li>
+ * <li>{@code weight_pool}: fp32 copies INT8 weights are dequantized into for the model;</li>
+ * <li>{@code gradients}: the model's gradient buffers (layer-wise updates: one per weight shape,
+ * released to the optimizer at once) plus accumulation buffers when train.grad_accum &gt; 1;</li>
+ * <li>{@code optimizer_m}, {@code optimizer_v}: each moment with its block scales;</li>
+ * <li>{@code projection}: stored bases, fp32 working copies of INT4 bases, projected-gradient
+ * buffers;</li>
+ * <li>{@code refresh}: the largest transient working memory of one basis computation (SVD);</li>
+ * <li>{@code activations}: activations kept for backward plus scratch, for the run's
+ * checkpointing setting ({@code activations_checkpointed} and {@code activations_full} give both);</li>
+ * <li>{@code data}: the corpus's bytes and 4 bytes per token;</li>
+ * <li>{@code runtime}: {@value #RUNTIME_MIB} MiB for the JVM with ND4J and OpenBLAS loaded
+ * (measured: a JVM that has run one ND4J GEMM peaks at 112 MiB resident here) and Java heap
+ * headroom.</li>
+ * </ul>
+ */
+public final class MemoryEstimate {
+
+    /** The runtime allowance in MiB: JVM, ND4J and OpenBLAS libraries, heap headroom. */
+    public static final long RUNTIME_MIB = 256;
+
+    /** The default corpus's size in bytes (see {@link Corpus#DEFAULT_RESOURCE}). */
+    static final long DEFAULT_CORPUS_BYTES = 21_012_848L;
+
+    private final String method;
+    private final ModelConfig model;
+    private final int batch;
+    private final int seq;
+    private final boolean checkpointed;
+    private final Map<String, Long> components;
+    private final long activationsCheckpointed;
+    private final long activationsFull;
+    private final double persistentBytesPerParameter;
+
+    private MemoryEstimate(String method, ModelConfig model, int batch, int seq, boolean checkpointed,
+            Map<String, Long> components, long activationsCheckpointed, long activationsFull,
+            double persistentBytesPerParameter) {
+        this.method = method;
+        this.model = model;
+        this.batch = batch;
+        this.seq = seq;
+        this.checkpointed = checkpointed;
+        this.components = components;
+        this.activationsCheckpointed = activationsCheckpointed;
+        this.activationsFull = activationsFull;
+        this.persistentBytesPerParameter = persistentBytesPerParameter;
+    }
+
+    /** The estimate for a validated configuration, with the batch and sequence length of its training batches. */
+    public static MemoryEstimate of(ConfigTree tree) throws IOException {
+        ModelConfig model = TrainJob.modelConfig(tree);
+        TrainSettings train = TrainSettings.from(tree);
+        return of(tree, train.batchSize(), model.seqLen());
+    }
+
+    /** The estimate for batches of {@code batch} × {@code seq} tokens (1 ≤ seq ≤ model.seq_len). */
+    public static MemoryEstimate of(ConfigTree tree, int batch, int seq) throws IOException {
+        ModelConfig model = TrainJob.modelConfig(tree);
+        if (batch < 1) {
+            throw new IllegalArgumentException("batch must be ≥ 1, got " + batch);
+        }
+        if (seq < 1 || seq > model.seqLen()) {
+            throw new IllegalArgumentException("seq must be in [1, model.seq_len = " + model.seqLen() + "], got " + seq);
+        }
+        TrainSettings train = TrainSettings.from(tree);
+        OptimSettings optim = OptimSettings.from(tree.section("optim"));
+        boolean checkpointed = tree.values().bool("model.checkpoint_activations");
+        Map<String, long[]> shapes = LlamaParameters.shapes(model);
+        MemoryAccount account = MemoryAccount.estimate(optim, shapes, train.gradAccum() > 1);
+
+        ActivationMemory withCp = ActivationMemory.estimate(model, batch, seq, true, DataType.FLOAT);
+        ActivationMemory without = ActivationMemory.estimate(model, batch, seq, false, DataType.FLOAT);
+        ActivationMemory chosen = checkpointed ? withCp : without;
+
+        long refresh = 0;
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            ParamSettings p = optim.resolve(e.getKey(), e.getValue());
+            if (p.galore()) {
+                refresh = Math.max(refresh, Projector.refreshWorkingBytes(p.svd(), p.rank(), e.getValue()[0],
+                        e.getValue()[1], p.side()));
+            }
+        }
+        Map<String, Long> c = new LinkedHashMap<>();
+        c.put("weights", account.total(Component.WEIGHT) + account.total(Component.WEIGHT_SCALES));
+        c.put("weight_pool", account.weightPoolBytes());
+        c.put("gradients", chosen.gradientBytes() + account.total(Component.ACCUMULATION));
+        c.put("optimizer_m", account.total(Component.M) + account.total(Component.M_SCALES));
+        c.put("optimizer_v", account.total(Component.V) + account.total(Component.V_SCALES));
+        c.put("projection", account.total(Component.BASIS) + account.total(Component.BASIS_WORKING)
+                + account.total(Component.PROJECTED));
+        c.put("refresh", refresh);
+        c.put("activations", chosen.activationBytes());
+        c.put("data", dataBytes(tree));
+        c.put("runtime", RUNTIME_MIB << 20);
+        return new MemoryEstimate(optim.method(), model, batch, seq, checkpointed, c, withCp.activationBytes(),
+                without.activationBytes(), account.persistentBytesPerParameter());
+    }
+
+    /** Corpus bytes plus 4 bytes per token; for the byte tokenizer one token per byte, for BPE at most that. */
+    private static long dataBytes(ConfigTree tree) throws IOException {
+        String path = tree.values().string("data.path", true);
+        long bytes;
+        if (path == null || path.isBlank()) {
+            bytes = DEFAULT_CORPUS_BYTES;
+        } else {
+            Path p = Path.of(path);
+            if (Files.isDirectory(p)) {
+                try (Stream<Path> files = Files.list(p)) {
+                    bytes = files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+                }
+            } else {
+                bytes = Files.size(p);
+            }
+        }
+        Tokenizer tokenizer = TrainJob.tokenizer(tree.values());
+        return bytes + 4 * bytes / (tokenizer instanceof ByteTokenizer ? 1 : 2);
+    }
+
+    public String method() {
+        return method;
+    }
+
+    public ModelConfig model() {
+        return model;
+    }
+
+    public int batch() {
+        return batch;
+    }
+
+    public int seq() {
+        return seq;
+    }
+
+    public boolean checkpointed() {
+        return checkpointed;
+    }
+
+    /** Bytes by component, in display order. */
+    public Map<String, Long> components() {
+        return components;
+    }
+
+    public long activationsCheckpointed() {
+        return activationsCheckpointed;
+    }
+
+    public long activationsFull() {
+        return activationsFull;
+    }
+
+    /** Weights, scales, bases and moments per parameter: what the optimizer keeps for the whole run. */
+    public double persistentBytesPerParameter() {
+        return persistentBytesPerParameter;
+    }
+
+    public long totalBytes() {
+        return components.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** The estimate as a JSON-ready map: method, model, batch, seq, every component, total_bytes. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("method", method);
+        m.put("params", model.parameterCount());
+        m.put("batch", batch);
+        m.put("seq", seq);
+        m.put("checkpoint_activations", checkpointed);
+        components.forEach(m::put);
+        m.put("activations_checkpointed", activationsCheckpointed);
+        m.put("activations_full", activationsFull);
+        m.put("persistent_bytes_per_param", persistentBytesPerParameter);
+        m.put("total_bytes", totalBytes());
+        return m;
+    }
+}

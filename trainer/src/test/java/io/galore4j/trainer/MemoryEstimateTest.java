@@ -1,0 +1,95 @@
+package io.galore4j.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.galore4j.projection.Projector;
+import io.galore4j.trainer.config.ConfigTree;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MemoryEstimateTest {
+
+    private static final long GIB = 1L << 30;
+
+    private static MemoryEstimate estimate(String preset, String method, int batch, int seq, String... sets)
+            throws Exception {
+        ConfigTree t = ConfigTree.defaults().set("model.preset=" + preset).set("optim.method=" + method);
+        for (String s : sets) {
+            t = t.set(s);
+        }
+        return MemoryEstimate.of(t, batch, seq);
+    }
+
+    @Test
+    void sevenBillionParametersWithQGaloreFitIn16GiBAndFullRankAdamWDoesNot() throws Exception {
+        MemoryEstimate q = estimate("7b", "q-galore", 1, 256);
+        assertTrue(q.totalBytes() <= 16 * GIB, "q-galore 7b: " + q.totalBytes() / (double) GIB + " GiB");
+        MemoryEstimate a = estimate("7b", "adamw", 1, 256);
+        // fp32 weights and two fp32 moments alone are 12 bytes per parameter
+        assertTrue(a.components().get("weights") + a.components().get("optimizer_m") + a.components().get("optimizer_v")
+                >= 12 * a.model().parameterCount());
+        assertTrue(a.totalBytes() > 64 * GIB, "adamw 7b: " + a.totalBytes() / (double) GIB + " GiB");
+    }
+
+    @Test
+    void theTotalIsTheSumOfTheComponentsAndCheckpointingOnlyChangesActivations() throws Exception {
+        MemoryEstimate off = estimate("60m", "q-galore", 8, 256);
+        MemoryEstimate on = estimate("60m", "q-galore", 8, 256, "model.checkpoint_activations=true");
+        assertEquals(off.components().values().stream().mapToLong(Long::longValue).sum(), off.totalBytes());
+        assertEquals(off.activationsFull(), off.components().get("activations"));
+        assertEquals(on.activationsCheckpointed(), on.components().get("activations"));
+        assertTrue(on.activationsCheckpointed() < on.activationsFull());
+        for (Map.Entry<String, Long> e : off.components().entrySet()) {
+            if (!e.getKey().equals("activations")) {
+                assertEquals(e.getValue(), on.components().get(e.getKey()), e.getKey());
+            }
+        }
+        Map<String, Object> json = on.toMap();
+        assertEquals(on.totalBytes(), json.get("total_bytes"));
+        assertEquals("q-galore", json.get("method"));
+    }
+
+    @Test
+    void fullRankMethodsHaveNoProjectionAndLowBitStatesShrinkTheMoments() throws Exception {
+        MemoryEstimate adamw = estimate("micro", "adamw", 16, 128);
+        MemoryEstimate eight = estimate("micro", "adamw8bit", 16, 128);
+        assertEquals(0L, adamw.components().get("projection"));
+        assertEquals(0L, adamw.components().get("refresh"));
+        assertEquals(4 * adamw.model().parameterCount(), (long) adamw.components().get("optimizer_m"));
+        assertTrue(eight.components().get("optimizer_m") < adamw.components().get("optimizer_m") / 3);
+        MemoryEstimate galore = estimate("micro", "galore", 16, 128);
+        assertTrue(galore.components().get("projection") > 0);
+        assertTrue(galore.components().get("refresh") > 0);
+    }
+
+    @Test
+    void anExactRefreshHoldsTheGradientCopyAndBothThinFactors() {
+        long m = 512;
+        long n = 1376;
+        long exact = Projector.refreshWorkingBytes("exact", 64, m, n, "std");
+        assertTrue(exact >= 4 * (m * n + n * m + m * m), "exact " + exact);
+        long randomized = Projector.refreshWorkingBytes("randomized", 64, m, n, "std");
+        assertTrue(randomized < exact / 4, "randomized " + randomized + " vs exact " + exact);
+    }
+
+    @Test
+    void badBatchShapesAreRefused() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> estimate("micro", "adamw", 1, 129));
+        assertEquals("seq must be in [1, model.seq_len = 128], got 129", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> estimate("micro", "adamw", 0, 16));
+        assertEquals("batch must be ≥ 1, got 0", e.getMessage());
+    }
+
+    @Test
+    void aRunOverTheAvailableMemoryIsRefusedWithTheEstimate() throws Exception {
+        MemoryEstimate a = estimate("7b", "adamw", 1, 256);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> TrainCommand.checkMemory(a, 16 * GIB));
+        assertTrue(e.getMessage().startsWith(String.format("this run needs an estimated %.1f GiB (adamw, batch 1 × seq 256)"
+                + " but the machine has 16.0 GiB available", a.totalBytes() / (double) GIB)), e.getMessage());
+        TrainCommand.checkMemory(estimate("7b", "q-galore", 1, 256), 16 * GIB); // fits: no exception
+    }
+}
