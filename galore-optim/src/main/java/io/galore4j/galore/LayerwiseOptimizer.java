@@ -62,7 +62,13 @@ public final class LayerwiseOptimizer implements AutoCloseable {
      * @throws IllegalArgumentException for a duplicate name, a non-fp32 or non-finite array, or
      *                                  settings that do not fit this parameter (naming it and the field)
      */
-    public void add(String name, INDArray initial) {
+    /**
+     * Adds a parameter with its initial value. Returns whether the optimizer keeps {@code initial}
+     * itself as the parameter's storage (fp32 weights, contiguous); when it returns false the
+     * optimizer made its own copy (INT8 codes, or a contiguous fp32 copy) and the caller may
+     * close {@code initial}.
+     */
+    public boolean add(String name, INDArray initial) {
         if (name == null || params.containsKey(name)) {
             throw new IllegalArgumentException("parameter " + name + " is already added (or null)");
         }
@@ -80,6 +86,7 @@ public final class LayerwiseOptimizer implements AutoCloseable {
                         settings.svdPowerIterations(), seed ^ name.hashCode())
                 : new FullRankParam(name, shape, p, w, kernel);
         params.put(name, state);
+        return w instanceof Fp32Weight && w.value() == initial;
     }
 
     /** The current value as fp32 (see the class comment for how long an INT8 view stays valid). */

@@ -85,4 +85,21 @@ class AccumulationAndPoolTest {
             assertTrue(msg.contains("parameter w"), msg);
         }
     }
+
+    @Test
+    void addSaysWhetherItKeepsTheInitialArraySoTheCallerCanReleaseCopies() {
+        float[] w0 = TestArrays.gaussian(new Random(3), 32 * 40, 1.0);
+        try (LayerwiseOptimizer fp32 = LayerwiseOptimizer.create(OptimSettings.preset("adamw"), 1);
+                LayerwiseOptimizer int8 = LayerwiseOptimizer.create(OptimSettings.preset("q-galore"), 1)) {
+            INDArray kept = TestArrays.matrix(w0, 32, 40);
+            assertTrue(fp32.add("w", kept));
+            assertSame(kept, fp32.weight("w"));
+            INDArray copied = TestArrays.matrix(w0, 32, 40);
+            assertEquals(false, int8.add("w", copied));
+            copied.close(); // the INT8 codes do not depend on the released array
+            float[] back = TestArrays.values(int8.weight("w"));
+            double err = TestArrays.relativeError(back, w0);
+            assertTrue(err < 0.01, "INT8 round trip after release: " + err);
+        }
+    }
 }

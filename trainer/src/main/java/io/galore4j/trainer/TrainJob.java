@@ -113,10 +113,13 @@ public final class TrainJob {
 
         // Model and optimizer: the optimizer owns the weights' storage (fp32 or INT8 codes).
         LayerwiseOptimizer opt = LayerwiseOptimizer.create(optim, train.seed());
-        DenseWeights init = DenseWeights.initialize(model, DataType.FLOAT, train.seed());
-        for (Map.Entry<String, INDArray> e : init.asMap().entrySet()) {
-            opt.add(e.getKey(), e.getValue());
-        }
+        // one fp32 parameter at a time: an INT8 optimizer copies it and the array is released at
+        // once, so initialization never holds the whole model in fp32
+        DenseWeights.forEachInitial(model, DataType.FLOAT, train.seed(), (name, initial) -> {
+            if (!opt.add(name, initial)) {
+                initial.close();
+            }
+        });
         LlamaModel net = new LlamaModel(model, opt::weight);
         net.setCheckpointActivations(checkpointActivations);
         LrSchedule schedule = new LrSchedule(optim.lr(), train.warmup(), train.steps(), train.minLrRatio());

@@ -37,6 +37,24 @@ public final class DenseWeights implements WeightSource {
      * values do not depend on the sizes of the others.
      */
     public static DenseWeights initialize(ModelConfig config, DataType dataType, long seed, double std) {
+        Map<String, INDArray> weights = new LinkedHashMap<>();
+        forEachInitial(config, dataType, seed, std, weights::put);
+        return new DenseWeights(weights);
+    }
+
+    /**
+     * The same initial values as {@link #initialize(ModelConfig, DataType, long)}, created one
+     * parameter at a time and handed to {@code sink} in parameter order, so a caller that stores
+     * weights in another form (INT8) can release each array before the next is made: peak memory
+     * is one fp32 parameter, not the whole model.
+     */
+    public static void forEachInitial(ModelConfig config, DataType dataType, long seed,
+            java.util.function.BiConsumer<String, INDArray> sink) {
+        forEachInitial(config, dataType, seed, INIT_STD, sink);
+    }
+
+    private static void forEachInitial(ModelConfig config, DataType dataType, long seed, double std,
+            java.util.function.BiConsumer<String, INDArray> sink) {
         if (dataType != DataType.FLOAT && dataType != DataType.DOUBLE) {
             throw new IllegalArgumentException("weights dataType must be FLOAT or DOUBLE, got " + dataType);
         }
@@ -44,7 +62,6 @@ public final class DenseWeights implements WeightSource {
             throw new IllegalArgumentException("init std must be finite and > 0, got " + std);
         }
         SplittableRandom root = new SplittableRandom(seed);
-        Map<String, INDArray> weights = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : LlamaParameters.shapes(config).entrySet()) {
             SplittableRandom random = root.split();
             INDArray w = Nd4j.create(dataType, e.getValue(), 'c');
@@ -62,9 +79,8 @@ public final class DenseWeights implements WeightSource {
                     out.write(chunk, 0, len, from);
                 }
             }
-            weights.put(e.getKey(), w);
+            sink.accept(e.getKey(), w);
         }
-        return new DenseWeights(weights);
     }
 
     @Override
