@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,7 +33,7 @@ public final class SafetensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CHUNK_ELEMENTS = 1 << 16;
 
-    private record Pending(String name, long[] shape, Supplier<float[]> values) {}
+    private record Pending(String name, long[] shape, Supplier<FloatBuffer> values) {}
 
     private final Dtype dtype;
     private final List<Pending> tensors = new ArrayList<>();
@@ -44,10 +45,11 @@ public final class SafetensorsWriter {
     }
 
     /**
-     * Adds a tensor; {@code values} is called once, while writing, and must return the
-     * shape's product of values in row-major order.
+     * Adds a tensor; {@code values} is called once, while writing, and must return a buffer whose
+     * remaining elements are the shape's product of values in row-major order (read in place,
+     * e.g. an ND4J array's own buffer, so no copy of the tensor is made).
      */
-    public SafetensorsWriter add(String name, long[] shape, Supplier<float[]> values) {
+    public SafetensorsWriter addBuffer(String name, long[] shape, Supplier<FloatBuffer> values) {
         if (name == null || name.isEmpty() || name.equals(SafetensorsFile.METADATA_KEY)) {
             throw new IllegalArgumentException("tensor name must be non-empty and not "
                     + SafetensorsFile.METADATA_KEY + ", got '" + name + "'");
@@ -68,7 +70,7 @@ public final class SafetensorsWriter {
 
     /** Adds a tensor whose values are already in memory. */
     public SafetensorsWriter add(String name, long[] shape, float[] values) {
-        return add(name, shape, () -> values);
+        return addBuffer(name, shape, () -> FloatBuffer.wrap(values));
     }
 
     /** Adds a {@code "__metadata__"} entry (string to string, as the format requires). */
@@ -131,18 +133,19 @@ public final class SafetensorsWriter {
     }
 
     private void writeValues(FileChannel ch, Pending p, ByteBuffer buf) throws IOException {
-        float[] v = p.values.get();
+        FloatBuffer v = p.values.get();
         long n = TensorInfo.elements(p.shape);
-        if (v == null || v.length != n) {
+        if (v == null || v.remaining() != n) {
             throw new IllegalArgumentException("tensor '" + p.name + "': shape " + java.util.Arrays.toString(p.shape)
-                    + " needs " + n + " values, got " + (v == null ? "null" : v.length));
+                    + " needs " + n + " values, got " + (v == null ? "null" : v.remaining()));
         }
-        for (int i = 0; i < v.length; i++) {
+        int start = v.position();
+        for (int i = 0; i < n; i++) {
             if (!buf.hasRemaining()) {
                 writeFully(ch, buf.flip());
                 buf.clear();
             }
-            dtype.put(buf, v[i]);
+            dtype.put(buf, v.get(start + i));
         }
         writeFully(ch, buf.flip());
         buf.clear();

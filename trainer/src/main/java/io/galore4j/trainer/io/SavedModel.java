@@ -8,6 +8,7 @@ import io.galore4j.trainer.model.ModelConfig;
 import io.galore4j.trainer.model.WeightSource;
 import io.galore4j.trainer.run.RunDirectory;
 import java.io.IOException;
+import java.nio.FloatBuffer;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -47,7 +48,7 @@ public final class SavedModel {
         }
         for (Map.Entry<String, long[]> e : LlamaParameters.shapes(config).entrySet()) {
             String name = e.getKey();
-            w.add(name, e.getValue(), () -> copyToFloats(name, weights.weight(name)));
+            w.addBuffer(name, e.getValue(), () -> values(name, weights.weight(name)));
         }
         w.write(dir.resolve(WEIGHTS));
         RunDirectory.writeAtomically(dir.resolve(HF_CONFIG), PRETTY.writeValueAsString(huggingFaceConfig(config)) + "\n");
@@ -121,14 +122,26 @@ public final class SavedModel {
         return m;
     }
 
-    private static float[] copyToFloats(String name, INDArray w) {
+    /**
+     * The values of {@code w} in row-major order: a view of its own buffer when it is a
+     * contiguous c-order fp32 array (the trainer's weights are), so saving copies no tensor;
+     * otherwise (another type or layout) a copy on the Java heap.
+     */
+    private static FloatBuffer values(String name, INDArray w) {
+        long n = w.length();
+        if (w.dataType() == DataType.FLOAT && w.ordering() == 'c' && (n <= 1 || w.elementWiseStride() == 1)) {
+            FloatBuffer b = w.data().asNioFloat();
+            b.position(Math.toIntExact(w.offset()));
+            b.limit(Math.toIntExact(w.offset() + n));
+            return b.slice();
+        }
         INDArray c = w.dataType() == DataType.FLOAT ? w.dup('c') : w.castTo(DataType.FLOAT);
         try {
             float[] v = c.data().asFloat();
-            if (v.length != w.length()) {
-                throw new IllegalStateException(name + ": copied " + v.length + " values of " + w.length());
+            if (v.length != n) {
+                throw new IllegalStateException(name + ": copied " + v.length + " values of " + n);
             }
-            return v;
+            return FloatBuffer.wrap(v);
         } finally {
             c.close();
         }

@@ -50,7 +50,7 @@ class SafetensorsTest {
                 .metadata("tokenizer", "byte").metadata("hidden", "32")
                 .add("a.weight", new long[] {7, 5}, matrix)
                 .add("special", new long[] {8}, special)
-                .add("cube", new long[] {2, 3, 4}, () -> cube)
+                .addBuffer("cube", new long[] {2, 3, 4}, () -> java.nio.FloatBuffer.wrap(cube))
                 .add("scalar", new long[] {}, scalar)
                 .add("empty", new long[] {0, 3}, new float[0])
                 .write(file);
@@ -122,7 +122,7 @@ class SafetensorsTest {
         Path file = dir.resolve("m.safetensors");
         SafetensorsWriter w = new SafetensorsWriter(Dtype.F32)
                 .add("ok", new long[] {4}, new float[4])
-                .add("broken", new long[] {4}, () -> {
+                .addBuffer("broken", new long[] {4}, () -> {
                     throw new UncheckedIOException(new IOException("source failed"));
                 });
         assertThrows(UncheckedIOException.class, () -> w.write(file));
