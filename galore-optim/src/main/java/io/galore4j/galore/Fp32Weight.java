@@ -24,13 +24,17 @@ final class Fp32Weight extends WeightStore {
     @Override
     void applyChunk(int start, int len, float[] delta, double lr, double weightDecay, FloatBuffer work, int workOff) {
         float[] c = chunk;
-        buf.get(off + start, c, 0, len);
         float eta = (float) lr;
         float decay = (float) (lr * weightDecay);
-        for (int i = 0; i < len; i++) {
-            c[i] = c[i] - eta * delta[i] - decay * c[i];
+        // a whole-tensor state codec (rank-1 scaling) hands over the whole tensor at once
+        for (int s = 0; s < len; s += c.length) {
+            int n = Math.min(c.length, len - s);
+            buf.get(off + start + s, c, 0, n);
+            for (int i = 0; i < n; i++) {
+                c[i] = c[i] - eta * delta[s + i] - decay * c[i];
+            }
+            buf.put(off + start + s, c, 0, n);
         }
-        buf.put(off + start, c, 0, len);
     }
 
     @Override

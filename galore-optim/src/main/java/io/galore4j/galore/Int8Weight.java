@@ -49,13 +49,18 @@ final class Int8Weight extends WeightStore {
     @Override
     void applyChunk(int start, int len, float[] delta, double lr, double weightDecay, FloatBuffer work, int workOff) {
         float[] c = chunk;
-        decode(start, len, c);
         float eta = (float) lr;
         float decay = (float) (lr * weightDecay);
-        for (int i = 0; i < len; i++) {
-            c[i] = c[i] - eta * delta[i] - decay * c[i];
+        // a whole-tensor state codec (rank-1 scaling) hands over the whole tensor at once; the
+        // chunk length is a multiple of the group size, so every piece starts on a group
+        for (int s = 0; s < len; s += c.length) {
+            int n = Math.min(c.length, len - s);
+            decode(start + s, n, c);
+            for (int i = 0; i < n; i++) {
+                c[i] = c[i] - eta * delta[s + i] - decay * c[i];
+            }
+            work.put(workOff + start + s, c, 0, n);
         }
-        work.put(workOff + start, c, 0, len);
     }
 
     @Override

@@ -102,4 +102,33 @@ class AccumulationAndPoolTest {
             assertTrue(err < 0.01, "INT8 round trip after release: " + err);
         }
     }
+
+    /** adamw4bit's rank-1 second moment updates the whole tensor at once: larger than one chunk, fp32 or INT8. */
+    @ParameterizedTest
+    @ValueSource(strings = {"fp32", "int8"})
+    void wholeTensorCodecsUpdateTensorsLargerThanAChunk(String weights) {
+        int rows = 64;
+        int cols = 3 * Chunks.SIZE / 64 + 8; // three chunks and a partial one
+        Random rnd = new Random(5);
+        float[] w0 = TestArrays.gaussian(rnd, rows * cols, 1.0);
+        float[] g = TestArrays.gaussian(rnd, rows * cols, 1.0);
+        OptimSettings rank1 = OptimSettings.from(Map.of("method", "adamw4bit", "weights", weights));
+        OptimSettings blocks = OptimSettings.from(Map.of("method", "adamw4bit", "weights", weights,
+                "v_codec", "linear4nz"));
+        try (LayerwiseOptimizer a = LayerwiseOptimizer.create(rank1, 1);
+                LayerwiseOptimizer b = LayerwiseOptimizer.create(blocks, 1)) {
+            a.add("w", TestArrays.matrix(w0, rows, cols));
+            b.add("w", TestArrays.matrix(w0, rows, cols));
+            a.update("w", TestArrays.matrix(g, rows, cols), 1e-2, 1.0);
+            b.update("w", TestArrays.matrix(g, rows, cols), 1e-2, 1.0);
+            float[] wa = TestArrays.values(a.weight("w"));
+            float[] wb = TestArrays.values(b.weight("w"));
+            // first step: Adam moves every weight by about lr (m/sqrt(v) is about ±1 either way),
+            // so both codecs give nearly the same step, over every chunk
+            double err = TestArrays.relativeError(wa, wb);
+            assertTrue(err < 0.01, "rank-1 vs block scaling after one step: " + err);
+            double moved = TestArrays.relativeError(wa, w0);
+            assertTrue(moved > 1e-3, "the weights moved: " + moved);
+        }
+    }
 }
