@@ -8,7 +8,6 @@ final class Fp32Weight extends WeightStore {
     private final INDArray w;
     private final FloatBuffer buf;
     private final int off;
-    private final float[] chunk = new float[Chunks.SIZE];
 
     Fp32Weight(INDArray initial) {
         this.w = Chunks.contiguous(initial);
@@ -22,19 +21,13 @@ final class Fp32Weight extends WeightStore {
     }
 
     @Override
-    void applyChunk(int start, int len, float[] delta, double lr, double weightDecay, FloatBuffer work, int workOff) {
-        float[] c = chunk;
-        float eta = (float) lr;
-        float decay = (float) (lr * weightDecay);
-        // a whole-tensor state codec (rank-1 scaling) hands over the whole tensor at once
-        for (int s = 0; s < len; s += c.length) {
-            int n = Math.min(c.length, len - s);
-            buf.get(off + start + s, c, 0, n);
-            for (int i = 0; i < n; i++) {
-                c[i] = c[i] - eta * delta[s + i] - decay * c[i];
-            }
-            buf.put(off + start + s, c, 0, n);
-        }
+    void read(int start, int n, float[] dst) {
+        buf.get(off + start, dst, 0, n);
+    }
+
+    @Override
+    void write(int start, int n, float[] src, FloatBuffer work, int workOff) {
+        buf.put(off + start, src, 0, n);
     }
 
     @Override

@@ -27,7 +27,6 @@ final class Int8Weight extends WeightStore {
     private final WeightPool pool;
     private final Rounding rounding;
     private final RoundingRng rng;
-    private final float[] chunk = new float[Chunks.SIZE];
     private long version;
 
     Int8Weight(String name, INDArray initial, WeightPool pool, Rounding rounding, RoundingRng rng) {
@@ -46,21 +45,16 @@ final class Int8Weight extends WeightStore {
         return pool.view(name, version, shape, dst -> INT8.dequantize(q, dst.data().asNioFloat(), (int) dst.offset()));
     }
 
+    /** Decodes elements [start, start + n) (start a multiple of the group size). */
     @Override
-    void applyChunk(int start, int len, float[] delta, double lr, double weightDecay, FloatBuffer work, int workOff) {
-        float[] c = chunk;
-        float eta = (float) lr;
-        float decay = (float) (lr * weightDecay);
-        // a whole-tensor state codec (rank-1 scaling) hands over the whole tensor at once; the
-        // chunk length is a multiple of the group size, so every piece starts on a group
-        for (int s = 0; s < len; s += c.length) {
-            int n = Math.min(c.length, len - s);
-            decode(start + s, n, c);
-            for (int i = 0; i < n; i++) {
-                c[i] = c[i] - eta * delta[s + i] - decay * c[i];
-            }
-            work.put(workOff + start + s, c, 0, n);
-        }
+    void read(int start, int n, float[] dst) {
+        INT8.dequantizeRange(q, start, n, dst, 0);
+    }
+
+    /** The new value goes to the caller's gradient buffer; {@link #finishUpdate} requantizes from there. */
+    @Override
+    void write(int start, int n, float[] src, FloatBuffer work, int workOff) {
+        work.put(workOff + start, src, 0, n);
     }
 
     @Override
@@ -69,10 +63,6 @@ final class Int8Weight extends WeightStore {
         version++;
     }
 
-    /** Decodes elements [start, start + len) (start a multiple of the group size). */
-    private void decode(int start, int len, float[] dst) {
-        INT8.dequantizeRange(q, start, len, dst, 0);
-    }
 
     @Override
     long valueBytes() {

@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * update.
  */
 abstract class WeightStore {
+    private final float[] piece = new float[Chunks.SIZE];
 
     /** The current value as fp32 (the stored array, or a pooled dequantized copy). */
     abstract INDArray value();
@@ -16,10 +17,30 @@ abstract class WeightStore {
     /**
      * Applies the update of elements [start, start + len): {@code delta[0 .. len)} holds ΔW there.
      * {@code work} (the gradient buffer, absolute index {@code workOff}) may be overwritten at
-     * the same elements.
+     * the same elements. Any length is accepted (a whole-tensor state codec hands over the whole
+     * tensor at once): the range is walked in pieces of {@link Chunks#SIZE}, a multiple of the
+     * INT8 group size, so every piece starts on a group when {@code start} does.
      */
-    abstract void applyChunk(int start, int len, float[] delta, double lr, double weightDecay,
-            FloatBuffer work, int workOff);
+    final void applyChunk(int start, int len, float[] delta, double lr, double weightDecay,
+            FloatBuffer work, int workOff) {
+        float[] c = piece;
+        float eta = (float) lr;
+        float decay = (float) (lr * weightDecay);
+        for (int s = 0; s < len; s += c.length) {
+            int n = Math.min(c.length, len - s);
+            read(start + s, n, c);
+            for (int i = 0; i < n; i++) {
+                c[i] = c[i] - eta * delta[s + i] - decay * c[i];
+            }
+            write(start + s, n, c, work, workOff);
+        }
+    }
+
+    /** Reads the current values of elements [start, start + n) into {@code dst[0 .. n)}. */
+    abstract void read(int start, int n, float[] dst);
+
+    /** Stores the new values {@code src[0 .. n)} of elements [start, start + n) (or stages them in {@code work}). */
+    abstract void write(int start, int n, float[] src, FloatBuffer work, int workOff);
 
     /** Called once after all chunks of one update. */
     abstract void finishUpdate(FloatBuffer work, int workOff);

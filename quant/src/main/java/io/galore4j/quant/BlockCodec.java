@@ -109,6 +109,15 @@ abstract class BlockCodec implements StateCodec {
             maxAbs = Math.max(maxAbs, bits & 0x7FFFFFFF);
             signs |= bits;
         }
+        return checkedMax(maxAbs, signs, src, p, n, element);
+    }
+
+    /**
+     * The float of {@code maxAbs}, the largest |x| bits of a scan of src[p .. p + n) whose
+     * sign bits OR to {@code signs}; throws for a non-finite value, or a negative one when this
+     * codec stores the second moment (a sign bit alone may be −0.0, which passes).
+     */
+    final float checkedMax(int maxAbs, int signs, float[] src, int p, int n, int element) {
         if (maxAbs >= 0x7F800000 || (moment == Moment.SECOND && signs < 0 && hasNegative(src, p, n))) {
             throw badValue(src, p, n, element);
         }

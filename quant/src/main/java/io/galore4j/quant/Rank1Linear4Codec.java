@@ -39,8 +39,8 @@ final class Rank1Linear4Codec extends BlockCodec {
         int cols = s.cols();
         float[] rowMax = s.rowScales;
         // row and column maxima in one read, over the float bits as ints: for finite x ≥ 0 int
-        // order is float order (−0 below +0 as in Math.max); a row with a non-finite or negative
-        // value is reported before its bits are used (a sign bit alone may be −0.0)
+        // order is float order (−0 below +0 as in Math.max); checkedMax reports a row with a
+        // non-finite or negative value before the column maxima are used
         int[] colBits = new int[cols];
         for (int i = 0; i < rows; i++) {
             int base = p + i * cols;
@@ -52,11 +52,7 @@ final class Rank1Linear4Codec extends BlockCodec {
                 signs |= bits;
                 colBits[j] = Math.max(colBits[j], bits);
             }
-            if (maxAbs >= 0x7F800000 || signs < 0) {
-                rowMax[i] = absMax(src, base, cols, i * cols); // throws for a bad value; −0.0 passes
-            } else {
-                rowMax[i] = Float.intBitsToFloat(maxAbs);
-            }
+            rowMax[i] = checkedMax(maxAbs, signs, src, base, cols, i * cols);
         }
         float[] colMax = s.colScales;
         float[] invCol = new float[cols];

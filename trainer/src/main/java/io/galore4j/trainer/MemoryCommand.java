@@ -62,11 +62,7 @@ public final class MemoryCommand implements Callable<Integer> {
         List<String> methods = method.equals("all") ? new ArrayList<>(OptimSettings.methods()) : List.of(method);
         List<MemoryEstimate> estimates = new ArrayList<>();
         for (String m : methods) {
-            ConfigTree t = tree.set("optim.method=" + m);
-            ModelConfig mc = TrainJob.modelConfig(t);
-            int b = batch != null ? batch : io.galore4j.trainer.config.TrainSettings.from(t).batchSize();
-            int s = seq != null ? seq : mc.seqLen();
-            estimates.add(MemoryEstimate.of(t, b, s));
+            estimates.add(MemoryEstimate.of(tree.set("optim.method=" + m), batch, seq));
         }
         PrintWriter out = spec.commandLine().getOut();
         if (json) {

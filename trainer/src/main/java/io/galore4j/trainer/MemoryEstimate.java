@@ -16,6 +16,7 @@ import io.galore4j.trainer.model.ModelConfig;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -44,8 +45,14 @@ import org.nd4j.linalg.api.buffer.DataType;
  * (measured: a JVM that has run one ND4J GEMM peaks at 112 MiB resident here) and Java heap
  * headroom.</li>
  * </ul>
+ *
+ * @param components bytes by component, in display order
+ * @param persistentBytesPerParameter weights, scales, bases and moments per parameter: what the
+ *                                    optimizer keeps for the whole run
  */
-public final class MemoryEstimate {
+public record MemoryEstimate(String method, ModelConfig model, int batch, int seq, boolean checkpointed,
+        Map<String, Long> components, long activationsCheckpointed, long activationsFull,
+        double persistentBytesPerParameter) {
 
     /** The runtime allowance in MiB: JVM, ND4J and OpenBLAS libraries, heap headroom. */
     public static final long RUNTIME_MIB = 256;
@@ -53,54 +60,29 @@ public final class MemoryEstimate {
     /** The default corpus's size in bytes (see {@link Corpus#DEFAULT_RESOURCE}). */
     static final long DEFAULT_CORPUS_BYTES = 21_012_848L;
 
-    private final String method;
-    private final ModelConfig model;
-    private final int batch;
-    private final int seq;
-    private final boolean checkpointed;
-    private final Map<String, Long> components;
-    private final long activationsCheckpointed;
-    private final long activationsFull;
-    private final double persistentBytesPerParameter;
-
-    private MemoryEstimate(String method, ModelConfig model, int batch, int seq, boolean checkpointed,
-            Map<String, Long> components, long activationsCheckpointed, long activationsFull,
-            double persistentBytesPerParameter) {
-        this.method = method;
-        this.model = model;
-        this.batch = batch;
-        this.seq = seq;
-        this.checkpointed = checkpointed;
-        this.components = components;
-        this.activationsCheckpointed = activationsCheckpointed;
-        this.activationsFull = activationsFull;
-        this.persistentBytesPerParameter = persistentBytesPerParameter;
-    }
-
-    /** The estimate for a validated configuration, with the batch and sequence length of its training batches. */
-    public static MemoryEstimate of(ConfigTree tree) throws IOException {
+    /**
+     * The estimate for a validated configuration with batches of {@code batch} × {@code seq}
+     * tokens (1 ≤ seq ≤ model.seq_len); a null batch or seq is the configuration's own
+     * (train.batch_size, model.seq_len).
+     */
+    public static MemoryEstimate of(ConfigTree tree, Integer batch, Integer seq) throws IOException {
         ModelConfig model = TrainJob.modelConfig(tree);
         TrainSettings train = TrainSettings.from(tree);
-        return of(tree, train.batchSize(), model.seqLen());
-    }
-
-    /** The estimate for batches of {@code batch} × {@code seq} tokens (1 ≤ seq ≤ model.seq_len). */
-    public static MemoryEstimate of(ConfigTree tree, int batch, int seq) throws IOException {
-        ModelConfig model = TrainJob.modelConfig(tree);
-        if (batch < 1) {
-            throw new IllegalArgumentException("batch must be ≥ 1, got " + batch);
+        int b = batch != null ? batch : train.batchSize();
+        int t = seq != null ? seq : model.seqLen();
+        if (b < 1) {
+            throw new IllegalArgumentException("batch must be ≥ 1, got " + b);
         }
-        if (seq < 1 || seq > model.seqLen()) {
-            throw new IllegalArgumentException("seq must be in [1, model.seq_len = " + model.seqLen() + "], got " + seq);
+        if (t < 1 || t > model.seqLen()) {
+            throw new IllegalArgumentException("seq must be in [1, model.seq_len = " + model.seqLen() + "], got " + t);
         }
-        TrainSettings train = TrainSettings.from(tree);
         OptimSettings optim = OptimSettings.from(tree.section("optim"));
         boolean checkpointed = tree.values().bool("model.checkpoint_activations");
         Map<String, long[]> shapes = LlamaParameters.shapes(model);
         MemoryAccount account = MemoryAccount.estimate(optim, shapes, train.gradAccum() > 1);
 
-        ActivationMemory withCp = ActivationMemory.estimate(model, batch, seq, true, DataType.FLOAT);
-        ActivationMemory without = ActivationMemory.estimate(model, batch, seq, false, DataType.FLOAT);
+        ActivationMemory withCp = ActivationMemory.estimate(model, b, t, true, DataType.FLOAT);
+        ActivationMemory without = ActivationMemory.estimate(model, b, t, false, DataType.FLOAT);
         ActivationMemory chosen = checkpointed ? withCp : without;
 
         long refresh = 0;
@@ -123,8 +105,8 @@ public final class MemoryEstimate {
         c.put("activations", chosen.activationBytes());
         c.put("data", dataBytes(tree));
         c.put("runtime", RUNTIME_MIB << 20);
-        return new MemoryEstimate(optim.method(), model, batch, seq, checkpointed, c, withCp.activationBytes(),
-                without.activationBytes(), account.persistentBytesPerParameter());
+        return new MemoryEstimate(optim.method(), model, b, t, checkpointed, Collections.unmodifiableMap(c),
+                withCp.activationBytes(), without.activationBytes(), account.persistentBytesPerParameter());
     }
 
     /** Corpus bytes plus 4 bytes per token; for the byte tokenizer one token per byte, for BPE at most that. */
@@ -145,44 +127,6 @@ public final class MemoryEstimate {
         }
         Tokenizer tokenizer = TrainJob.tokenizer(tree.values());
         return bytes + 4 * bytes / (tokenizer instanceof ByteTokenizer ? 1 : 2);
-    }
-
-    public String method() {
-        return method;
-    }
-
-    public ModelConfig model() {
-        return model;
-    }
-
-    public int batch() {
-        return batch;
-    }
-
-    public int seq() {
-        return seq;
-    }
-
-    public boolean checkpointed() {
-        return checkpointed;
-    }
-
-    /** Bytes by component, in display order. */
-    public Map<String, Long> components() {
-        return components;
-    }
-
-    public long activationsCheckpointed() {
-        return activationsCheckpointed;
-    }
-
-    public long activationsFull() {
-        return activationsFull;
-    }
-
-    /** Weights, scales, bases and moments per parameter: what the optimizer keeps for the whole run. */
-    public double persistentBytesPerParameter() {
-        return persistentBytesPerParameter;
     }
 
     public long totalBytes() {

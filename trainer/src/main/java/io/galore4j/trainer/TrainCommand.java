@@ -50,7 +50,10 @@ public final class TrainCommand implements Callable<Integer> {
         }
         TrainJob job = TrainJob.resolve(tree, System.out);
         if (!noMemoryCheck) {
-            checkMemory(job.memoryEstimate(), ProcessMemory.availableBytes() + ProcessMemory.rssBytes());
+            long available = ProcessMemory.availableBytes();
+            if (available > 0) { // unknown where /proc/meminfo is missing: no check
+                checkMemory(job.memoryEstimate(), available + Math.max(0, ProcessMemory.rssBytes()));
+            }
         }
         Path dir = out != null ? out : defaultRunDir(job.method());
         try (RunDirectory run = RunDirectory.create(dir, force)) {
@@ -65,7 +68,7 @@ public final class TrainCommand implements Callable<Integer> {
      * available plus what this process already holds) before anything is allocated or written.
      */
     static void checkMemory(MemoryEstimate estimate, long availableBytes) {
-        if (availableBytes > 0 && estimate.totalBytes() > availableBytes) {
+        if (estimate.totalBytes() > availableBytes) {
             throw new IllegalArgumentException(String.format(
                     "this run needs an estimated %.1f GiB (%s, %s) but the machine has %.1f GiB available; "
                             + "see `galore memory` for the breakdown, or pass --no-memory-check to start anyway",

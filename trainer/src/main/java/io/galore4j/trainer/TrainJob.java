@@ -53,6 +53,7 @@ public final class TrainJob {
     private final OptimSettings optim;
     private final TokenSplit split;
     private final EvalWindows evalWindows;
+    private MemoryEstimate memoryEstimate;
 
     private TrainJob(ConfigTree tree, ModelConfig model, boolean checkpointActivations,
             TrainSettings train, OptimSettings optim, TokenSplit split, EvalWindows evalWindows) {
@@ -101,9 +102,12 @@ public final class TrainJob {
         return optim.method();
     }
 
-    /** The memory this run needs by the estimator ({@link MemoryEstimate}), for its batch shape. */
+    /** The memory this run needs by the estimator ({@link MemoryEstimate}), for its batch shape; computed once. */
     public MemoryEstimate memoryEstimate() throws IOException {
-        return MemoryEstimate.of(tree, train.batchSize(), model.seqLen());
+        if (memoryEstimate == null) {
+            memoryEstimate = MemoryEstimate.of(tree, train.batchSize(), model.seqLen());
+        }
+        return memoryEstimate;
     }
 
     /** Runs the job, writing the run directory's files; returns the summary. */
