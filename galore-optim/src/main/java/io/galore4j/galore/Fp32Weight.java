@@ -1,6 +1,8 @@
 package io.galore4j.galore;
 
+import java.nio.Buffer;
 import java.nio.FloatBuffer;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** An fp32 weight: the INDArray handed to {@code add} (made contiguous if it was not). */
@@ -32,6 +34,28 @@ final class Fp32Weight extends WeightStore {
 
     @Override
     void finishUpdate(FloatBuffer work, int workOff) {
+    }
+
+    @Override
+    Map<String, Buffer> parts() {
+        FloatBuffer b = buf.duplicate();
+        b.position(off).limit(off + length());
+        return Map.of("values", b.slice().asReadOnlyBuffer());
+    }
+
+    @Override
+    void load(Map<String, Buffer> saved) {
+        if (!(saved.get("values") instanceof FloatBuffer v) || v.remaining() != length()) {
+            throw new IllegalArgumentException("weight: expected " + length() + " fp32 values");
+        }
+        float[] tmp = new float[length()];
+        v.duplicate().get(tmp);
+        for (float x : tmp) {
+            if (!Float.isFinite(x)) {
+                throw new IllegalArgumentException("weight: non-finite value " + x);
+            }
+        }
+        buf.put(off, tmp);
     }
 
     @Override

@@ -56,6 +56,23 @@ final class FullRankParam extends ParamState {
     }
 
     @Override
+    void discardAccumulation() {
+        if (acc != null) {
+            acc.assign(0);
+        }
+    }
+
+    @Override
+    MomentState firstMoment() {
+        return m;
+    }
+
+    @Override
+    MomentState secondMoment() {
+        return v;
+    }
+
+    @Override
     MemoryAccount.Row account() {
         Map<MemoryAccount.Component, Long> b = new EnumMap<>(MemoryAccount.Component.class);
         b.put(MemoryAccount.Component.WEIGHT, weight.valueBytes());

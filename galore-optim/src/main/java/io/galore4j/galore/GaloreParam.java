@@ -12,6 +12,7 @@ import java.nio.FloatBuffer;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -148,8 +149,52 @@ final class GaloreParam extends ParamState {
         }
     }
 
+    @Override
+    Map<String, Object> save(OptimizerState.Sink sink) {
+        Map<String, Object> s = super.save(sink);
+        s.put("refreshes", refreshes);
+        Map<String, Object> p = projector.state();
+        s.put("projector", p);
+        if (Boolean.TRUE.equals(p.get("has_basis"))) {
+            put(sink, "basis", projector.basisParts());
+        }
+        return s;
+    }
+
+    @Override
+    void load(Map<String, ?> s, OptimizerState.Source source, Set<String> used) {
+        super.load(s, source, used);
+        if (!(s.get("refreshes") instanceof Number r) || r.longValue() < 0
+                || !(s.get("projector") instanceof Map<?, ?> p)) {
+            throw new IllegalArgumentException("refreshes and projector state are missing");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, ?> projectorState = (Map<String, ?>) p;
+        Map<String, java.nio.Buffer> basis = Boolean.TRUE.equals(projectorState.get("has_basis"))
+                ? get(source, "basis", projector.basisParts().keySet(), used) : null;
+        projector.restore(projectorState, basis);
+        refreshes = r.longValue();
+    }
+
     long svdCount() {
         return refreshes;
+    }
+
+    @Override
+    void discardAccumulation() {
+        if (acc != null) {
+            acc.assign(0);
+        }
+    }
+
+    @Override
+    MomentState firstMoment() {
+        return m;
+    }
+
+    @Override
+    MomentState secondMoment() {
+        return v;
     }
 
     @Override

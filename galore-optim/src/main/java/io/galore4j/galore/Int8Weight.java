@@ -4,7 +4,11 @@ import io.galore4j.quant.GroupQuantizer;
 import io.galore4j.quant.QuantizedTensor;
 import io.galore4j.quant.Rounding;
 import io.galore4j.quant.RoundingRng;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -63,6 +67,25 @@ final class Int8Weight extends WeightStore {
         version++;
     }
 
+
+    @Override
+    Map<String, Buffer> parts() {
+        Map<String, Buffer> p = new LinkedHashMap<>();
+        p.put("codes", q.codes());
+        p.put("scales", q.scales());
+        p.put("zero_points", q.zeroPoints());
+        return p;
+    }
+
+    @Override
+    void load(Map<String, Buffer> saved) {
+        if (!(saved.get("codes") instanceof ByteBuffer c) || !(saved.get("scales") instanceof FloatBuffer s)
+                || !(saved.get("zero_points") instanceof FloatBuffer z)) {
+            throw new IllegalArgumentException("weight: expected INT8 codes, scales and zero_points");
+        }
+        q.load(c, s, z);
+        version++; // any pooled fp32 copy is stale
+    }
 
     @Override
     long valueBytes() {

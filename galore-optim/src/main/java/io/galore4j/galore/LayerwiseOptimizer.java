@@ -127,6 +127,20 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         step++;
     }
 
+    /**
+     * Abandons the current step without ending it: accumulated micro-batch gradients are
+     * dropped and the next gradient starts a new step (the trainer skips a step whose loss or
+     * gradient is not finite). A parameter already updated in this step keeps its update: a
+     * layer-wise update is applied the moment its gradient arrives.
+     */
+    public void abandonStep() {
+        for (ParamState p : params.values()) {
+            p.discardAccumulation();
+            p.seenThisStep = false;
+        }
+        kernel.trim();
+    }
+
     /** Optimizer steps ended so far. */
     public long step() {
         return step;
@@ -175,6 +189,80 @@ public final class LayerwiseOptimizer implements AutoCloseable {
     /** The state of the stochastic-rounding generator (for checkpoints). */
     public long[] rngState() {
         return rng.state();
+    }
+
+    /**
+     * Saves the whole state between two steps: every parameter's tensors go to {@code sink}
+     * (stored forms, not dequantized: INT8 codes with scales and zero points, encoded moments,
+     * INT4 bases); the returned map (JSON-ready) holds the step count, the stochastic-rounding
+     * generator and each parameter's scalars (its step count, codecs, refresh-policy and solver
+     * state). The buffers are views: write them out before the next update.
+     */
+    public Map<String, Object> saveState(OptimizerState.Sink sink) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("step", step);
+        List<Long> words = new ArrayList<>();
+        for (long w : rng.state()) {
+            words.add(w);
+        }
+        s.put("rng", words);
+        Map<String, Object> ps = new LinkedHashMap<>();
+        for (ParamState p : params.values()) {
+            if (p.seenThisStep) {
+                throw new IllegalStateException("saveState in the middle of a step (" + p.name + " has a gradient)");
+            }
+            ps.put(p.name, p.save(sink));
+        }
+        s.put("params", ps);
+        return s;
+    }
+
+    /**
+     * Restores a {@link #saveState} into an optimizer built with the same settings and parameters
+     * (their initial values are overwritten). Returns the names of the tensors it read, so the
+     * caller can refuse a checkpoint holding others. IllegalArgumentException naming the
+     * parameter for anything that does not fit.
+     */
+    public Set<String> loadState(Map<String, ?> state, OptimizerState.Source source) {
+        if (!(state.get("params") instanceof Map<?, ?> ps) || !(state.get("step") instanceof Number n)
+                || n.longValue() < 0 || !(state.get("rng") instanceof List<?> r) || r.size() != 4) {
+            throw new IllegalArgumentException("optimizer state needs step, rng (4 words) and params");
+        }
+        if (!ps.keySet().equals(params.keySet())) {
+            Set<String> missing = new java.util.TreeSet<>(params.keySet());
+            missing.removeAll(ps.keySet());
+            Set<String> extra = new java.util.TreeSet<>();
+            for (Object k : ps.keySet()) {
+                if (!params.containsKey(k)) {
+                    extra.add(String.valueOf(k));
+                }
+            }
+            throw new IllegalArgumentException("the checkpoint's parameters differ from the model's (missing "
+                    + missing + ", not in the model " + extra + ")");
+        }
+        long[] words = new long[4];
+        for (int i = 0; i < 4; i++) {
+            if (!(r.get(i) instanceof Number w)) {
+                throw new IllegalArgumentException("rng word " + i + " is not an integer");
+            }
+            words[i] = w.longValue();
+        }
+        Set<String> used = new java.util.HashSet<>();
+        for (ParamState p : params.values()) {
+            if (!(ps.get(p.name) instanceof Map<?, ?> m)) {
+                throw new IllegalArgumentException("parameter " + p.name + ": state is not an object");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, ?> pm = (Map<String, ?>) m;
+            try {
+                p.load(pm, source, used);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("parameter " + p.name + ": " + e.getMessage(), e);
+            }
+        }
+        rng.restore(words);
+        step = n.longValue();
+        return used;
     }
 
     private ParamState param(String name) {

@@ -4,6 +4,8 @@ import io.galore4j.quant.EncodedState;
 import io.galore4j.quant.Moment;
 import io.galore4j.quant.RoundingRng;
 import io.galore4j.quant.StateCodec;
+import java.nio.Buffer;
+import java.util.Map;
 
 /**
  * One optimizer moment of one parameter (Adam's m or v, SGD's or Lion's momentum) stored through
@@ -38,6 +40,16 @@ final class MomentState {
 
     void write(int from, int len, float[] src, RoundingRng rng) {
         codec.encodeRange(src, 0, state, from, len, rng);
+    }
+
+    /** The encoded state as named read-only buffers (see {@link EncodedState#parts()}). */
+    Map<String, Buffer> parts() {
+        return state.parts();
+    }
+
+    /** Restores one part saved from a state of the same codec and shape. */
+    void load(String part, Buffer saved) {
+        state.load(part, saved);
     }
 
     String codecName() {

@@ -2,9 +2,12 @@ package io.galore4j.galore;
 
 import io.galore4j.quant.RoundingRng;
 import io.galore4j.projection.SubspaceStats;
+import java.nio.Buffer;
 import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** One parameter inside the optimizer: its weight, its optimizer state and its step count t. */
@@ -32,6 +35,88 @@ abstract class ParamState {
     abstract void update(INDArray grad, double lr, double gradScale, RoundingRng rng, List<SubspaceStats> events);
 
     abstract MemoryAccount.Row account();
+
+    /** Zeroes the accumulated micro-batch gradients, if any. */
+    abstract void discardAccumulation();
+
+    /** The first moment (Adam's m, SGD's and Lion's momentum). */
+    abstract MomentState firstMoment();
+
+    /** The second moment, or null for SGD and Lion. */
+    abstract MomentState secondMoment();
+
+    /**
+     * Saves this parameter's tensors under {@code name + "/" + group + "." + part} (groups
+     * {@code weight}, {@code m}, {@code v}, and {@code basis} for GaLore) and returns its scalars.
+     * Called between steps, when no accumulated gradient is pending.
+     */
+    Map<String, Object> save(OptimizerState.Sink sink) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("steps", steps);
+        s.put("weights", weight instanceof Int8Weight ? "int8" : "fp32");
+        s.put("m_codec", firstMoment().codecName());
+        s.put("v_codec", secondMoment() == null ? null : secondMoment().codecName());
+        put(sink, "weight", weight.parts());
+        put(sink, "m", firstMoment().parts());
+        if (secondMoment() != null) {
+            put(sink, "v", secondMoment().parts());
+        }
+        return s;
+    }
+
+    /**
+     * Restores what {@link #save} wrote; adds every tensor name it read to {@code used}.
+     * IllegalArgumentException (naming the parameter) for a state of another storage, codec or
+     * shape.
+     */
+    void load(Map<String, ?> s, OptimizerState.Source source, Set<String> used) {
+        expect(s, "weights", weight instanceof Int8Weight ? "int8" : "fp32");
+        expect(s, "m_codec", firstMoment().codecName());
+        expect(s, "v_codec", secondMoment() == null ? null : secondMoment().codecName());
+        if (!(s.get("steps") instanceof Number n) || n.longValue() < 0) {
+            throw new IllegalArgumentException("steps must be an integer >= 0, got " + s.get("steps"));
+        }
+        weight.load(get(source, "weight", weight.parts().keySet(), used));
+        loadMoment(firstMoment(), "m", source, used);
+        if (secondMoment() != null) {
+            loadMoment(secondMoment(), "v", source, used);
+        }
+        steps = n.longValue();
+    }
+
+    private void loadMoment(MomentState state, String group, OptimizerState.Source source, Set<String> used) {
+        for (Map.Entry<String, Buffer> e : get(source, group, state.parts().keySet(), used).entrySet()) {
+            state.load(e.getKey(), e.getValue());
+        }
+    }
+
+    static void expect(Map<String, ?> s, String key, Object want) {
+        if (!java.util.Objects.equals(s.get(key), want)) {
+            throw new IllegalArgumentException(key + " is " + s.get(key) + " in the checkpoint but " + want
+                    + " in this configuration");
+        }
+    }
+
+    void put(OptimizerState.Sink sink, String group, Map<String, Buffer> parts) {
+        for (Map.Entry<String, Buffer> e : parts.entrySet()) {
+            sink.put(name + "/" + group + "." + e.getKey(), e.getValue());
+        }
+    }
+
+    /** The saved parts {@code names} of one group; IllegalArgumentException naming a missing tensor. */
+    Map<String, Buffer> get(OptimizerState.Source source, String group, Set<String> names, Set<String> used) {
+        Map<String, Buffer> parts = new LinkedHashMap<>();
+        for (String part : names) {
+            String key = name + "/" + group + "." + part;
+            Buffer b = source.get(key);
+            if (b == null) {
+                throw new IllegalArgumentException("tensor '" + key + "' is missing");
+            }
+            used.add(key);
+            parts.put(part, b);
+        }
+        return parts;
+    }
 
     abstract void close();
 

@@ -1,6 +1,8 @@
 package io.galore4j.galore;
 
+import java.nio.Buffer;
 import java.nio.FloatBuffer;
+import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -44,6 +46,12 @@ abstract class WeightStore {
 
     /** Called once after all chunks of one update. */
     abstract void finishUpdate(FloatBuffer work, int workOff);
+
+    /** The stored form as named read-only buffers, for checkpoints (no copy). */
+    abstract Map<String, Buffer> parts();
+
+    /** Restores {@link #parts()} saved from a weight of the same shape and storage. */
+    abstract void load(Map<String, Buffer> saved);
 
     /** Bytes of the values (fp32: 4 per element; INT8: 1). */
     abstract long valueBytes();

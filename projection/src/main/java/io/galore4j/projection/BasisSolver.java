@@ -16,4 +16,13 @@ interface BasisSolver {
      * @return the leading singular values of G that were computed (at least r, decreasing)
      */
     float[] solve(INDArray g, boolean left, INDArray basisT);
+
+    /** Solves so far, for a solver whose randomness depends on it (0 for a deterministic one). */
+    default long calls() {
+        return 0;
+    }
+
+    /** Continues a saved sequence of solves (checkpoints); a deterministic solver ignores it. */
+    default void restoreCalls(long calls) {
+    }
 }

@@ -1,5 +1,11 @@
 package io.galore4j.projection;
 
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import io.galore4j.quant.GroupQuantizer;
 import io.galore4j.quant.QuantizedTensor;
 import io.galore4j.quant.Rounding;
@@ -68,6 +74,54 @@ final class BasisStore {
     /** The INT4 codes, or null when the basis is kept in fp32. */
     QuantizedTensor codes() {
         return codes;
+    }
+
+    /**
+     * The stored form, for checkpoints: {@code values} (fp32 Pᵀ, row-major) or INT4
+     * {@code codes}, {@code scales} and {@code zero_points}; read-only views, no copy.
+     */
+    Map<String, Buffer> parts() {
+        Map<String, Buffer> p = new LinkedHashMap<>();
+        if (codes == null) {
+            FloatBuffer b = basisT.data().asNioFloat();
+            b.position((int) basisT.offset()).limit((int) (basisT.offset() + basisT.length()));
+            p.put("values", b.slice().asReadOnlyBuffer());
+        } else {
+            p.put("codes", codes.codes());
+            p.put("scales", codes.scales());
+            p.put("zero_points", codes.zeroPoints());
+        }
+        return p;
+    }
+
+    /**
+     * Restores {@link #parts()} saved from a store of the same rank, dimension and format and
+     * makes the basis current: the INT4 codes are decoded as at a refresh, so the fp32 basis is
+     * bit for bit the one that was saved.
+     */
+    void load(Map<String, ? extends Buffer> saved) {
+        if (codes == null) {
+            if (!(saved.get("values") instanceof FloatBuffer v) || v.remaining() != basisT.length()) {
+                throw new IllegalArgumentException("basis: expected " + basisT.length() + " fp32 values");
+            }
+            FloatBuffer dst = basisT.data().asNioFloat();
+            float[] tmp = new float[(int) basisT.length()];
+            v.duplicate().get(tmp);
+            for (float x : tmp) {
+                if (!Float.isFinite(x)) {
+                    throw new IllegalArgumentException("basis: non-finite value " + x);
+                }
+            }
+            dst.put((int) basisT.offset(), tmp);
+        } else {
+            if (!(saved.get("codes") instanceof ByteBuffer c) || !(saved.get("scales") instanceof FloatBuffer sc)
+                    || !(saved.get("zero_points") instanceof FloatBuffer z)) {
+                throw new IllegalArgumentException("basis: expected INT4 codes, scales and zero_points");
+            }
+            codes.load(c, sc, z);
+            quantizer.dequantize(codes, basisT.data().asNioFloat(), (int) basisT.offset());
+        }
+        set = true;
     }
 
     /** Bytes of the stored form: 4 per element for fp32; codes, scales and zero points for INT4. */

@@ -1,5 +1,9 @@
 package io.galore4j.projection;
 
+import java.nio.Buffer;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import java.util.Optional;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -257,6 +261,54 @@ public final class Projector {
     /** Statistics of the last refresh, if any. */
     public Optional<SubspaceStats> lastStats() {
         return Optional.ofNullable(lastStats);
+    }
+
+    /**
+     * What a checkpoint needs besides {@link #basisParts()} to continue exactly: whether a basis
+     * is set, the refresh policy's state and the randomized solver's call count (its next draw).
+     */
+    public Map<String, Object> state() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("has_basis", store.isSet());
+        s.put("policy", policy.state());
+        s.put("solver_calls", solver.calls());
+        return s;
+    }
+
+    /** The stored basis as named read-only buffers (fp32 {@code values}, or INT4 {@code codes}, {@code scales}, {@code zero_points}). */
+    public Map<String, Buffer> basisParts() {
+        return store.parts();
+    }
+
+    /**
+     * Restores a {@link #state()} and, when it had a basis, the {@link #basisParts()} saved with
+     * it (null otherwise). IllegalArgumentException naming this layer for a state of another
+     * policy, shape or format; the basis is then unusable until the next refresh.
+     */
+    public void restore(Map<String, ?> state, Map<String, ? extends Buffer> basis) {
+        try {
+            if (!(state.get("policy") instanceof Map<?, ?> p)) {
+                throw new IllegalArgumentException("missing policy state");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, ?> policyState = (Map<String, ?>) p;
+            policy.restore(policyState);
+            if (!(state.get("solver_calls") instanceof Number calls)) {
+                throw new IllegalArgumentException("missing solver_calls");
+            }
+            solver.restoreCalls(calls.longValue());
+            if (Boolean.TRUE.equals(state.get("has_basis"))) {
+                if (basis == null) {
+                    throw new IllegalArgumentException("the state has a basis but none was given");
+                }
+                store.load(basis);
+                if (basis64 != null) {
+                    basis64.assign(store.basisT());
+                }
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("layer " + layer + ": " + e.getMessage(), e);
+        }
     }
 
     /** Bytes of the stored basis (codes, scales and zero points for INT4). */

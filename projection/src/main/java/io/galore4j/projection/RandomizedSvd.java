@@ -36,6 +36,19 @@ final class RandomizedSvd implements BasisSolver {
     }
 
     @Override
+    public long calls() {
+        return calls;
+    }
+
+    @Override
+    public void restoreCalls(long calls) {
+        if (calls < 0) {
+            throw new IllegalArgumentException("randomized SVD state: calls must be >= 0, got " + calls);
+        }
+        this.calls = calls;
+    }
+
+    @Override
     public float[] solve(INDArray g, boolean left, INDArray basisT) {
         int m = (int) g.rows();
         int n = (int) g.columns();

@@ -121,6 +121,33 @@ public final class QuantizedTensor {
         return FloatBuffer.wrap(zeroPoints).asReadOnlyBuffer();
     }
 
+    /**
+     * Copies saved arrays back in (a checkpoint's {@link #codes()}, {@link #scales()} and
+     * {@link #zeroPoints()} of a tensor of the same format and length), from each buffer's
+     * position, which is not moved. Sizes and values are checked as by the restoring constructor
+     * before anything is copied, so a rejected load leaves this tensor unchanged.
+     */
+    public void load(ByteBuffer savedCodes, FloatBuffer savedScales, FloatBuffer savedZeroPoints) {
+        byte[] c = new byte[codes.length];
+        float[] s = new float[scales.length];
+        float[] z = new float[zeroPoints.length];
+        if (savedCodes == null || savedCodes.remaining() != c.length) {
+            throw new IllegalArgumentException("codes: expected " + c.length + " bytes, got "
+                    + (savedCodes == null ? "null" : savedCodes.remaining()));
+        }
+        if (savedScales == null || savedScales.remaining() != s.length
+                || savedZeroPoints == null || savedZeroPoints.remaining() != z.length) {
+            throw new IllegalArgumentException("scales and zero points: expected " + s.length + " values each");
+        }
+        savedCodes.duplicate().get(c);
+        savedScales.duplicate().get(s);
+        savedZeroPoints.duplicate().get(z);
+        new QuantizedTensor(bits, groupSize, length, c, s, z); // validates the values
+        System.arraycopy(c, 0, codes, 0, c.length);
+        System.arraycopy(s, 0, scales, 0, s.length);
+        System.arraycopy(z, 0, zeroPoints, 0, z.length);
+    }
+
     /** The integer code of element i (0 … 2^bits − 1). */
     public int code(int i) {
         if (i < 0 || i >= length) {

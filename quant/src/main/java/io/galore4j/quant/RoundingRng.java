@@ -54,6 +54,15 @@ public final class RoundingRng {
         return new RoundingRng(state);
     }
 
+    /** Sets this generator to a {@link #state()} snapshot (in place, for holders of this instance). */
+    public void restore(long[] state) {
+        RoundingRng r = fromState(state);
+        s0 = r.s0;
+        s1 = r.s1;
+        s2 = r.s2;
+        s3 = r.s3;
+    }
+
     /** A copy of the four state words. */
     public long[] state() {
         return new long[] {s0, s1, s2, s3};

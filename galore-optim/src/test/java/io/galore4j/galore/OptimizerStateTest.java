@@ -1,0 +1,140 @@
+package io.galore4j.galore;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * A saved and restored optimizer continues exactly: after save at step k and load into a fresh
+ * optimizer (other initial values), the next steps give bit-identical weights, generator states
+ * and refresh events to an optimizer that never stopped.
+ */
+class OptimizerStateTest {
+
+    private static final int M = 64;
+    private static final int N = 96;
+    private static final int STEPS = 8;
+    private static final int SAVE_AT = 5;
+
+    private static OptimSettings settings(String method) {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("method", method);
+        if (method.contains("galore")) {
+            s.put("projection", "w");
+            s.put("rank", 8);
+            s.put("refresh_gap", 2); // refreshes before and after the save
+            s.put("svd", method.equals("galore") ? "randomized" : "exact");
+        }
+        return OptimSettings.from(s);
+    }
+
+    private static LayerwiseOptimizer build(String method, Random init) {
+        LayerwiseOptimizer opt = LayerwiseOptimizer.create(settings(method), 7);
+        opt.add("w", TestArrays.matrix(TestArrays.gaussian(init, M * N, 0.5), M, N));
+        // a vector larger than one state block, and larger than the quantization threshold
+        opt.add("b", TestArrays.matrix(TestArrays.gaussian(init, 4 * 1024 + 5, 0.5), 1, 4 * 1024 + 5));
+        return opt;
+    }
+
+    private static void step(LayerwiseOptimizer opt, int step) {
+        Random g = new Random(1000 + step); // the same gradients for both optimizers
+        opt.update("w", TestArrays.matrix(TestArrays.gaussian(g, M * N, 1.0), M, N), 1e-2, 1.0);
+        opt.update("b", TestArrays.matrix(TestArrays.gaussian(g, 4 * 1024 + 5, 1.0), 1, 4 * 1024 + 5), 1e-2, 1.0);
+        opt.endStep();
+    }
+
+    /** Copies every saved tensor, as a checkpoint file would. */
+    private static Map<String, Buffer> copy(Map<String, Buffer> views) {
+        Map<String, Buffer> out = new HashMap<>();
+        views.forEach((k, b) -> {
+            if (b instanceof FloatBuffer f) {
+                float[] a = new float[f.remaining()];
+                f.duplicate().get(a);
+                out.put(k, FloatBuffer.wrap(a));
+            } else if (b instanceof ByteBuffer y) {
+                byte[] a = new byte[y.remaining()];
+                y.duplicate().get(a);
+                out.put(k, ByteBuffer.wrap(a));
+            } else {
+                ShortBuffer s = (ShortBuffer) b;
+                short[] a = new short[s.remaining()];
+                s.duplicate().get(a);
+                out.put(k, ShortBuffer.wrap(a));
+            }
+        });
+        return out;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"adamw", "adamw8bit", "adamw4bit", "solo", "lion", "galore", "q-galore"})
+    void aRestoredOptimizerContinuesBitForBit(String method) {
+        try (LayerwiseOptimizer straight = build(method, new Random(1));
+                LayerwiseOptimizer first = build(method, new Random(1));
+                LayerwiseOptimizer resumed = build(method, new Random(99))) {
+            for (int t = 0; t < STEPS; t++) {
+                step(straight, t);
+            }
+            for (int t = 0; t < SAVE_AT; t++) {
+                step(first, t);
+            }
+            Map<String, Buffer> views = new LinkedHashMap<>();
+            Map<String, Object> json = first.saveState(views::put);
+            Map<String, Buffer> saved = copy(views);
+            Set<String> used = resumed.loadState(json, saved::get);
+            assertEquals(saved.keySet(), used, "every saved tensor is read back");
+            assertEquals(SAVE_AT, resumed.step());
+            assertArrayEquals(TestArrays.values(first.weight("w")), TestArrays.values(resumed.weight("w")));
+            first.drainRefreshEvents();
+            straight.drainRefreshEvents();
+            for (int t = SAVE_AT; t < STEPS; t++) {
+                step(resumed, t);
+            }
+            assertArrayEquals(TestArrays.values(straight.weight("w")), TestArrays.values(resumed.weight("w")), method);
+            assertArrayEquals(TestArrays.values(straight.weight("b")), TestArrays.values(resumed.weight("b")), method);
+            assertArrayEquals(straight.rngState(), resumed.rngState());
+            assertEquals(straight.svdCount(), resumed.svdCount());
+            if (method.contains("galore")) {
+                assertTrue(resumed.svdCount() > 0 && !resumed.drainRefreshEvents().isEmpty(), "refreshed after the load");
+            }
+        }
+    }
+
+    @Test
+    void aStateOfOtherSettingsOrShapesIsRefusedNamingTheParameter() {
+        try (LayerwiseOptimizer a = build("q-galore", new Random(1)); LayerwiseOptimizer b = build("adamw", new Random(1))) {
+            step(a, 0);
+            Map<String, Buffer> views = new LinkedHashMap<>();
+            Map<String, Object> json = a.saveState(views::put);
+            Map<String, Buffer> saved = copy(views);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.loadState(json, saved::get));
+            assertTrue(e.getMessage().contains("parameter w") && e.getMessage().contains("int8"), e.getMessage());
+
+            Map<String, Buffer> truncated = new HashMap<>(saved);
+            truncated.put("b/m.codes", ByteBuffer.allocate(3)); // b's moments are dynamic8 codes
+            try (LayerwiseOptimizer c = build("q-galore", new Random(2))) {
+                e = assertThrows(IllegalArgumentException.class, () -> c.loadState(json, truncated::get));
+                assertTrue(e.getMessage().contains("parameter b"), e.getMessage());
+            }
+            Map<String, Buffer> missing = new HashMap<>(saved);
+            missing.remove("b/weight.codes");
+            try (LayerwiseOptimizer c = build("q-galore", new Random(2))) {
+                e = assertThrows(IllegalArgumentException.class, () -> c.loadState(json, missing::get));
+                assertTrue(e.getMessage().contains("b/weight.codes") && e.getMessage().contains("missing"), e.getMessage());
+            }
+        }
+    }
+}
