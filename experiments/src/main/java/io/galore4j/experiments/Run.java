@@ -1,0 +1,179 @@
+package io.galore4j.experiments;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.galore4j.trainer.run.RunDirectory;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalDouble;
+import java.util.TreeMap;
+
+/**
+ * One finished or unfinished training run, read from its directory: the resolved configuration
+ * flattened to dotted keys ({@code optim.rank}), the logged steps, the basis refreshes and, when
+ * the run finished, its summary. Missing files read as empty: a run that is still going has no
+ * {@code summary.json} yet.
+ */
+final class Run {
+
+    /** One logged training step; {@code valLoss} is null except on evaluation steps. */
+    record Step(long step, double loss, long tokens, Double valLoss) {}
+
+    /** One basis refresh of one layer; {@code cosine} and {@code overlap} are null at its first refresh. */
+    record Refresh(long step, String layer, int rank, Double cosine, Double overlap, double energy, long gap) {}
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final YAMLMapper YAML = new YAMLMapper();
+
+    private final String label;
+    private final Map<String, String> config;
+    private final List<Step> steps;
+    private final List<Refresh> refreshes;
+    private final JsonNode summary;
+
+    private Run(String label, Map<String, String> config, List<Step> steps, List<Refresh> refreshes,
+            JsonNode summary) {
+        this.label = label;
+        this.config = config;
+        this.steps = steps;
+        this.refreshes = refreshes;
+        this.summary = summary;
+    }
+
+    /** Reads the run in {@code dir}; {@code label} names it in tables and legends. */
+    static Run load(Path dir, String label) throws IOException {
+        Path config = dir.resolve(RunDirectory.CONFIG);
+        Map<String, String> flat = new LinkedHashMap<>();
+        if (Files.isRegularFile(config)) {
+            flatten("", readTree(YAML, config), flat);
+        }
+        Path summary = dir.resolve(RunDirectory.SUMMARY);
+        return new Run(label, flat, steps(dir.resolve(RunDirectory.METRICS)),
+                refreshes(dir.resolve(RunDirectory.SUBSPACE)),
+                Files.isRegularFile(summary) ? readTree(JSON, summary) : null);
+    }
+
+    String label() {
+        return label;
+    }
+
+    /** The resolved configuration as dotted keys in file order; lists are kept as their JSON text. */
+    Map<String, String> config() {
+        return config;
+    }
+
+    /** The logged steps in step order; where a step was logged twice (a resumed run) the later line wins. */
+    List<Step> steps() {
+        return steps;
+    }
+
+    /** The basis refreshes in the order they happened. */
+    List<Refresh> refreshes() {
+        return refreshes;
+    }
+
+    /** The method: summary.json's, else the configuration's {@code optim.method}, else "—". */
+    String method() {
+        if (summary != null && summary.hasNonNull("method")) {
+            return summary.get("method").asText();
+        }
+        return config.getOrDefault("optim.method", "—");
+    }
+
+    /** A number of summary.json ({@code memory.optimizer} for a nested one); empty when absent or not finite. */
+    OptionalDouble figure(String key) {
+        JsonNode node = summary;
+        for (String part : key.split("\\.")) {
+            node = node == null ? null : node.get(part);
+        }
+        if (node == null || node.isNull()) {
+            return OptionalDouble.empty();
+        }
+        // Jackson writes NaN and infinities as strings; asDouble reads them back.
+        double value = node.isNumber() ? node.asDouble() : node.asDouble(Double.NaN);
+        return Double.isFinite(value) ? OptionalDouble.of(value) : OptionalDouble.empty();
+    }
+
+    /** The last step the run reached: its last logged step or its last refresh, whichever is later. */
+    long lastStep() {
+        long last = steps.isEmpty() ? 0 : steps.get(steps.size() - 1).step();
+        for (Refresh r : refreshes) {
+            last = Math.max(last, r.step());
+        }
+        return last;
+    }
+
+    private static void flatten(String prefix, JsonNode node, Map<String, String> into) {
+        if (node == null || node.isMissingNode()) {
+            return; // an empty file
+        }
+        if (node.isObject()) {
+            for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> e = it.next();
+                flatten(prefix.isEmpty() ? e.getKey() : prefix + "." + e.getKey(), e.getValue(), into);
+            }
+        } else if (!prefix.isEmpty()) {
+            into.put(prefix, node.isValueNode() ? node.asText() : node.toString());
+        }
+    }
+
+    private static List<Step> steps(Path file) throws IOException {
+        TreeMap<Long, Step> byStep = new TreeMap<>();
+        for (JsonNode line : jsonLines(file)) {
+            long step = line.path("step").asLong();
+            Double val = line.hasNonNull("val_loss") ? line.get("val_loss").asDouble() : null;
+            byStep.put(step, new Step(step, line.path("loss").asDouble(Double.NaN), line.path("tokens").asLong(), val));
+        }
+        return List.copyOf(byStep.values());
+    }
+
+    private static List<Refresh> refreshes(Path file) throws IOException {
+        List<Refresh> refreshes = new ArrayList<>();
+        for (JsonNode line : jsonLines(file)) {
+            refreshes.add(new Refresh(line.path("step").asLong(), line.path("layer").asText(), line.path("rank").asInt(),
+                    nullableDouble(line, "cosine"), nullableDouble(line, "overlap"),
+                    line.path("energy").asDouble(Double.NaN), line.path("gap").asLong()));
+        }
+        return refreshes;
+    }
+
+    private static Double nullableDouble(JsonNode line, String key) {
+        return line.hasNonNull(key) ? line.get(key).asDouble() : null;
+    }
+
+    /** The JSON objects of a JSON-lines file (none if it is missing); a line that is not JSON is named in the error. */
+    private static List<JsonNode> jsonLines(Path file) throws IOException {
+        List<JsonNode> lines = new ArrayList<>();
+        if (!Files.isRegularFile(file)) {
+            return lines;
+        }
+        List<String> text = Files.readAllLines(file);
+        for (int i = 0; i < text.size(); i++) {
+            if (text.get(i).isBlank()) {
+                continue;
+            }
+            try {
+                lines.add(JSON.readTree(text.get(i)));
+            } catch (JsonProcessingException e) {
+                throw new IllegalArgumentException(file + " line " + (i + 1) + " is not JSON");
+            }
+        }
+        return lines;
+    }
+
+    private static JsonNode readTree(ObjectMapper mapper, Path file) throws IOException {
+        try {
+            return mapper.readTree(file.toFile());
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(file + " is corrupt: " + e.getOriginalMessage());
+        }
+    }
+}
