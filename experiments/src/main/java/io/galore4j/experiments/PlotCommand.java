@@ -1,0 +1,74 @@
+package io.galore4j.experiments;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code galore plot}: PNG and SVG charts of one run, or of several runs side by side. */
+@Command(
+        name = "plot",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Write PNG and SVG charts of runs (headless): training loss against step and tokens and validation",
+            "loss against step (runs overlaid); memory by component; and for each run with subspace.jsonl lines,",
+            "per layer the overlap and |cos| at each refresh, the refresh gap over time, the energy captured, and",
+            "the SVD events. A DIR that is not itself a run stands for every run below it (a sweep).",
+            "One run: the images go to DIR/plots/. Several runs: to --out, by default plots/ in their common parent."
+        })
+public final class PlotCommand implements Callable<Integer> {
+
+    @Parameters(arity = "1..*", paramLabel = "DIR", description = "run directories, or directories holding runs")
+    List<Path> dirs;
+
+    @Option(names = "--out", paramLabel = "DIR",
+            description = "directory for the images (default: the run's plots/, or plots/ in the runs' common parent)")
+    Path out;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        List<Path> found = RunLocator.find(dirs);
+        Path target = out != null ? out
+                : (found.size() == 1 ? found.get(0) : RunLocator.commonParent(found)).resolve("plots");
+        List<Run> runs = ReportCommand.load(found);
+        createDirectory(target);
+
+        PrintWriter stdout = spec.commandLine().getOut();
+        PlotWriter plots = new PlotWriter(target, stdout);
+        TrainingCharts.writeAll(runs, plots);
+        for (Run run : runs) {
+            SubspaceCharts.write(run, runs.size() == 1 ? "" : "-" + fileName(run.label()), plots);
+        }
+        stdout.println(plots.written().size() / 2 + " charts of " + runs.size() + (runs.size() == 1 ? " run" : " runs")
+                + " in " + target);
+        stdout.flush();
+        return 0;
+    }
+
+    private static void createDirectory(Path dir) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--out " + dir + " is a file, not a directory");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (FileSystemException e) {
+            throw new IllegalArgumentException("cannot write plots to " + dir + ": "
+                    + (e.getReason() != null ? e.getReason() : e.getClass().getSimpleName()));
+        }
+    }
+
+    /** A run's label as part of a file name: {@code sweep/rank=8} → {@code sweep_rank=8}. */
+    private static String fileName(String label) {
+        return label.replaceAll("[^A-Za-z0-9._=+-]", "_");
+    }
+}
