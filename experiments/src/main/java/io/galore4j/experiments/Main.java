@@ -3,6 +3,7 @@ package io.galore4j.experiments;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 
+import io.galore4j.trainer.ExportCommand;
 import io.galore4j.trainer.MemoryCommand;
 import io.galore4j.trainer.SampleCommand;
 import io.galore4j.trainer.TrainCommand;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Memory-efficient LLaMA-style pretraining on the JVM (Q-GaLore on ND4J).",
-        subcommands = {TrainCommand.class, SampleCommand.class, MemoryCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {TrainCommand.class, SampleCommand.class, MemoryCommand.class, ExportCommand.class,
+            ReportCommand.class, PlotCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for input the user can correct. */

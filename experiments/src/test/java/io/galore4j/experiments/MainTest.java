@@ -34,7 +34,19 @@ class MainTest {
     @Test
     void badSettingsEndInOneLineNamingTheKeyAndWriteNothing(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("run");
+        Path malformed = dir.resolve("bad.yaml");
+        Files.writeString(malformed, "train:\n  steps: [1, 2\n");
+        Path empty = dir.resolve("empty.txt");
+        Files.writeString(empty, "");
         String[][] cases = {
+            {"--config", malformed.toString()},
+            {"--set", "optim.lr=0"},
+            {"--set", "optim.lr=-0.1"},
+            {"--set", "optim.rank=100000"},
+            {"--set", "optim.m_codec=int3"},
+            {"--set", "optim.refresh=sometimes"},
+            {"--set", "data.path=" + empty},
+            {"--set", "train.ckpt_every=-1"},
             {"--set", "train.stepz=3"},
             {"--set", "train.steps=0"},
             {"--set", "optim.method=adam"},
@@ -44,7 +56,8 @@ class MainTest {
             {"--set", "data.tokenizer=bpe"},
             {"--set", "data.tokenizer=gpt2", "--set", "model.vocab=32000"},
         };
-        String[] keys = {"train.stepz", "train.steps", "optim.method", "optim.rank", "model.preset", "data.path",
+        String[] keys = {"bad.yaml", "optim.lr", "optim.lr", "rank", "m_codec", "refresh", "data.path", "train.ckpt_every",
+            "train.stepz", "train.steps", "optim.method", "optim.rank", "model.preset", "data.path",
             "data.tokenizer", "model.vocab"};
         for (int i = 0; i < cases.length; i++) {
             String[] args = new String[cases[i].length + 3];
@@ -155,6 +168,36 @@ class MainTest {
         assertTrue(r.err().contains("this run needs an estimated"), r.err());
         assertFalse(r.err().strip().contains("\n"), r.err());
         assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void aDivergingRunSkipsNonFiniteStepsThenStopsKeepingItsLastGoodCheckpoint(@TempDir Path dir) throws Exception {
+        Path text = dir.resolve("corpus.txt");
+        Files.writeString(text, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+        Path out = dir.resolve("run");
+        // plain SGD at lr 10 without clipping: the loss grows until the forward pass overflows
+        Cli.Result r = run("train", "--out", out.toString(), "--set", "data.path=" + text,
+                "--set", "model.hidden=32", "--set", "model.layers=2", "--set", "model.heads=2",
+                "--set", "model.intermediate=48", "--set", "model.seq_len=16", "--set", "optim.method=sgd",
+                "--set", "optim.lr=10", "--set", "train.grad_clip=0", "--set", "train.warmup=0",
+                "--set", "train.steps=60", "--set", "train.batch_size=4", "--set", "train.ckpt_every=1",
+                "--set", "train.max_bad_steps=3", "--set", "train.log_every=1", "--set", "train.eval_batches=1");
+        assertEquals(2, r.code(), r.err());
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), err);
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("training stopped at step (\\d+): 3 steps in a row")
+                .matcher(err);
+        assertTrue(m.find(), err);
+        int stop = Integer.parseInt(m.group(1));
+        String good = String.format("step-%08d", stop - 3);
+        assertTrue(err.contains(good), "names the last good checkpoint " + good + ": " + err);
+        assertEquals(good, Files.readString(out.resolve("checkpoints/latest")).strip());
+        java.util.List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
+        assertEquals(stop, lines.size());
+        for (int i = 0; i < stop; i++) {
+            assertEquals(i >= stop - 3, lines.get(i).contains("\"skipped\""), lines.get(i));
+        }
+        assertFalse(Files.exists(out.resolve("summary.json")));
     }
 
     @Test

@@ -1,6 +1,7 @@
 package io.galore4j.trainer;
 
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.ProcessMemory;
 import io.galore4j.trainer.run.RunDirectory;
 import java.nio.file.Path;
@@ -35,12 +36,20 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--force", description = "replace the run already in --out")
     boolean force;
 
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "continue the run in DIR from its latest checkpoint (its config.yaml, then --config and --set;"
+                    + " only train.steps and the logging, evaluation and checkpoint intervals may change)")
+    Path resume;
+
     @Option(names = "--no-memory-check",
             description = "start even when the estimated memory (galore memory) exceeds what the machine has available")
     boolean noMemoryCheck;
 
     @Override
     public Integer call() throws Exception {
+        if (resume != null) {
+            return resumeRun();
+        }
         ConfigTree tree = ConfigTree.defaults();
         if (config != null) {
             tree = tree.merge(config);
@@ -49,18 +58,58 @@ public final class TrainCommand implements Callable<Integer> {
             tree = tree.set(s);
         }
         TrainJob job = TrainJob.resolve(tree, System.out);
+        checkMemory(job);
+        Path dir = out != null ? out : defaultRunDir(job.method());
+        RunDirectory.checkNew(dir, force);
+        TrainJob.Session session = job.start(null);
+        try (RunDirectory run = RunDirectory.create(dir, force)) {
+            System.out.println("galore train: run directory " + run.path());
+            session.run(run, System.out);
+        }
+        return 0;
+    }
+
+    /**
+     * --resume: the run's own config.yaml with the user's overrides, checked against the latest
+     * checkpoint (checksums, settings) and loaded before any file of the run is changed.
+     */
+    private Integer resumeRun() throws Exception {
+        if (out != null || force) {
+            throw new IllegalArgumentException("--resume continues the run in its own directory: --out and --force do not apply");
+        }
+        if (!RunDirectory.isRun(resume)) {
+            throw new IllegalArgumentException("--resume " + resume + " is not a run directory (no "
+                    + RunDirectory.CONFIG + ")");
+        }
+        ConfigTree tree = ConfigTree.of(resume.resolve(RunDirectory.CONFIG));
+        if (config != null) {
+            tree = tree.merge(config);
+        }
+        for (String s : sets) {
+            tree = tree.set(s);
+        }
+        TrainJob job = TrainJob.resolve(tree, System.out);
+        Checkpoints checkpoints = new Checkpoints(resume);
+        try (Checkpoints.Loaded latest = checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(
+                "--resume " + resume + ": the run has no checkpoint yet (" + checkpoints.root() + " is empty)"))) {
+            job.checkCompatible(latest);
+            checkMemory(job);
+            TrainJob.Session session = job.start(latest);
+            checkpoints.removeIncomplete();
+            try (RunDirectory run = RunDirectory.resume(resume, latest.step())) {
+                session.run(run, System.out);
+            }
+        }
+        return 0;
+    }
+
+    private void checkMemory(TrainJob job) throws java.io.IOException {
         if (!noMemoryCheck) {
             long available = ProcessMemory.availableBytes();
             if (available > 0) { // unknown where /proc/meminfo is missing: no check
                 checkMemory(job.memoryEstimate(), available + Math.max(0, ProcessMemory.rssBytes()));
             }
         }
-        Path dir = out != null ? out : defaultRunDir(job.method());
-        try (RunDirectory run = RunDirectory.create(dir, force)) {
-            System.out.println("galore train: run directory " + run.path());
-            job.run(run, System.out);
-        }
-        return 0;
     }
 
     /**

@@ -14,20 +14,27 @@ import io.galore4j.trainer.data.TokenSplit;
 import io.galore4j.trainer.data.TrainingBatches;
 import io.galore4j.trainer.data.Tokenizer;
 import io.galore4j.trainer.io.SavedModel;
+import io.galore4j.trainer.io.TensorInfo;
 import io.galore4j.trainer.model.ActivationMemory;
 import io.galore4j.trainer.model.DenseWeights;
 import io.galore4j.trainer.model.GradientNorms;
 import io.galore4j.trainer.model.LlamaModel;
+import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
 import io.galore4j.trainer.run.Progress;
 import io.galore4j.trainer.run.ProcessMemory;
+import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.RunDirectory;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * One training run, read top to bottom: resolve the settings, load the data, build the model and
@@ -110,98 +117,326 @@ public final class TrainJob {
         return memoryEstimate;
     }
 
-    /** Runs the job, writing the run directory's files; returns the summary. */
+    /** Runs the job from the start, writing the run directory's files; returns the summary. */
     public Map<String, Object> run(RunDirectory dir, PrintStream out) throws IOException {
-        dir.writeConfig(tree.toYaml());
-        long start = System.nanoTime();
+        return start(null).run(dir, out);
+    }
 
-        // Model and optimizer: the optimizer owns the weights' storage (fp32 or INT8 codes).
-        LayerwiseOptimizer opt = LayerwiseOptimizer.create(optim, train.seed());
-        // one fp32 parameter at a time: an INT8 optimizer copies it and the array is released at
-        // once, so initialization never holds the whole model in fp32
-        DenseWeights.forEachInitial(model, DataType.FLOAT, train.seed(), (name, initial) -> {
-            if (!opt.add(name, initial)) {
-                initial.close();
-            }
-        });
-        LlamaModel net = new LlamaModel(model, opt::weight);
-        net.setCheckpointActivations(checkpointActivations);
-        LrSchedule schedule = new LrSchedule(optim.lr(), train.warmup(), train.steps(), train.minLrRatio());
-        TrainingBatches batches = new TrainingBatches(split, train.batchSize(), model.seqLen(), train.seed());
-        long tokensPerStep = (long) train.batchSize() * train.gradAccum() * model.seqLen();
+    /**
+     * Builds the model and the optimizer, from the initialization or (when {@code resume} is not
+     * null) from a checkpoint of this run, checked with {@link #checkCompatible} first. Nothing
+     * is written: a checkpoint that does not fit is refused here, before the run directory is
+     * touched.
+     */
+    public Session start(Checkpoints.Loaded resume) {
+        return new Session(resume);
+    }
 
-        double prevNorm = Double.NaN;
-        double valLoss = Double.NaN;
-        long tokens = 0;
-        long loopStart = System.nanoTime();
-        long evalNanos = 0; // excluded from tokens_per_s, which measures training throughput
-        try (Progress progress = Progress.of("train " + optim.method(), train.steps(), out)) {
-            for (int step = 0; step < train.steps(); step++) {
-                double lr = schedule.at(step);
-                double clip = train.gradClip() > 0 && prevNorm > train.gradClip()
-                        ? train.gradClip() / prevNorm : 1.0;
-                double gradScale = clip / train.gradAccum();
-                double loss = 0;
-                double normSum = 0;
-                for (int micro = 0; micro < train.gradAccum(); micro++) {
-                    boolean last = micro == train.gradAccum() - 1;
-                    double[] sumSquares = {0};
-                    loss += net.forwardBackward(batches.next(), (name, grad) -> {
-                        sumSquares[0] += GradientNorms.sumOfSquares(grad);
-                        if (last) {
-                            opt.update(name, grad, lr, gradScale);
-                        } else {
-                            opt.accumulate(name, grad);
-                        }
-                    });
-                    normSum += Math.sqrt(sumSquares[0]);
-                }
-                opt.endStep();
-                loss /= train.gradAccum();
-                prevNorm = normSum / train.gradAccum();
-                tokens += tokensPerStep;
-                for (SubspaceStats s : opt.drainRefreshEvents()) {
-                    dir.logSubspace(s.toMap());
-                }
+    /** A job whose model and optimizer are built; {@link #run} trains it. */
+    public final class Session {
+        private final long start = System.nanoTime();
+        private final LayerwiseOptimizer opt;
+        private final TrainingBatches batches;
+        private final LoopState s = new LoopState();
+        private final Checkpoints.Loaded resume;
 
-                int done = step + 1;
-                double elapsed = (System.nanoTime() - loopStart) / 1e9;
-                double trainSeconds = elapsed - evalNanos / 1e9;
-                boolean evalNow = done % train.evalEvery() == 0 || done == train.steps();
-                if (done % train.logEvery() == 0 || evalNow || done == 1) {
-                    Map<String, Object> line = new LinkedHashMap<>();
-                    line.put("step", done);
-                    line.put("loss", loss);
-                    line.put("lr", lr);
-                    line.put("grad_norm", prevNorm);
-                    line.put("tokens", tokens);
-                    line.put("tokens_per_s", tokens / trainSeconds);
-                    line.put("elapsed_s", elapsed);
-                    if (evalNow) {
-                        long evalStart = System.nanoTime();
-                        valLoss = evaluate(net);
-                        evalNanos += System.nanoTime() - evalStart;
-                        line.put("val_loss", valLoss);
-                        line.put("val_ppl", Math.exp(valLoss));
-                        progress.message(String.format("step %d: val_loss %.4f val_ppl %.3f", done, valLoss,
-                                Math.exp(valLoss)));
-                    }
-                    dir.logMetrics(line);
-                }
-                progress.update(done, loss, lr, tokens / trainSeconds);
+        private Session(Checkpoints.Loaded resume) {
+            this.resume = resume;
+            this.opt = LayerwiseOptimizer.create(optim, train.seed());
+            this.batches = new TrainingBatches(split, train.batchSize(), model.seqLen(), train.seed());
+            try {
+                build();
+            } catch (RuntimeException e) {
+                opt.close();
+                throw e;
             }
         }
-        double wall = (System.nanoTime() - start) / 1e9;
-        double loopSeconds = (System.nanoTime() - loopStart - evalNanos) / 1e9;
-        SavedModel.save(dir.path(), model, tokenizer(tree.values()).name(), opt::weight);
-        Map<String, Object> summary = summary(opt, net.workspaceMemory(), tokens, wall, loopSeconds, valLoss,
-                memoryEstimate());
-        dir.writeSummary(summary);
-        out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s (%.2f GFLOP/s), %d SVDs, peak RSS %.1f MiB%n",
-                train.steps(), valLoss, Math.exp(valLoss), summary.get("tokens_per_s"), summary.get("gflops_per_s"),
-                opt.svdCount(), (long) summary.get("peak_rss_bytes") / 1048576.0);
-        opt.close();
-        return summary;
+
+        private void build() {
+            // The optimizer owns the weights' storage (fp32 or INT8 codes).
+            if (resume == null) {
+                // one fp32 parameter at a time: an INT8 optimizer copies it and the array is released at
+                // once, so initialization never holds the whole model in fp32
+                DenseWeights.forEachInitial(model, DataType.FLOAT, train.seed(), (name, initial) -> {
+                    if (!opt.add(name, initial)) {
+                        initial.close();
+                    }
+                });
+            } else {
+                // the checkpoint overwrites every value: start from zeros rather than drawing the initialization
+                for (Map.Entry<String, long[]> e : LlamaParameters.shapes(model).entrySet()) {
+                    INDArray zeros = Nd4j.zeros(DataType.FLOAT, e.getValue());
+                    if (!opt.add(e.getKey(), zeros)) {
+                        zeros.close();
+                    }
+                }
+            }
+            if (resume != null) {
+                s.restore(resume, opt, batches);
+            }
+        }
+
+        /**
+         * Trains to {@code train.steps}, writing the run directory's files, checkpoints every
+         * {@code train.ckpt_every} steps and at the end; returns the summary.
+         */
+        public Map<String, Object> run(RunDirectory dir, PrintStream out) throws IOException {
+            dir.writeConfig(tree.toYaml());
+            if (resume != null) {
+                out.printf("galore train: resumed from %s at step %d%n", resume.dir(), s.step);
+            }
+            LlamaModel net = new LlamaModel(model, opt::weight);
+            net.setCheckpointActivations(checkpointActivations);
+            LrSchedule schedule = new LrSchedule(optim.lr(), train.warmup(), train.steps(), train.minLrRatio());
+            Checkpoints checkpoints = new Checkpoints(dir.path());
+            long tokensPerStep = (long) train.batchSize() * train.gradAccum() * model.seqLen();
+            long loopStart = System.nanoTime() - (long) (s.elapsedBefore * 1e9);
+            try (Progress progress = Progress.of("train " + optim.method(), train.steps(), out)) {
+                for (int step = (int) s.step; step < train.steps(); step++) {
+                    double lr = schedule.at(step);
+                    double clip = train.gradClip() > 0 && s.prevNorm > train.gradClip()
+                            ? train.gradClip() / s.prevNorm : 1.0;
+                    double gradScale = clip / train.gradAccum();
+                    double loss = 0;
+                    double normSum = 0;
+                    boolean[] bad = {false};
+                    for (int micro = 0; micro < train.gradAccum() && !bad[0]; micro++) {
+                        boolean last = micro == train.gradAccum() - 1;
+                        double[] sumSquares = {0};
+                        loss += net.forwardBackward(batches.next(), l -> Double.isFinite(l) || !(bad[0] = true),
+                                (name, grad) -> {
+                                    if (bad[0]) {
+                                        return;
+                                    }
+                                    double ss = GradientNorms.sumOfSquares(grad);
+                                    if (!Double.isFinite(ss)) {
+                                        bad[0] = true; // the rest of this step's updates are skipped
+                                        return;
+                                    }
+                                    sumSquares[0] += ss;
+                                    if (last) {
+                                        opt.update(name, grad, lr, gradScale);
+                                    } else {
+                                        opt.accumulate(name, grad);
+                                    }
+                                });
+                        normSum += Math.sqrt(sumSquares[0]);
+                    }
+                    int done = step + 1;
+                    s.step = done;
+                    if (bad[0]) {
+                        opt.abandonStep();
+                        s.badSteps++;
+                        logRefreshes(dir, opt);
+                        Map<String, Object> line = new LinkedHashMap<>();
+                        line.put("step", done);
+                        line.put("skipped", "non-finite loss or gradient");
+                        line.put("loss", Double.isFinite(loss) ? loss : null);
+                        dir.logMetrics(line);
+                        progress.message(String.format("step %d: non-finite loss or gradient, step skipped (%d in a row)",
+                                done, s.badSteps));
+                        if (s.badSteps >= train.maxBadSteps()) {
+                            opt.close();
+                            List<Long> kept = checkpoints.steps();
+                            throw new IllegalArgumentException(String.format(
+                                    "training stopped at step %d: %d steps in a row had a non-finite loss or gradient "
+                                            + "(train.max_bad_steps); %s; lower optim.lr, raise train.warmup or set "
+                                            + "train.grad_clip, and start again", done, s.badSteps,
+                                    kept.isEmpty() ? "no checkpoint was written"
+                                            : "the last good checkpoint is " + checkpoints.root().resolve(
+                                                    Checkpoints.name(kept.get(kept.size() - 1)))));
+                        }
+                        continue;
+                    }
+                    s.badSteps = 0;
+                    opt.endStep();
+                    loss /= train.gradAccum();
+                    s.prevNorm = normSum / train.gradAccum();
+                    s.tokens += tokensPerStep;
+                    logRefreshes(dir, opt);
+
+                    double elapsed = (System.nanoTime() - loopStart) / 1e9;
+                    double trainSeconds = elapsed - s.evalSeconds;
+                    boolean evalNow = done % train.evalEvery() == 0 || done == train.steps();
+                    if (done % train.logEvery() == 0 || evalNow || done == 1) {
+                        Map<String, Object> line = new LinkedHashMap<>();
+                        line.put("step", done);
+                        line.put("loss", loss);
+                        line.put("lr", lr);
+                        line.put("grad_norm", s.prevNorm);
+                        line.put("tokens", s.tokens);
+                        line.put("tokens_per_s", s.tokens / trainSeconds);
+                        line.put("elapsed_s", elapsed);
+                        if (evalNow) {
+                            long evalStart = System.nanoTime();
+                            s.valLoss = evaluate(net);
+                            s.evalSeconds += (System.nanoTime() - evalStart) / 1e9;
+                            line.put("val_loss", s.valLoss);
+                            line.put("val_ppl", Math.exp(s.valLoss));
+                            progress.message(String.format("step %d: val_loss %.4f val_ppl %.3f", done, s.valLoss,
+                                    Math.exp(s.valLoss)));
+                        }
+                        dir.logMetrics(line);
+                    }
+                    if (done == train.steps() || train.ckptEvery() > 0 && done % train.ckptEvery() == 0) {
+                        s.elapsedBefore = (System.nanoTime() - loopStart) / 1e9;
+                        Path written = checkpoints.write(done, s.toMap(tree, batches), opt::saveState, train.keepCkpts());
+                        progress.message("step " + done + ": checkpoint " + written);
+                    }
+                    progress.update(done, loss, lr, s.tokens / trainSeconds);
+                }
+            }
+            double wall = (System.nanoTime() - start) / 1e9;
+            double loopSeconds = (System.nanoTime() - loopStart) / 1e9 - s.evalSeconds;
+            SavedModel.save(dir.path(), model, tokenizer(tree.values()).name(), opt::weight);
+            Map<String, Object> summary = summary(opt, net.workspaceMemory(), s.tokens, wall, loopSeconds, s.valLoss,
+                    memoryEstimate());
+            dir.writeSummary(summary);
+            out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s (%.2f GFLOP/s), %d SVDs, peak RSS %.1f MiB%n",
+                    train.steps(), s.valLoss, Math.exp(s.valLoss), summary.get("tokens_per_s"), summary.get("gflops_per_s"),
+                    opt.svdCount(), (long) summary.get("peak_rss_bytes") / 1048576.0);
+            opt.close();
+            return summary;
+        }
+    }
+
+    private static void logRefreshes(RunDirectory dir, LayerwiseOptimizer opt) throws IOException {
+        for (SubspaceStats e : opt.drainRefreshEvents()) {
+            dir.logSubspace(e.toMap());
+        }
+    }
+
+    /** The trainer's own state between steps: what a checkpoint saves besides the optimizer's. */
+    private static final class LoopState {
+        long step;
+        long tokens;
+        double prevNorm = Double.NaN;
+        double valLoss = Double.NaN;
+        double elapsedBefore;
+        double evalSeconds;
+        int badSteps;
+
+        /** The trainer.json body besides the optimizer's part. */
+        Map<String, Object> toMap(ConfigTree tree, TrainingBatches batches) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("tokens", tokens);
+            m.put("prev_norm", finiteOrNull(prevNorm));
+            m.put("val_loss", finiteOrNull(valLoss));
+            long[] sampler = batches.state();
+            m.put("sampler", List.of(sampler[0], sampler[1]));
+            m.put("elapsed_s", elapsedBefore);
+            m.put("eval_s", evalSeconds);
+            m.put("config", fingerprint(tree));
+            return m;
+        }
+
+        void restore(Checkpoints.Loaded c, LayerwiseOptimizer opt, TrainingBatches batches) {
+            Map<String, Object> t = c.trainer();
+            Path file = c.dir().resolve(Checkpoints.TRAINER);
+            try {
+                step = c.step();
+                tokens = number(t, "tokens").longValue();
+                prevNorm = t.get("prev_norm") == null ? Double.NaN : number(t, "prev_norm").doubleValue();
+                valLoss = t.get("val_loss") == null ? Double.NaN : number(t, "val_loss").doubleValue();
+                elapsedBefore = number(t, "elapsed_s").doubleValue();
+                evalSeconds = number(t, "eval_s").doubleValue();
+                if (!(t.get("sampler") instanceof List<?> sm) || sm.size() != 2
+                        || !(sm.get(0) instanceof Number a) || !(sm.get(1) instanceof Number b)) {
+                    throw new IllegalArgumentException("sampler must be two integers");
+                }
+                batches.restore(new long[] {a.longValue(), b.longValue()});
+                if (!(t.get("optimizer") instanceof Map<?, ?> o)) {
+                    throw new IllegalArgumentException("optimizer state is missing");
+                }
+                @SuppressWarnings("unchecked")
+                Map<String, ?> optState = (Map<String, ?>) o;
+                Set<String> used = opt.loadState(optState, c::tensor);
+                for (TensorInfo info : c.state().tensors()) {
+                    if (!used.contains(info.name())) {
+                        throw new IllegalArgumentException(c.dir().resolve(Checkpoints.STATE) + " holds tensor '"
+                                + info.name() + "' that this configuration does not have");
+                    }
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("checkpoint " + file + " does not fit this run: " + e.getMessage(), e);
+            }
+        }
+
+        private static Number number(Map<String, Object> t, String key) {
+            if (t.get(key) instanceof Number n) {
+                return n;
+            }
+            throw new IllegalArgumentException(key + " must be a number, got " + t.get(key));
+        }
+
+        private static Double finiteOrNull(double v) {
+            return Double.isFinite(v) ? v : null;
+        }
+    }
+
+    /**
+     * The settings a checkpoint must agree with to be resumed: every key except those that only
+     * say how long to run and how often to log, evaluate and save ({@link #RESUMABLE_KEYS}).
+     */
+    static Map<String, Object> fingerprint(ConfigTree tree) {
+        Map<String, Object> flat = new java.util.TreeMap<>();
+        for (String section : List.of("model", "data", "train", "optim")) {
+            flatten(section, tree.section(section), flat);
+        }
+        for (String k : RESUMABLE_KEYS) {
+            flat.remove(k);
+        }
+        return flat;
+    }
+
+    /** Keys a resumed run may change. */
+    static final List<String> RESUMABLE_KEYS = List.of("train.steps", "train.eval_every", "train.log_every",
+            "train.ckpt_every", "train.keep_ckpts", "train.max_bad_steps", "train.eval_batches");
+
+    @SuppressWarnings("unchecked")
+    private static void flatten(String prefix, Map<String, Object> map, Map<String, Object> out) {
+        for (Map.Entry<String, Object> e : map.entrySet()) {
+            String key = prefix + "." + e.getKey();
+            if (e.getValue() instanceof Map<?, ?> m) {
+                flatten(key, (Map<String, Object>) m, out);
+            } else {
+                out.put(key, e.getValue() == null ? null : String.valueOf(e.getValue()));
+            }
+        }
+    }
+
+    /**
+     * Refuses a checkpoint written under other settings, naming the first keys that differ
+     * (IllegalArgumentException naming the checkpoint's file).
+     */
+    public void checkCompatible(Checkpoints.Loaded c) {
+        if (!(c.trainer().get("config") instanceof Map<?, ?> saved)) {
+            throw new IllegalArgumentException(c.dir().resolve(Checkpoints.TRAINER) + " holds no config");
+        }
+        Map<String, Object> now = fingerprint(tree);
+        java.util.TreeSet<String> keys = new java.util.TreeSet<>(now.keySet());
+        for (Object k : saved.keySet()) {
+            keys.add(String.valueOf(k));
+        }
+        List<String> differ = new java.util.ArrayList<>();
+        keys.remove("optim.method");
+        List<String> order = new java.util.ArrayList<>(List.of("optim.method")); // the likeliest cause first
+        order.addAll(keys);
+        for (String k : order) {
+            if (!java.util.Objects.equals(now.get(k), saved.get(k))) {
+                differ.add(k + " (checkpoint " + saved.get(k) + ", now " + now.get(k) + ")");
+            }
+        }
+        if (!differ.isEmpty()) {
+            throw new IllegalArgumentException("checkpoint " + c.dir().resolve(Checkpoints.TRAINER)
+                    + " was written with other settings: " + String.join(", ", differ.subList(0, Math.min(3, differ.size())))
+                    + (differ.size() > 3 ? " and " + (differ.size() - 3) + " more" : "")
+                    + "; only " + String.join(", ", RESUMABLE_KEYS) + " may change on --resume");
+        }
+        if (c.step() > train.steps()) {
+            throw new IllegalArgumentException("checkpoint " + c.dir() + " is at step " + c.step()
+                    + ", past train.steps=" + train.steps());
+        }
     }
 
     /** Mean validation cross-entropy (nats per token) over the fixed evaluation windows. */

@@ -62,8 +62,8 @@ public final class ConfigTree {
             parsed = YAML.readValue(yamlFile.toFile(), Object.class);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(
-                    "config file " + yamlFile + " is not valid YAML: " + e.getOriginalMessage()
-                            + location(e));
+                    "config file " + yamlFile + " is not valid YAML: "
+                            + e.getOriginalMessage().strip().split("\\R")[0] + location(e));
         }
         if (parsed == null) {
             return this; // an empty file changes nothing

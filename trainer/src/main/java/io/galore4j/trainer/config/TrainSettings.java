@@ -14,6 +14,9 @@ package io.galore4j.trainer.config;
  * @param evalBatches validation batches per evaluation
  * @param logEvery steps between metric lines
  * @param seed seed of every random generator of the run
+ * @param ckptEvery steps between checkpoints (0: only at the end)
+ * @param keepCkpts checkpoints kept (the newest)
+ * @param maxBadSteps consecutive steps with a non-finite loss or gradient after which the run stops
  */
 public record TrainSettings(
         int steps,
@@ -25,7 +28,10 @@ public record TrainSettings(
         int evalEvery,
         int evalBatches,
         int logEvery,
-        long seed) {
+        long seed,
+        int ckptEvery,
+        int keepCkpts,
+        int maxBadSteps) {
 
     public static TrainSettings from(ConfigTree tree) {
         ConfigValues v = tree.values();
@@ -40,6 +46,9 @@ public record TrainSettings(
                 v.integer("train.eval_every", 1, Integer.MAX_VALUE),
                 v.integer("train.eval_batches", 1, 1 << 20),
                 v.integer("train.log_every", 1, Integer.MAX_VALUE),
-                v.integer("train.seed", Integer.MIN_VALUE, Integer.MAX_VALUE));
+                v.integer("train.seed", Integer.MIN_VALUE, Integer.MAX_VALUE),
+                v.integer("train.ckpt_every", 0, Integer.MAX_VALUE),
+                v.integer("train.keep_ckpts", 1, 1000),
+                v.integer("train.max_bad_steps", 1, Integer.MAX_VALUE));
     }
 }

@@ -5,14 +5,19 @@ import java.util.Arrays;
 
 /**
  * The element types of a safetensors file this project reads and writes, under the format's own
- * names. Values travel as fp32 in memory; {@link #BF16} is a storage format only (DESIGN.md §5:
- * 16-bit products are slow on CPU).
+ * names. Model values travel as fp32 in memory; {@link #BF16} is a storage format only (DESIGN.md
+ * §5: 16-bit products are slow on CPU). {@link #U8} and {@link #I16} hold the raw codes and
+ * bfloat16 scale bits of quantized tensors in checkpoints, copied as they are.
  */
 public enum Dtype {
     /** IEEE 754 binary32, stored as its exact bits. */
     F32(4),
     /** bfloat16: the upper 16 bits of a binary32; written with round-to-nearest-even. */
-    BF16(2);
+    BF16(2),
+    /** Unsigned bytes (quantization codes), copied bit for bit. */
+    U8(1),
+    /** 16-bit integers (raw bfloat16 scale bits), copied bit for bit. */
+    I16(2);
 
     private final int bytes;
 
@@ -39,8 +44,16 @@ public enum Dtype {
         return Arrays.toString(values());
     }
 
+    /** Whether elements of this type are read and written as fp32 values ({@link #get}, {@link #put}). */
+    public boolean isFloat() {
+        return this == F32 || this == BF16;
+    }
+
     /** Appends {@code v} to {@code out} (little-endian order set by the caller). */
     void put(ByteBuffer out, float v) {
+        if (!isFloat()) {
+            throw new IllegalStateException(this + " elements are not fp32 values");
+        }
         if (this == F32) {
             out.putFloat(v);
         } else {
@@ -50,6 +63,9 @@ public enum Dtype {
 
     /** Reads one element from {@code in} as fp32. */
     float get(ByteBuffer in) {
+        if (!isFloat()) {
+            throw new IllegalStateException(this + " elements are not fp32 values");
+        }
         return this == F32 ? in.getFloat() : Float.intBitsToFloat((in.getShort() & 0xFFFF) << 16);
     }
 

@@ -7,8 +7,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -138,9 +141,33 @@ public final class SafetensorsFile implements Closeable {
         return metadata;
     }
 
+    /**
+     * The stored elements of {@code name} as they are: a {@link ByteBuffer} for U8, a
+     * {@link ShortBuffer} for I16 and BF16 (raw bits), a {@link FloatBuffer} for F32 (views of one
+     * little-endian copy of the tensor's bytes on the heap).
+     */
+    public Buffer readRaw(String name) throws IOException {
+        TensorInfo t = tensor(name);
+        long bytes = t.end() - t.begin();
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw bad(file, "tensor '" + name + "' has " + bytes + " bytes, more than a Java array holds");
+        }
+        ByteBuffer buf = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(channel, buf, bufferStart + t.begin(), file);
+        buf.flip();
+        return switch (t.dtype()) {
+            case U8 -> buf;
+            case I16, BF16 -> buf.asShortBuffer();
+            case F32 -> buf.asFloatBuffer();
+        };
+    }
+
     /** The values of {@code name} as fp32, row-major. */
     public float[] read(String name) throws IOException {
         TensorInfo t = tensor(name);
+        if (!t.dtype().isFloat()) {
+            throw bad(file, "tensor '" + name + "' holds " + t.dtype() + " codes, not floating-point values");
+        }
         long n = t.elements();
         if (n > Integer.MAX_VALUE - 8) {
             throw bad(file, "tensor '" + name + "' has " + n + " elements, more than a Java array holds");

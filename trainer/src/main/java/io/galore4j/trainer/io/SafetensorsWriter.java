@@ -2,9 +2,11 @@ package io.galore4j.trainer.io;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -33,7 +35,7 @@ public final class SafetensorsWriter {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int CHUNK_ELEMENTS = 1 << 16;
 
-    private record Pending(String name, long[] shape, Supplier<FloatBuffer> values) {}
+    private record Pending(String name, Dtype dtype, long[] shape, Supplier<? extends Buffer> values) {}
 
     private final Dtype dtype;
     private final List<Pending> tensors = new ArrayList<>();
@@ -50,6 +52,19 @@ public final class SafetensorsWriter {
      * e.g. an ND4J array's own buffer, so no copy of the tensor is made).
      */
     public SafetensorsWriter addBuffer(String name, long[] shape, Supplier<FloatBuffer> values) {
+        return add(name, dtype, shape, values);
+    }
+
+    /**
+     * Adds a tensor stored bit for bit: {@code values} returns a {@link ByteBuffer} for
+     * {@link Dtype#U8}, a {@link ShortBuffer} for {@link Dtype#I16}, a {@link FloatBuffer} for
+     * {@link Dtype#F32} (or {@link Dtype#BF16}, rounded), with the shape's product of elements remaining.
+     */
+    public SafetensorsWriter addRaw(String name, Dtype type, long[] shape, Supplier<? extends Buffer> values) {
+        return add(name, type, shape, values);
+    }
+
+    private SafetensorsWriter add(String name, Dtype type, long[] shape, Supplier<? extends Buffer> values) {
         if (name == null || name.isEmpty() || name.equals(SafetensorsFile.METADATA_KEY)) {
             throw new IllegalArgumentException("tensor name must be non-empty and not "
                     + SafetensorsFile.METADATA_KEY + ", got '" + name + "'");
@@ -64,7 +79,8 @@ public final class SafetensorsWriter {
                 throw new IllegalArgumentException("tensor '" + name + "': negative dimension in shape");
             }
         }
-        tensors.add(new Pending(name, shape.clone(), Objects.requireNonNull(values, "values")));
+        tensors.add(new Pending(name, Objects.requireNonNull(type, "dtype"), shape.clone(),
+                Objects.requireNonNull(values, "values")));
         return this;
     }
 
@@ -92,7 +108,7 @@ public final class SafetensorsWriter {
                 ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(header.length);
                 writeFully(ch, len.flip());
                 writeFully(ch, ByteBuffer.wrap(header));
-                ByteBuffer buf = ByteBuffer.allocate(CHUNK_ELEMENTS * dtype.bytes()).order(ByteOrder.LITTLE_ENDIAN);
+                ByteBuffer buf = ByteBuffer.allocate(CHUNK_ELEMENTS * 4).order(ByteOrder.LITTLE_ENDIAN);
                 for (Pending p : tensors) {
                     writeValues(ch, p, buf);
                 }
@@ -116,9 +132,9 @@ public final class SafetensorsWriter {
         }
         long offset = 0;
         for (Pending p : tensors) {
-            long size = Math.multiplyExact(TensorInfo.elements(p.shape), (long) dtype.bytes());
+            long size = Math.multiplyExact(TensorInfo.elements(p.shape), (long) p.dtype.bytes());
             Map<String, Object> entry = new LinkedHashMap<>();
-            entry.put("dtype", dtype.name());
+            entry.put("dtype", p.dtype.name());
             entry.put("shape", p.shape);
             entry.put("data_offsets", new long[] {offset, offset + size});
             json.put(p.name, entry);
@@ -133,19 +149,31 @@ public final class SafetensorsWriter {
     }
 
     private void writeValues(FileChannel ch, Pending p, ByteBuffer buf) throws IOException {
-        FloatBuffer v = p.values.get();
+        Buffer values = p.values.get();
         long n = TensorInfo.elements(p.shape);
-        if (v == null || v.remaining() != n) {
+        if (values == null || values.remaining() != n) {
             throw new IllegalArgumentException("tensor '" + p.name + "': shape " + java.util.Arrays.toString(p.shape)
-                    + " needs " + n + " values, got " + (v == null ? "null" : v.remaining()));
+                    + " needs " + n + " values, got " + (values == null ? "null" : values.remaining()));
         }
-        int start = v.position();
+        boolean fits = p.dtype.isFloat() ? values instanceof FloatBuffer
+                : p.dtype == Dtype.U8 ? values instanceof ByteBuffer : values instanceof ShortBuffer;
+        if (!fits) {
+            throw new IllegalArgumentException("tensor '" + p.name + "': a " + values.getClass().getSimpleName()
+                    + " cannot be stored as " + p.dtype);
+        }
+        int start = values.position();
         for (int i = 0; i < n; i++) {
-            if (!buf.hasRemaining()) {
+            if (buf.remaining() < 4) {
                 writeFully(ch, buf.flip());
                 buf.clear();
             }
-            dtype.put(buf, v.get(start + i));
+            if (values instanceof FloatBuffer f) {
+                p.dtype.put(buf, f.get(start + i));
+            } else if (values instanceof ByteBuffer b) {
+                buf.put(b.get(start + i));
+            } else {
+                buf.putShort(((ShortBuffer) values).get(start + i));
+            }
         }
         writeFully(ch, buf.flip());
         buf.clear();

@@ -40,7 +40,20 @@ public final class SavedModel {
      * of {@code weights} the moment it is written (a source may hand out pooled buffers), as fp32.
      */
     public static void save(Path dir, ModelConfig config, String tokenizer, WeightSource weights) throws IOException {
-        SafetensorsWriter w = new SafetensorsWriter(Dtype.F32);
+        save(dir.resolve(WEIGHTS), dir.resolve(HF_CONFIG), Dtype.F32, config, tokenizer, weights);
+    }
+
+    /**
+     * Writes the weights as {@code dtype} (F32, or BF16 rounded to nearest even) to
+     * {@code weightsFile} and the Hugging Face config (with the matching {@code torch_dtype}) to
+     * {@code configFile}, each atomically.
+     */
+    public static void save(Path weightsFile, Path configFile, Dtype dtype, ModelConfig config, String tokenizer,
+            WeightSource weights) throws IOException {
+        if (!dtype.isFloat()) {
+            throw new IllegalArgumentException("weights are saved as F32 or BF16, not " + dtype);
+        }
+        SafetensorsWriter w = new SafetensorsWriter(dtype);
         // "format": "pt" declares a PyTorch-layout state dict, which Hugging Face loaders expect.
         w.metadata("format", "pt");
         for (Map.Entry<String, String> e : metadata(config, tokenizer).entrySet()) {
@@ -50,8 +63,10 @@ public final class SavedModel {
             String name = e.getKey();
             w.addBuffer(name, e.getValue(), () -> values(name, weights.weight(name)));
         }
-        w.write(dir.resolve(WEIGHTS));
-        RunDirectory.writeAtomically(dir.resolve(HF_CONFIG), PRETTY.writeValueAsString(huggingFaceConfig(config)) + "\n");
+        w.write(weightsFile);
+        Map<String, Object> hf = huggingFaceConfig(config);
+        hf.put("torch_dtype", dtype == Dtype.BF16 ? "bfloat16" : "float32");
+        RunDirectory.writeAtomically(configFile, PRETTY.writeValueAsString(hf) + "\n");
     }
 
     /**

@@ -71,11 +71,22 @@ public final class LlamaModel {
      * @return the mean cross-entropy over the B·T predictions, in nats
      */
     public double forwardBackward(int[][] batch, GradientSink sink) {
+        return forwardBackward(batch, loss -> true, sink);
+    }
+
+    /**
+     * As {@link #forwardBackward(int[][], GradientSink)}, but the backward pass runs only when
+     * {@code proceed} accepts the loss of the forward pass (a trainer skips a non-finite loss
+     * before any gradient reaches a layer-wise optimizer).
+     */
+    public double forwardBackward(int[][] batch, java.util.function.DoublePredicate proceed, GradientSink sink) {
         java.util.Objects.requireNonNull(sink, "sink");
         Workspace ws = prepare(batch, checkpointActivations);
         int[] inputs = inputs(batch, ws.seq);
         double loss = forward(ws, inputs, targets(batch, ws.seq), true);
-        backward(ws, inputs, sink);
+        if (proceed.test(loss)) {
+            backward(ws, inputs, sink);
+        }
         return loss;
     }
 

@@ -9,7 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The files of one run: {@code config.yaml} (resolved), {@code metrics.jsonl} (a line per logged
@@ -48,19 +50,70 @@ public final class RunDirectory implements Closeable {
      * files are replaced, which the user asked for explicitly).
      */
     public static RunDirectory create(Path dir, boolean force) throws IOException {
-        if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("--out " + dir + " is a file, not a directory");
-        }
-        if (isRun(dir) && !force) {
-            throw new IllegalArgumentException(
-                    "--out " + dir + " already holds a run; choose another directory, or pass --force to replace it");
-        }
+        checkNew(dir, force);
         if (force) {
             for (String f : new String[] {METRICS, SUBSPACE, SUMMARY}) {
                 Files.deleteIfExists(dir.resolve(f));
             }
+            Path ckpts = dir.resolve(Checkpoints.DIR);
+            if (Files.isDirectory(ckpts)) {
+                try (Stream<Path> s = Files.walk(ckpts)) {
+                    for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
+                        Files.delete(p);
+                    }
+                }
+            }
         }
         return new RunDirectory(dir);
+    }
+
+    /** The checks of {@link #create}, without creating anything. */
+    public static void checkNew(Path dir, boolean force) {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--out " + dir + " is a file, not a directory");
+        }
+        if (isRun(dir) && !force) {
+            throw new IllegalArgumentException("--out " + dir + " already holds a run; choose another directory, "
+                    + "--resume " + dir + " to continue it, or pass --force to replace it");
+        }
+    }
+
+    /**
+     * Reopens the run in {@code dir} to continue it from the checkpoint of {@code step}: the log
+     * lines written after that checkpoint (by the process that was stopped) are dropped, so each
+     * step appears once: metrics of steps ≤ {@code step}, refreshes at steps &lt; {@code step}
+     * (the optimizer's 0-based step of a refresh). Each file is rewritten atomically.
+     */
+    public static RunDirectory resume(Path dir, long step) throws IOException {
+        if (!isRun(dir)) {
+            throw new IllegalArgumentException("--resume " + dir + " is not a run directory (no " + CONFIG + ")");
+        }
+        keepLines(dir.resolve(METRICS), s -> s <= step);
+        keepLines(dir.resolve(SUBSPACE), s -> s < step);
+        Files.deleteIfExists(dir.resolve(SUMMARY));
+        return new RunDirectory(dir);
+    }
+
+    private static void keepLines(Path file, java.util.function.LongPredicate keep) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            return;
+        }
+        StringBuilder kept = new StringBuilder();
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            com.fasterxml.jackson.databind.JsonNode n;
+            try {
+                n = JSON.readTree(line);
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                continue; // a line cut off by the kill
+            }
+            if (n.has("step") && keep.test(n.get("step").asLong())) {
+                kept.append(line).append('\n');
+            }
+        }
+        writeAtomically(file, kept.toString());
     }
 
     /** True when {@code dir} holds the files of a run. */
@@ -73,7 +126,7 @@ public final class RunDirectory implements Closeable {
     }
 
     public void writeConfig(String resolvedYaml) throws IOException {
-        Files.writeString(dir.resolve(CONFIG), resolvedYaml, StandardCharsets.UTF_8);
+        writeAtomically(dir.resolve(CONFIG), resolvedYaml);
     }
 
     /** Appends one metrics line and flushes it (a killed run keeps every line it logged). */

@@ -1,0 +1,111 @@
+package io.galore4j.trainer;
+
+import io.galore4j.galore.LayerwiseOptimizer;
+import io.galore4j.galore.OptimSettings;
+import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.io.Dtype;
+import io.galore4j.trainer.io.SavedModel;
+import io.galore4j.trainer.io.TensorInfo;
+import io.galore4j.trainer.model.LlamaParameters;
+import io.galore4j.trainer.model.ModelConfig;
+import io.galore4j.trainer.run.Checkpoints;
+import io.galore4j.trainer.run.RunDirectory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code galore export}: the model of a run's latest checkpoint, dequantized (INT8 weights decoded
+ * exactly as the trainer decodes them) to fp32 or bf16, under Hugging Face LLaMA tensor names,
+ * with a {@code config.json} beside it, for the Python ecosystem.
+ */
+@Command(
+        name = "export",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Export a run's model as a Hugging Face LLaMA safetensors file with config.json beside it.",
+            "Reads the run's latest checkpoint (verified against its checksums)."
+        })
+public final class ExportCommand implements Callable<Integer> {
+
+    @Option(names = "--run", required = true, paramLabel = "DIR", description = "run directory written by `galore train`")
+    Path run;
+
+    @Option(names = "--to", required = true, paramLabel = "FILE.safetensors", description = "the file to write")
+    Path to;
+
+    @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32",
+            description = "f32 or bf16 (default: ${DEFAULT-VALUE})")
+    String dtype;
+
+    @Option(names = "--force", description = "replace FILE and its config.json if they exist")
+    boolean force;
+
+    @Override
+    public Integer call() throws Exception {
+        Dtype type = switch (dtype.toLowerCase(Locale.ROOT)) {
+            case "f32", "fp32", "float32" -> Dtype.F32;
+            case "bf16", "bfloat16" -> Dtype.BF16;
+            default -> throw new IllegalArgumentException("--dtype must be f32 or bf16, got '" + dtype + "'");
+        };
+        if (!to.getFileName().toString().endsWith(".safetensors")) {
+            throw new IllegalArgumentException("--to " + to + ": the file name must end in .safetensors");
+        }
+        Path parent = to.toAbsolutePath().getParent();
+        if (!Files.isDirectory(parent)) {
+            throw new IllegalArgumentException("--to " + to + ": directory " + parent + " does not exist");
+        }
+        Path hfConfig = parent.resolve(SavedModel.HF_CONFIG);
+        if (!force && (Files.exists(to) || Files.exists(hfConfig))) {
+            throw new IllegalArgumentException("--to " + to + ": " + (Files.exists(to) ? to : hfConfig)
+                    + " exists; pass --force to replace it");
+        }
+        if (!RunDirectory.isRun(run) || !Files.isRegularFile(run.resolve(RunDirectory.CONFIG))) {
+            throw new IllegalArgumentException("--run " + run + " is not a run directory (no " + RunDirectory.CONFIG + ")");
+        }
+        ConfigTree tree = ConfigTree.of(run.resolve(RunDirectory.CONFIG));
+        ModelConfig model = TrainJob.modelConfig(tree);
+        OptimSettings optim = OptimSettings.from(tree.section("optim"));
+        String tokenizer = TrainJob.tokenizer(tree.values()).name();
+        Checkpoints checkpoints = new Checkpoints(run);
+        try (Checkpoints.Loaded c = checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(
+                "--run " + run + " has no checkpoint yet (" + checkpoints.root() + ")"));
+                LayerwiseOptimizer opt = LayerwiseOptimizer.create(optim, 0)) {
+            for (Map.Entry<String, long[]> e : LlamaParameters.shapes(model).entrySet()) {
+                INDArray zeros = Nd4j.zeros(DataType.FLOAT, e.getValue());
+                if (!opt.add(e.getKey(), zeros)) {
+                    zeros.close();
+                }
+            }
+            if (!(c.trainer().get("optimizer") instanceof Map<?, ?> o)) {
+                throw new IllegalArgumentException(c.dir().resolve(Checkpoints.TRAINER) + " holds no optimizer state");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, ?> state = (Map<String, ?>) o;
+            Set<String> used;
+            try {
+                used = opt.loadState(state, c::tensor);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("checkpoint " + c.dir() + " does not fit the run's config: " + e.getMessage(), e);
+            }
+            for (TensorInfo t : c.state().tensors()) {
+                if (!used.contains(t.name())) {
+                    throw new IllegalArgumentException("checkpoint " + c.dir() + " holds tensor '" + t.name()
+                            + "' that the run's config does not have");
+                }
+            }
+            SavedModel.save(to, hfConfig, type, model, tokenizer, opt::weight);
+            System.out.printf("galore export: %s (step %d) → %s (%s, %,d parameters) and %s%n", c.dir(), c.step(), to,
+                    type, model.parameterCount(), hfConfig);
+        }
+        return 0;
+    }
+}

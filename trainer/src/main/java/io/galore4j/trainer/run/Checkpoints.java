@@ -1,0 +1,310 @@
+package io.galore4j.trainer.run;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.galore4j.galore.OptimizerState;
+import io.galore4j.trainer.io.Dtype;
+import io.galore4j.trainer.io.SafetensorsFile;
+import io.galore4j.trainer.io.SafetensorsWriter;
+import java.io.Closeable;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.Buffer;
+import java.nio.ByteBuffer;
+import java.nio.ShortBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The checkpoints of a run, under {@code checkpoints/}:
+ * <pre>
+ *   step-00000020/state.safetensors   every tensor of the optimizer in its stored form (INT8 weight
+ *                                     codes with scales and zero points, encoded moments, INT4 bases)
+ *   step-00000020/trainer.json        step, generator and sampler states, policy states, the config
+ *   step-00000020/checksums.json      size and SHA-256 of the two files above
+ *   latest                            the name of the newest complete checkpoint
+ * </pre>
+ * A checkpoint is written into a hidden temporary directory, each file forced to disk, the
+ * checksums last; the directory is then renamed into place and {@code latest} replaced (atomic
+ * renames), so a process killed at any moment leaves the previous checkpoint current and intact.
+ * Then all but the newest {@code keep} checkpoints are deleted (never the one {@code latest} names).
+ */
+public final class Checkpoints {
+
+    public static final String DIR = "checkpoints";
+    public static final String LATEST = "latest";
+    public static final String STATE = "state.safetensors";
+    public static final String TRAINER = "trainer.json";
+    public static final String CHECKSUMS = "checksums.json";
+    /** Bumped when the layout changes; older checkpoints are refused by name. */
+    public static final int FORMAT = 1;
+
+    private static final Pattern NAME = Pattern.compile("step-(\\d{8,})");
+    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path root;
+
+    /** The checkpoints of the run in {@code runDir}. */
+    public Checkpoints(Path runDir) {
+        this.root = runDir.resolve(DIR);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** The directory name of the checkpoint of {@code step}. */
+    public static String name(long step) {
+        return String.format("step-%08d", step);
+    }
+
+    /**
+     * Writes the checkpoint of {@code step}: {@code optimizer} is handed a sink for the optimizer's
+     * tensors and returns its scalars ({@link io.galore4j.galore.LayerwiseOptimizer#saveState},
+     * saved under {@code "optimizer"}); {@code trainer} is the JSON of everything else. Returns the checkpoint's directory.
+     */
+    public Path write(long step, Map<String, Object> trainer,
+            Function<OptimizerState.Sink, Map<String, Object>> optimizer, int keep)
+            throws IOException {
+        Files.createDirectories(root);
+        String name = name(step);
+        Path tmp = root.resolve("." + name + "." + Long.toHexString(System.nanoTime()) + ".tmp");
+        Files.createDirectory(tmp);
+        boolean done = false;
+        try {
+            SafetensorsWriter w = new SafetensorsWriter(Dtype.F32);
+            w.metadata("format", "galore4j-checkpoint-" + FORMAT);
+            Map<String, Object> optimizerState = optimizer.apply((tensor, values) -> w.addRaw(tensor, dtypeOf(values),
+                    new long[] {values.remaining()}, () -> values));
+            w.write(tmp.resolve(STATE));
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("format", FORMAT);
+            json.put("step", step);
+            json.putAll(trainer);
+            json.put("optimizer", optimizerState);
+            writeSynced(tmp.resolve(TRAINER), JSON.writeValueAsBytes(json));
+            Map<String, Object> sums = new LinkedHashMap<>();
+            for (String f : List.of(STATE, TRAINER)) {
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("bytes", Files.size(tmp.resolve(f)));
+                e.put("sha256", sha256(tmp.resolve(f)));
+                sums.put(f, e);
+            }
+            writeSynced(tmp.resolve(CHECKSUMS), JSON.writeValueAsBytes(sums));
+            syncDirectory(tmp);
+            Path target = root.resolve(name);
+            if (Files.exists(target)) { // left by an earlier attempt at this step: replaced, never the current one
+                deleteTree(target);
+            }
+            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            syncDirectory(root);
+            Path pointer = root.resolve("." + LATEST + ".tmp");
+            writeSynced(pointer, (name + "\n").getBytes(StandardCharsets.UTF_8));
+            Files.move(pointer, root.resolve(LATEST), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            syncDirectory(root);
+            done = true;
+            prune(keep, name);
+            return target;
+        } finally {
+            if (!done && Files.exists(tmp)) {
+                deleteTree(tmp);
+            }
+        }
+    }
+
+    /** The step numbers of the complete checkpoint directories, ascending. */
+    public List<Long> steps() throws IOException {
+        List<Long> steps = new ArrayList<>();
+        if (!Files.isDirectory(root)) {
+            return steps;
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            s.forEach(p -> {
+                Matcher m = NAME.matcher(p.getFileName().toString());
+                if (m.matches() && Files.isDirectory(p)) {
+                    steps.add(Long.parseLong(m.group(1)));
+                }
+            });
+        }
+        steps.sort(null);
+        return steps;
+    }
+
+    /** The checkpoint {@code latest} names, if there is one: verified against its checksums and opened. */
+    public Optional<Loaded> latest() throws IOException {
+        Path pointer = root.resolve(LATEST);
+        if (!Files.isRegularFile(pointer)) {
+            return Optional.empty();
+        }
+        String name = Files.readString(pointer, StandardCharsets.UTF_8).strip();
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException(pointer + " does not name a checkpoint (holds '" + name + "')");
+        }
+        return Optional.of(open(root.resolve(name)));
+    }
+
+    /**
+     * Opens the checkpoint in {@code dir} after checking every file's size and SHA-256 against its
+     * {@value #CHECKSUMS}; IllegalArgumentException naming the file that is missing, truncated or
+     * altered.
+     */
+    public static Loaded open(Path dir) throws IOException {
+        Path sums = dir.resolve(CHECKSUMS);
+        if (!Files.isRegularFile(sums)) {
+            throw new IllegalArgumentException("checkpoint " + dir + " is incomplete: " + sums + " is missing");
+        }
+        Map<String, Map<String, Object>> expected;
+        try {
+            expected = JSON.readValue(sums.toFile(), new TypeReference<>() { });
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(sums + " is corrupt (" + e.getOriginalMessage() + ")");
+        }
+        for (String f : List.of(STATE, TRAINER)) {
+            Path p = dir.resolve(f);
+            Map<String, Object> e = expected.get(f);
+            if (e == null) {
+                throw new IllegalArgumentException(sums + " lists no checksum for " + f);
+            }
+            if (!Files.isRegularFile(p)) {
+                throw new IllegalArgumentException("checkpoint file " + p + " is missing");
+            }
+            long size = Files.size(p);
+            if (!(e.get("bytes") instanceof Number n) || n.longValue() != size) {
+                throw new IllegalArgumentException("checkpoint file " + p + " is " + size + " bytes but was written with "
+                        + e.get("bytes") + " (truncated or altered)");
+            }
+            if (!sha256(p).equals(e.get("sha256"))) {
+                throw new IllegalArgumentException("checkpoint file " + p
+                        + " does not match its SHA-256 in checksums.json (corrupted or altered)");
+            }
+        }
+        Map<String, Object> trainer;
+        try {
+            trainer = JSON.readValue(dir.resolve(TRAINER).toFile(), new TypeReference<>() { });
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException(dir.resolve(TRAINER) + " is not valid JSON (" + e.getOriginalMessage() + ")");
+        }
+        if (!Integer.valueOf(FORMAT).equals(trainer.get("format")) || !(trainer.get("step") instanceof Number step)) {
+            throw new IllegalArgumentException(dir.resolve(TRAINER) + " is not a galore4j checkpoint of format " + FORMAT);
+        }
+        return new Loaded(dir, step.longValue(), trainer, SafetensorsFile.open(dir.resolve(STATE)));
+    }
+
+    /** An opened, verified checkpoint; {@link #tensor} reads its tensors one at a time. */
+    public record Loaded(Path dir, long step, Map<String, Object> trainer, SafetensorsFile state) implements Closeable {
+
+        /** The stored tensor, or null when the checkpoint has none of that name. */
+        public Buffer tensor(String name) {
+            if (!state.contains(name)) {
+                return null;
+            }
+            try {
+                return state.readRaw(name);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            state.close();
+        }
+    }
+
+    /** Removes hidden temporary directories left by a process killed while writing. */
+    public void removeIncomplete() throws IOException {
+        if (!Files.isDirectory(root)) {
+            return;
+        }
+        try (Stream<Path> s = Files.list(root)) {
+            for (Path p : (Iterable<Path>) s::iterator) {
+                String n = p.getFileName().toString();
+                if (n.startsWith(".") && n.endsWith(".tmp")) {
+                    deleteTree(p);
+                }
+            }
+        }
+    }
+
+    private void prune(int keep, String current) throws IOException {
+        List<Long> steps = steps();
+        for (int i = 0; i < steps.size() - Math.max(1, keep); i++) {
+            String n = name(steps.get(i));
+            if (!n.equals(current)) {
+                deleteTree(root.resolve(n));
+            }
+        }
+    }
+
+    private static Dtype dtypeOf(Buffer b) {
+        return b instanceof ByteBuffer ? Dtype.U8 : b instanceof ShortBuffer ? Dtype.I16 : Dtype.F32;
+    }
+
+    static String sha256(Path file) throws IOException {
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        byte[] buf = new byte[1 << 20];
+        try (InputStream in = Files.newInputStream(file)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                md.update(buf, 0, n);
+            }
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    private static void writeSynced(Path file, byte[] bytes) throws IOException {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) {
+                ch.write(b);
+            }
+            ch.force(true);
+        }
+    }
+
+    private static void syncDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // not supported on this platform: the files themselves are on disk
+        }
+    }
+
+    private static void deleteTree(Path p) throws IOException {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : (Iterable<Path>) s.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.deleteIfExists(q);
+            }
+        } catch (NoSuchFileException e) {
+            // already gone
+        }
+    }
+}
