@@ -192,6 +192,10 @@ class MainTest {
         String good = String.format("step-%08d", stop - 3);
         assertTrue(err.contains(good), "names the last good checkpoint " + good + ": " + err);
         assertEquals(good, Files.readString(out.resolve("checkpoints/latest")).strip());
+        try (java.util.stream.Stream<Path> s = Files.list(out.resolve("checkpoints"))) {
+            assertEquals(java.util.List.of("latest", String.format("step-%08d", stop - 4), good),
+                    s.map(p -> p.getFileName().toString()).sorted().toList(), "train.keep_ckpts (2) newest kept");
+        }
         java.util.List<String> lines = Files.readAllLines(out.resolve("metrics.jsonl"));
         assertEquals(stop, lines.size());
         for (int i = 0; i < stop; i++) {
