@@ -73,8 +73,9 @@ final class LazyRefresh extends GapPolicy {
         }
         List<Double> values = new ArrayList<>();
         for (Object o : list) {
-            if (!(o instanceof Number n) || !(n.doubleValue() >= 0 && n.doubleValue() <= 1)) {
-                throw new IllegalArgumentException("lazy refresh policy state: cosines must be numbers in [0, 1], got " + o);
+            // |cos| of INT4-stored bases can exceed 1 slightly (their vectors are not exactly unit length)
+            if (!(o instanceof Number n) || !(n.doubleValue() >= 0) || Double.isInfinite(n.doubleValue())) {
+                throw new IllegalArgumentException("lazy refresh policy state: cosines must be finite numbers >= 0, got " + o);
             }
             values.add(n.doubleValue());
         }
