@@ -16,10 +16,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * AdamW, SGD or Lion, moments in the chosen codecs; W ← W − η(N + λW).
  */
 final class FullRankParam extends ParamState {
-    private final MomentState m;
-    private final MomentState v;
     private final MomentStep kernel;
-    private INDArray acc;
 
     FullRankParam(String name, long[] shape, ParamSettings settings, WeightStore weight, MomentStep kernel) {
         super(name, shape, settings, weight);
@@ -56,23 +53,6 @@ final class FullRankParam extends ParamState {
     }
 
     @Override
-    void discardAccumulation() {
-        if (acc != null) {
-            acc.assign(0);
-        }
-    }
-
-    @Override
-    MomentState firstMoment() {
-        return m;
-    }
-
-    @Override
-    MomentState secondMoment() {
-        return v;
-    }
-
-    @Override
     MemoryAccount.Row account() {
         Map<MemoryAccount.Component, Long> b = new EnumMap<>(MemoryAccount.Component.class);
         b.put(MemoryAccount.Component.WEIGHT, weight.valueBytes());
@@ -82,10 +62,4 @@ final class FullRankParam extends ParamState {
         return row(b, m, v, acc);
     }
 
-    @Override
-    void close() {
-        if (acc != null) {
-            acc.close();
-        }
-    }
 }

@@ -39,11 +39,8 @@ import org.nd4j.linalg.factory.Nd4j;
  */
 final class GaloreParam extends ParamState {
     private final Projector projector;
-    private final MomentState m;
-    private final MomentState v;
     private final MomentStep kernel;
     private final float[] chunk = new float[Chunks.SIZE];
-    private INDArray acc;
     private long refreshes;
 
     GaloreParam(String name, long[] shape, ParamSettings s, WeightStore weight, MomentStep kernel,
@@ -181,23 +178,6 @@ final class GaloreParam extends ParamState {
     }
 
     @Override
-    void discardAccumulation() {
-        if (acc != null) {
-            acc.assign(0);
-        }
-    }
-
-    @Override
-    MomentState firstMoment() {
-        return m;
-    }
-
-    @Override
-    MomentState secondMoment() {
-        return v;
-    }
-
-    @Override
     MemoryAccount.Row account() {
         Map<MemoryAccount.Component, Long> b = new EnumMap<>(MemoryAccount.Component.class);
         b.put(MemoryAccount.Component.WEIGHT, weight.valueBytes());
@@ -214,10 +194,4 @@ final class GaloreParam extends ParamState {
         return projector;
     }
 
-    @Override
-    void close() {
-        if (acc != null) {
-            acc.close();
-        }
-    }
 }

@@ -20,6 +20,12 @@ abstract class ParamState {
     long steps;
     /** Whether a gradient of the current step was seen (accumulate or update). */
     boolean seenThisStep;
+    /** The first moment (Adam's m, SGD's and Lion's momentum); set by the subclass's constructor. */
+    MomentState m;
+    /** The second moment, or null for SGD and Lion; set by the subclass's constructor. */
+    MomentState v;
+    /** Accumulated micro-batch gradients (full or projected), allocated on first use. */
+    INDArray acc;
 
     ParamState(String name, long[] shape, ParamSettings settings, WeightStore weight) {
         this.name = name;
@@ -37,13 +43,19 @@ abstract class ParamState {
     abstract MemoryAccount.Row account();
 
     /** Zeroes the accumulated micro-batch gradients, if any. */
-    abstract void discardAccumulation();
+    final void discardAccumulation() {
+        if (acc != null) {
+            acc.assign(0);
+        }
+    }
 
-    /** The first moment (Adam's m, SGD's and Lion's momentum). */
-    abstract MomentState firstMoment();
+    final MomentState firstMoment() {
+        return m;
+    }
 
-    /** The second moment, or null for SGD and Lion. */
-    abstract MomentState secondMoment();
+    final MomentState secondMoment() {
+        return v;
+    }
 
     /**
      * Saves this parameter's tensors under {@code name + "/" + group + "." + part} (groups
@@ -118,7 +130,11 @@ abstract class ParamState {
         return parts;
     }
 
-    abstract void close();
+    void close() {
+        if (acc != null) {
+            acc.close();
+        }
+    }
 
     /** acc += g elementwise (contiguous fp32 buffers). */
     /**

@@ -5,20 +5,13 @@ import io.galore4j.galore.OptimSettings;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.io.Dtype;
 import io.galore4j.trainer.io.SavedModel;
-import io.galore4j.trainer.io.TensorInfo;
-import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.RunDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.Callable;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -79,28 +72,11 @@ public final class ExportCommand implements Callable<Integer> {
         try (Checkpoints.Loaded c = checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(
                 "--run " + run + " has no checkpoint yet (" + checkpoints.root() + ")"));
                 LayerwiseOptimizer opt = LayerwiseOptimizer.create(optim, 0)) {
-            for (Map.Entry<String, long[]> e : LlamaParameters.shapes(model).entrySet()) {
-                INDArray zeros = Nd4j.zeros(DataType.FLOAT, e.getValue());
-                if (!opt.add(e.getKey(), zeros)) {
-                    zeros.close();
-                }
-            }
-            if (!(c.trainer().get("optimizer") instanceof Map<?, ?> o)) {
-                throw new IllegalArgumentException(c.dir().resolve(Checkpoints.TRAINER) + " holds no optimizer state");
-            }
-            @SuppressWarnings("unchecked")
-            Map<String, ?> state = (Map<String, ?>) o;
-            Set<String> used;
+            TrainJob.addZeros(opt, model);
             try {
-                used = opt.loadState(state, c::tensor);
+                c.restore(opt);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("checkpoint " + c.dir() + " does not fit the run's config: " + e.getMessage(), e);
-            }
-            for (TensorInfo t : c.state().tensors()) {
-                if (!used.contains(t.name())) {
-                    throw new IllegalArgumentException("checkpoint " + c.dir() + " holds tensor '" + t.name()
-                            + "' that the run's config does not have");
-                }
             }
             SavedModel.save(to, hfConfig, type, model, tokenizer, opt::weight);
             System.out.printf("galore export: %s (step %d) → %s (%s, %,d parameters) and %s%n", c.dir(), c.step(), to,

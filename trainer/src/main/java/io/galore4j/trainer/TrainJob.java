@@ -14,7 +14,6 @@ import io.galore4j.trainer.data.TokenSplit;
 import io.galore4j.trainer.data.TrainingBatches;
 import io.galore4j.trainer.data.Tokenizer;
 import io.galore4j.trainer.io.SavedModel;
-import io.galore4j.trainer.io.TensorInfo;
 import io.galore4j.trainer.model.ActivationMemory;
 import io.galore4j.trainer.model.DenseWeights;
 import io.galore4j.trainer.model.GradientNorms;
@@ -31,7 +30,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -163,13 +161,7 @@ public final class TrainJob {
                     }
                 });
             } else {
-                // the checkpoint overwrites every value: start from zeros rather than drawing the initialization
-                for (Map.Entry<String, long[]> e : LlamaParameters.shapes(model).entrySet()) {
-                    INDArray zeros = Nd4j.zeros(DataType.FLOAT, e.getValue());
-                    if (!opt.add(e.getKey(), zeros)) {
-                        zeros.close();
-                    }
-                }
+                addZeros(opt, model); // the checkpoint overwrites every value: no initialization to draw
             }
             if (resume != null) {
                 s.restore(resume, opt, batches);
@@ -300,6 +292,16 @@ public final class TrainJob {
         }
     }
 
+    /** Adds every parameter of {@code model} to {@code opt} as zeros, for a checkpoint to overwrite. */
+    static void addZeros(LayerwiseOptimizer opt, ModelConfig model) {
+        for (Map.Entry<String, long[]> e : LlamaParameters.shapes(model).entrySet()) {
+            INDArray zeros = Nd4j.zeros(DataType.FLOAT, e.getValue());
+            if (!opt.add(e.getKey(), zeros)) {
+                zeros.close();
+            }
+        }
+    }
+
     private static void logRefreshes(RunDirectory dir, LayerwiseOptimizer opt) throws IOException {
         for (SubspaceStats e : opt.drainRefreshEvents()) {
             dir.logSubspace(e.toMap());
@@ -345,18 +347,7 @@ public final class TrainJob {
                     throw new IllegalArgumentException("sampler must be two integers");
                 }
                 batches.restore(new long[] {a.longValue(), b.longValue()});
-                if (!(t.get("optimizer") instanceof Map<?, ?> o)) {
-                    throw new IllegalArgumentException("optimizer state is missing");
-                }
-                @SuppressWarnings("unchecked")
-                Map<String, ?> optState = (Map<String, ?>) o;
-                Set<String> used = opt.loadState(optState, c::tensor);
-                for (TensorInfo info : c.state().tensors()) {
-                    if (!used.contains(info.name())) {
-                        throw new IllegalArgumentException(c.dir().resolve(Checkpoints.STATE) + " holds tensor '"
-                                + info.name() + "' that this configuration does not have");
-                    }
-                }
+                c.restore(opt);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("checkpoint " + file + " does not fit this run: " + e.getMessage(), e);
             }

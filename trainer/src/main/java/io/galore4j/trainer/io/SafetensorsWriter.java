@@ -186,7 +186,7 @@ public final class SafetensorsWriter {
     }
 
     /** Makes the rename durable where the platform allows fsync on a directory (Linux does). */
-    private static void syncDirectory(Path dir) {
+    public static void syncDirectory(Path dir) {
         try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
             ch.force(true);
         } catch (IOException | UnsupportedOperationException e) {

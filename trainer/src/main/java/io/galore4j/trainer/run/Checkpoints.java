@@ -4,10 +4,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import io.galore4j.galore.LayerwiseOptimizer;
 import io.galore4j.galore.OptimizerState;
 import io.galore4j.trainer.io.Dtype;
 import io.galore4j.trainer.io.SafetensorsFile;
 import io.galore4j.trainer.io.SafetensorsWriter;
+import io.galore4j.trainer.io.TensorInfo;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -30,6 +32,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -213,6 +216,25 @@ public final class Checkpoints {
     /** An opened, verified checkpoint; {@link #tensor} reads its tensors one at a time. */
     public record Loaded(Path dir, long step, Map<String, Object> trainer, SafetensorsFile state) implements Closeable {
 
+        /**
+         * Loads this checkpoint's optimizer state into {@code opt} (built with the same settings
+         * and parameters), refusing a file that holds tensors {@code opt} does not read.
+         */
+        public void restore(LayerwiseOptimizer opt) {
+            if (!(trainer.get("optimizer") instanceof Map<?, ?> o)) {
+                throw new IllegalArgumentException("optimizer state is missing");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, ?> optState = (Map<String, ?>) o;
+            Set<String> used = opt.loadState(optState, this::tensor);
+            for (TensorInfo info : state.tensors()) {
+                if (!used.contains(info.name())) {
+                    throw new IllegalArgumentException(dir.resolve(STATE) + " holds tensor '" + info.name()
+                            + "' that this configuration does not have");
+                }
+            }
+        }
+
         /** The stored tensor, or null when the checkpoint has none of that name. */
         public Buffer tensor(String name) {
             if (!state.contains(name)) {
@@ -288,14 +310,11 @@ public final class Checkpoints {
     }
 
     private static void syncDirectory(Path dir) {
-        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
-            ch.force(true);
-        } catch (IOException | UnsupportedOperationException e) {
-            // not supported on this platform: the files themselves are on disk
-        }
+        SafetensorsWriter.syncDirectory(dir);
     }
 
-    private static void deleteTree(Path p) throws IOException {
+    /** Deletes {@code p} and everything below it (nothing if it is absent). */
+    static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) {
             return;
         }

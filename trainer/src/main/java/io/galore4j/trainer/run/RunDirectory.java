@@ -9,9 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.Comparator;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * The files of one run: {@code config.yaml} (resolved), {@code metrics.jsonl} (a line per logged
@@ -55,14 +53,7 @@ public final class RunDirectory implements Closeable {
             for (String f : new String[] {METRICS, SUBSPACE, SUMMARY}) {
                 Files.deleteIfExists(dir.resolve(f));
             }
-            Path ckpts = dir.resolve(Checkpoints.DIR);
-            if (Files.isDirectory(ckpts)) {
-                try (Stream<Path> s = Files.walk(ckpts)) {
-                    for (Path p : (Iterable<Path>) s.sorted(Comparator.reverseOrder())::iterator) {
-                        Files.delete(p);
-                    }
-                }
-            }
+            Checkpoints.deleteTree(dir.resolve(Checkpoints.DIR));
         }
         return new RunDirectory(dir);
     }
