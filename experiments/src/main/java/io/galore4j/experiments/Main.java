@@ -23,7 +23,8 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Memory-efficient LLaMA-style pretraining on the JVM (Q-GaLore on ND4J).",
         subcommands = {TrainCommand.class, SampleCommand.class, MemoryCommand.class, ExportCommand.class,
-            ReportCommand.class, PlotCommand.class, CommandLine.HelpCommand.class})
+            ReportCommand.class, PlotCommand.class, SweepCommand.class,
+            CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for input the user can correct. */

@@ -36,14 +36,18 @@ public final class PlotCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        System.setProperty("java.awt.headless", "true");
         List<Path> found = RunLocator.find(dirs);
         Path target = out != null ? out
                 : (found.size() == 1 ? found.get(0) : RunLocator.commonParent(found)).resolve("plots");
+        write(found, target, spec.commandLine().getOut());
+        return 0;
+    }
+
+    /** Writes every chart of the runs {@code found} into {@code target}, reporting to {@code stdout}. */
+    static void write(List<Path> found, Path target, PrintWriter stdout) throws IOException {
+        System.setProperty("java.awt.headless", "true");
         List<Run> runs = ReportCommand.load(found);
         createDirectory(target);
-
-        PrintWriter stdout = spec.commandLine().getOut();
         PlotWriter plots = new PlotWriter(target, stdout);
         TrainingCharts.writeAll(runs, plots);
         for (Run run : runs) {
@@ -52,7 +56,6 @@ public final class PlotCommand implements Callable<Integer> {
         stdout.println(plots.written().size() / 2 + " charts of " + runs.size() + (runs.size() == 1 ? " run" : " runs")
                 + " in " + target);
         stdout.flush();
-        return 0;
     }
 
     private static void createDirectory(Path dir) throws IOException {

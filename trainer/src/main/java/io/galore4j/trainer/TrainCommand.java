@@ -4,6 +4,7 @@ import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.ProcessMemory;
 import io.galore4j.trainer.run.RunDirectory;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -48,7 +49,11 @@ public final class TrainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (resume != null) {
-            return resumeRun();
+            if (out != null || force) {
+                throw new IllegalArgumentException("--resume continues the run in its own directory: --out and --force do not apply");
+            }
+            resume(resume, config, sets, !noMemoryCheck);
+            return 0;
         }
         ConfigTree tree = ConfigTree.defaults();
         if (config != null) {
@@ -58,30 +63,38 @@ public final class TrainCommand implements Callable<Integer> {
             tree = tree.set(s);
         }
         TrainJob job = TrainJob.resolve(tree, System.out);
-        checkMemory(job);
-        Path dir = out != null ? out : defaultRunDir(job.method());
+        train(job, out != null ? out : defaultRunDir(job.method()), force, !noMemoryCheck);
+        return 0;
+    }
+
+    /**
+     * Trains {@code job} in a new run directory {@code dir} ({@code force}: replace the run there),
+     * after the memory check when {@code memoryCheck}; the model and optimizer are built before
+     * the directory is created, so a failure to build them leaves {@code dir} untouched.
+     */
+    public static void train(TrainJob job, Path dir, boolean force, boolean memoryCheck) throws IOException {
+        if (memoryCheck) {
+            checkMemory(job);
+        }
         RunDirectory.checkNew(dir, force);
         TrainJob.Session session = job.start(null);
         try (RunDirectory run = RunDirectory.create(dir, force)) {
             System.out.println("galore train: run directory " + run.path());
             session.run(run, System.out);
         }
-        return 0;
     }
 
     /**
-     * --resume: the run's own config.yaml with the user's overrides, checked against the latest
-     * checkpoint (checksums, settings) and loaded before any file of the run is changed.
+     * Continues the run in {@code dir} from its latest checkpoint: the run's own config.yaml with
+     * {@code config} (may be null) and {@code sets} applied, checked against the checkpoint
+     * (checksums, settings) and loaded before any file of the run is changed.
      */
-    private Integer resumeRun() throws Exception {
-        if (out != null || force) {
-            throw new IllegalArgumentException("--resume continues the run in its own directory: --out and --force do not apply");
-        }
-        if (!RunDirectory.isRun(resume)) {
-            throw new IllegalArgumentException("--resume " + resume + " is not a run directory (no "
+    public static void resume(Path dir, Path config, List<String> sets, boolean memoryCheck) throws IOException {
+        if (!RunDirectory.isRun(dir)) {
+            throw new IllegalArgumentException("--resume " + dir + " is not a run directory (no "
                     + RunDirectory.CONFIG + ")");
         }
-        ConfigTree tree = ConfigTree.of(resume.resolve(RunDirectory.CONFIG));
+        ConfigTree tree = ConfigTree.of(dir.resolve(RunDirectory.CONFIG));
         if (config != null) {
             tree = tree.merge(config);
         }
@@ -89,26 +102,25 @@ public final class TrainCommand implements Callable<Integer> {
             tree = tree.set(s);
         }
         TrainJob job = TrainJob.resolve(tree, System.out);
-        Checkpoints checkpoints = new Checkpoints(resume);
+        Checkpoints checkpoints = new Checkpoints(dir);
         try (Checkpoints.Loaded latest = checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(
-                "--resume " + resume + ": the run has no checkpoint yet (" + checkpoints.root() + " is empty)"))) {
+                "--resume " + dir + ": the run has no checkpoint yet (" + checkpoints.root() + " is empty)"))) {
             job.checkCompatible(latest);
-            checkMemory(job);
+            if (memoryCheck) {
+                checkMemory(job);
+            }
             TrainJob.Session session = job.start(latest);
             checkpoints.removeIncomplete();
-            try (RunDirectory run = RunDirectory.resume(resume, latest.step())) {
+            try (RunDirectory run = RunDirectory.resume(dir, latest.step())) {
                 session.run(run, System.out);
             }
         }
-        return 0;
     }
 
-    private void checkMemory(TrainJob job) throws java.io.IOException {
-        if (!noMemoryCheck) {
-            long available = ProcessMemory.availableBytes();
-            if (available > 0) { // unknown where /proc/meminfo is missing: no check
-                checkMemory(job.memoryEstimate(), available + Math.max(0, ProcessMemory.rssBytes()));
-            }
+    private static void checkMemory(TrainJob job) throws IOException {
+        long available = ProcessMemory.availableBytes();
+        if (available > 0) { // unknown where /proc/meminfo is missing: no check
+            checkMemory(job.memoryEstimate(), available + Math.max(0, ProcessMemory.rssBytes()));
         }
     }
 

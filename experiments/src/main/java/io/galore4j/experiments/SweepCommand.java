@@ -1,0 +1,161 @@
+package io.galore4j.experiments;
+
+import io.galore4j.trainer.TrainCommand;
+import io.galore4j.trainer.TrainJob;
+import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.run.Checkpoints;
+import io.galore4j.trainer.run.RunDirectory;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code galore sweep}: trains every combination of the grid, one after another, each in its own
+ * run directory below the sweep's, then writes {@code report.md} and {@code plots/} for all of
+ * them. Run again with the same arguments, it resumes: finished runs (a summary.json) are kept,
+ * an interrupted run continues from its latest checkpoint (exactly, as {@code train --resume}),
+ * one interrupted before its first checkpoint starts over.
+ */
+@Command(
+        name = "sweep",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Train every combination of the --grid values, sequentially, each in its own run directory",
+            "under --out, then write report.md and plots/ for the whole sweep.",
+            "Every combination is checked before the first run starts. Running the same command again",
+            "resumes an interrupted sweep: finished runs are skipped, an unfinished one continues from its",
+            "latest checkpoint."
+        })
+public final class SweepCommand implements Callable<Integer> {
+
+    /** The report of the whole sweep, in the sweep directory. */
+    static final String REPORT = "report.md";
+
+    @Option(names = "--config", paramLabel = "FILE", description = "YAML file with the settings shared by every run")
+    Path config;
+
+    @Option(names = "--grid", paramLabel = "KEY=V1,V2,...", required = true,
+            description = "a setting and the values it takes (repeatable; the runs are every combination)")
+    List<String> grid = new ArrayList<>();
+
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one shared setting (repeatable)")
+    List<String> sets = new ArrayList<>();
+
+    @Option(names = "--out", paramLabel = "DIR", description = "sweep directory (default: runs/sweep-<timestamp>)")
+    Path out;
+
+    @Option(names = "--no-memory-check", description = "start runs even when their estimated memory exceeds what is available")
+    boolean noMemoryCheck;
+
+    @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        ConfigTree base = ConfigTree.defaults();
+        if (config != null) {
+            base = base.merge(config);
+        }
+        for (String s : sets) {
+            base = base.set(s);
+        }
+        SweepPlan plan = new SweepPlan(base.toYaml(), SweepPlan.parseGrid(grid));
+        List<SweepPlan.Point> points = plan.points();
+        for (SweepPlan.Point p : points) { // every combination resolves before anything is written
+            resolve(base, p, null);
+        }
+        Path dir = out != null ? out : Path.of("runs",
+                "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        boolean resumed = prepare(dir, plan);
+        PrintWriter stdout = spec.commandLine().getOut();
+        stdout.printf("galore sweep: %d runs in %s%s%n", points.size(), dir, resumed ? " (resuming)" : "");
+        stdout.flush();
+
+        List<Path> runs = new ArrayList<>();
+        for (int i = 0; i < points.size(); i++) {
+            SweepPlan.Point p = points.get(i);
+            Path run = dir.resolve(p.name());
+            runs.add(run);
+            String head = String.format("galore sweep: [%d/%d] %s (%s)", i + 1, points.size(), p.name(),
+                    String.join(" ", p.assignments()));
+            if (Files.isRegularFile(run.resolve(RunDirectory.SUMMARY))) {
+                stdout.println(head + ": finished earlier, kept");
+                stdout.flush();
+                continue;
+            }
+            if (RunDirectory.isRun(run) && hasCheckpoint(run)) {
+                stdout.println(head + ": resuming from its latest checkpoint");
+                stdout.flush();
+                TrainCommand.resume(run, null, List.of(), !noMemoryCheck);
+            } else {
+                boolean restart = Files.exists(run);
+                stdout.println(head + (restart ? ": interrupted before its first checkpoint, starting over" : ""));
+                stdout.flush();
+                TrainCommand.train(resolve(base, p, System.out), run, restart, !noMemoryCheck);
+            }
+        }
+
+        String table = ReportTable.markdown(ReportCommand.load(runs));
+        Files.writeString(dir.resolve(REPORT), table, StandardCharsets.UTF_8);
+        stdout.print(table);
+        stdout.println("galore sweep: report in " + dir.resolve(REPORT));
+        PlotCommand.write(runs, dir.resolve("plots"), stdout);
+        return 0;
+    }
+
+    /** The job of one combination; a bad key or value is reported with the combination's name. */
+    private static TrainJob resolve(ConfigTree base, SweepPlan.Point p, java.io.PrintStream log) throws IOException {
+        try {
+            ConfigTree tree = base;
+            for (String a : p.assignments()) {
+                tree = tree.set(a);
+            }
+            return TrainJob.resolve(tree, log);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("--grid, run " + p.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Makes {@code dir} the sweep's directory: a new or empty directory gets the plan; one holding
+     * an equal plan is resumed (returns true); anything else is refused and left untouched.
+     */
+    private static boolean prepare(Path dir, SweepPlan plan) throws IOException {
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("--out " + dir + " is a file, not a directory");
+        }
+        if (Files.isRegularFile(dir.resolve(SweepPlan.FILE))) {
+            SweepPlan saved = SweepPlan.load(dir);
+            if (!saved.equals(plan)) {
+                throw new IllegalArgumentException("--out " + dir + " holds a different sweep (its " + SweepPlan.FILE
+                        + " has other settings or another grid); choose another --out");
+            }
+            return true;
+        }
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> entries = Files.list(dir)) {
+                if (entries.findAny().isPresent()) {
+                    throw new IllegalArgumentException("--out " + dir + " exists and is not a sweep directory (no "
+                            + SweepPlan.FILE + "); choose another --out");
+                }
+            }
+        }
+        Files.createDirectories(dir);
+        plan.save(dir);
+        return false;
+    }
+
+    private static boolean hasCheckpoint(Path run) throws IOException {
+        return !new Checkpoints(run).steps().isEmpty();
+    }
+}
