@@ -59,6 +59,11 @@ final class Fp32Weight extends WeightStore {
     }
 
     @Override
+    String kind() {
+        return "fp32";
+    }
+
+    @Override
     long valueBytes() {
         return 4L * length();
     }

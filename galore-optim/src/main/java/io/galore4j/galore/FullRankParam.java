@@ -7,9 +7,7 @@ import java.nio.FloatBuffer;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * A parameter updated in full rank (embeddings, head, norms, or {@code full_rank: true}) with
@@ -31,10 +29,9 @@ final class FullRankParam extends ParamState {
     @Override
     void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
         if (acc == null) {
-            acc = Nd4j.zeros(DataType.FLOAT, shape);
+            acc = new Accumulation(settings.accumulation(), weight.length());
         }
-        addInto(acc.data().asNioFloat(), (int) acc.offset(), grad.data().asNioFloat(), (int) grad.offset(),
-                weight.length(), new float[Chunks.SIZE], new float[Chunks.SIZE]);
+        acc.add(grad.data().asNioFloat(), (int) grad.offset(), weight.length());
     }
 
     @Override
@@ -42,12 +39,11 @@ final class FullRankParam extends ParamState {
         FloatBuffer g = grad.data().asNioFloat();
         int gOff = (int) grad.offset();
         double wd = settings.weightDecay();
-        kernel.run(settings, settings.rule(), steps + 1, m, v, g, gOff, acc == null ? null : acc.data().asNioFloat(),
-                acc == null ? 0 : (int) acc.offset(), (float) gradScale, weight.length(),
+        kernel.run(settings, settings.rule(), steps + 1, m, v, g, gOff, acc, (float) gradScale, weight.length(),
                 (start, len, u) -> weight.applyChunk(start, len, u, lr, wd, g, gOff), rng);
         weight.finishUpdate(g, gOff);
         if (acc != null) {
-            acc.assign(0);
+            acc.clear();
         }
         steps++;
     }

@@ -86,10 +86,9 @@ final class GaloreParam extends ParamState {
         refreshIfDue(grad, rng, events);
         INDArray r = projector.project(grad);
         if (acc == null) {
-            acc = Nd4j.zeros(DataType.FLOAT, r.shape());
+            acc = new Accumulation(settings.accumulation(), (int) r.length());
         }
-        addInto(acc.data().asNioFloat(), (int) acc.offset(), r.data().asNioFloat(), (int) r.offset(),
-                (int) r.length(), new float[Chunks.SIZE], new float[Chunks.SIZE]);
+        acc.add(r.data().asNioFloat(), (int) r.offset(), (int) r.length());
     }
 
     @Override
@@ -98,8 +97,7 @@ final class GaloreParam extends ParamState {
         INDArray r = projector.project(grad);
         FloatBuffer rb = r.data().asNioFloat();
         int rOff = (int) r.offset();
-        kernel.run(settings, "adamw", steps + 1, m, v, rb, rOff, acc == null ? null : acc.data().asNioFloat(),
-                acc == null ? 0 : (int) acc.offset(), (float) gradScale, (int) r.length(),
+        kernel.run(settings, "adamw", steps + 1, m, v, rb, rOff, acc, (float) gradScale, (int) r.length(),
                 (start, len, u) -> rb.put(rOff + start, u, 0, len), rng);
         projector.projectBack(r, grad); // ΔW = α·(P N or N Pᵀ) into the gradient buffer
         FloatBuffer g = grad.data().asNioFloat();
@@ -113,7 +111,7 @@ final class GaloreParam extends ParamState {
         }
         weight.finishUpdate(g, gOff);
         if (acc != null) {
-            acc.assign(0);
+            acc.clear();
         }
         steps++;
     }

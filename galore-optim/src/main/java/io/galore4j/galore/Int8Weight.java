@@ -88,6 +88,11 @@ final class Int8Weight extends WeightStore {
     }
 
     @Override
+    String kind() {
+        return "int8";
+    }
+
+    @Override
     long valueBytes() {
         return q.length();
     }

@@ -21,12 +21,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * of the memory); the basis of a step is chosen at the step's first gradient.
  *
  * <p>{@link #weight} returns the fp32 value for forward and backward. For fp32 storage it is the
- * stored array itself (updated in place). For INT8 storage it is dequantized into a pooled
- * scratch array of the parameter's shape: {@value WeightPool#PER_SHAPE} arrays per distinct
- * shape, reused least-recently-used first. The returned array holds the current value until
- * {@value WeightPool#PER_SHAPE} {@code weight()} calls for other parameters of the same shape
- * were made, or until this parameter is updated; do not write to it. Memory grows with the
- * number of distinct shapes, not of parameters.
+ * stored array itself (updated in place). For INT8 and split (bf16 + int8 correction) storage
+ * it is decoded into a pooled scratch array of the parameter's shape:
+ * {@value WeightPool#PER_SHAPE} arrays per distinct shape, reused least-recently-used first.
+ * The returned array holds the current value until {@value WeightPool#PER_SHAPE}
+ * {@code weight()} calls for other parameters of the same shape were made, or until this
+ * parameter is updated; do not write to it. Memory grows with the number of distinct shapes,
+ * not of parameters.
  *
  * <p>Not thread-safe. Randomness (stochastic rounding of INT8 weights and log-codec states,
  * randomized SVD) is seeded from {@code seed}.
@@ -55,18 +56,17 @@ public final class LayerwiseOptimizer implements AutoCloseable {
     }
 
     /**
-     * Adds a parameter and takes ownership of its storage: an fp32 parameter is updated in place
-     * (a non-contiguous array is copied first); for INT8 storage the array is quantized and not
-     * referenced afterwards (use {@link #weight}).
+     * Adds a parameter with its initial value and takes ownership of its storage: an fp32
+     * parameter is updated in place (a non-contiguous array is copied first); for INT8 or split
+     * storage the array is encoded and not referenced afterwards (use {@link #weight}). Returns
+     * whether the optimizer keeps {@code initial} itself as the parameter's storage (fp32
+     * weights, contiguous); when it returns false the optimizer made its own copy (INT8 codes,
+     * split bf16 + int8 parts, or a contiguous fp32 copy) and the caller may close
+     * {@code initial}.
      *
-     * @throws IllegalArgumentException for a duplicate name, a non-fp32 or non-finite array, or
-     *                                  settings that do not fit this parameter (naming it and the field)
-     */
-    /**
-     * Adds a parameter with its initial value. Returns whether the optimizer keeps {@code initial}
-     * itself as the parameter's storage (fp32 weights, contiguous); when it returns false the
-     * optimizer made its own copy (INT8 codes, or a contiguous fp32 copy) and the caller may
-     * close {@code initial}.
+     * @throws IllegalArgumentException for a duplicate name, a non-fp32 array, a non-finite value
+     *                                  in an INT8 or split weight, or settings that do not fit this
+     *                                  parameter (naming it and the field)
      */
     public boolean add(String name, INDArray initial) {
         if (name == null || params.containsKey(name)) {
@@ -77,10 +77,12 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         }
         long[] shape = initial.shape();
         ParamSettings p = settings.resolve(name, shape);
-        WeightStore w = p.weights().equals("int8")
-                ? new Int8Weight(name, initial, pool,
-                        p.weightRounding().equals("nearest") ? Rounding.NEAREST : Rounding.STOCHASTIC, rng)
-                : new Fp32Weight(initial);
+        WeightStore w = switch (p.weights()) {
+            case "int8" -> new Int8Weight(name, initial, pool,
+                    p.weightRounding().equals("nearest") ? Rounding.NEAREST : Rounding.STOCHASTIC, rng);
+            case "split" -> new SplitWeight(name, initial, pool);
+            default -> new Fp32Weight(initial);
+        };
         ParamState state = p.galore()
                 ? new GaloreParam(name, shape, p, w, kernel, settings.svdOversampling(),
                         settings.svdPowerIterations(), seed ^ name.hashCode())
@@ -280,9 +282,6 @@ public final class LayerwiseOptimizer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (ParamState p : params.values()) {
-            p.close();
-        }
         pool.close();
     }
 }

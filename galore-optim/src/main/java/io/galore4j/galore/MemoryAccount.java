@@ -12,13 +12,15 @@ import java.util.Map;
  * Exact bytes per parameter and component, from a live optimizer ({@link LayerwiseOptimizer#memory()})
  * or from shapes and settings alone ({@link #estimate}); the two agree exactly (tested).
  *
- * <p>Persistent components live from {@code add} to {@code close}: the weight and its INT8
- * scales/zero points, the stored basis, and both moments with their scales. Working components:
- * the projector's fp32 working copy of an INT4 basis, its projected-gradient buffer R and r×r
- * rotation, the accumulation buffer (only with gradient accumulation), and the trainer's fp32
- * gradient (4 bytes per element; with layer-wise updates only the largest one is alive at a
- * time, see {@link #layerwiseGradientBytes()}). Shared: the pool INT8 weights are dequantized
- * into ({@value WeightPool#PER_SHAPE} arrays per distinct shape).
+ * <p>Persistent components live from {@code add} to {@code close}: the weight (fp32: 4 bytes per
+ * element, INT8: 1, split: 3 = bf16 high part + int8 correction) and its INT8 scales/zero
+ * points, the stored basis, and both moments with their scales. Working components: the
+ * projector's fp32 working copy of an INT4 basis, its projected-gradient buffer R and r×r
+ * rotation, the accumulation buffer (only with gradient accumulation; 4 or, with
+ * {@code accumulation: bf16}, 2 bytes per element), and the trainer's fp32 gradient (4 bytes per
+ * element; with layer-wise updates only the largest one is alive at a time, see
+ * {@link #layerwiseGradientBytes()}). Shared: the pool INT8 and split weights are decoded into
+ * ({@value WeightPool#PER_SHAPE} fp32 arrays per distinct shape).
  */
 public final class MemoryAccount {
     public enum Component {
@@ -117,7 +119,7 @@ public final class MemoryAccount {
      */
     public static MemoryAccount estimate(OptimSettings settings, Map<String, long[]> shapes, boolean accumulation) {
         List<Row> rows = new ArrayList<>();
-        java.util.Set<String> int8Shapes = new java.util.LinkedHashSet<>();
+        java.util.Set<String> pooledShapes = new java.util.LinkedHashSet<>();
         long pool = 0;
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             long[] shape = e.getValue();
@@ -127,15 +129,17 @@ public final class MemoryAccount {
                 n *= d;
             }
             Map<Component, Long> b = new EnumMap<>(Component.class);
-            if (p.weights().equals("int8")) {
-                long[] w = Int8Weight.bytes(n);
-                b.put(Component.WEIGHT, w[0]);
-                b.put(Component.WEIGHT_SCALES, w[1]);
-                if (int8Shapes.add(java.util.Arrays.toString(shape))) {
-                    pool += WeightPool.PER_SHAPE * 4L * n;
+            switch (p.weights()) {
+                case "int8" -> {
+                    long[] w = Int8Weight.bytes(n);
+                    b.put(Component.WEIGHT, w[0]);
+                    b.put(Component.WEIGHT_SCALES, w[1]);
                 }
-            } else {
-                b.put(Component.WEIGHT, 4 * n);
+                case "split" -> b.put(Component.WEIGHT, SplitWeight.bytes(n));
+                default -> b.put(Component.WEIGHT, 4 * n);
+            }
+            if (!p.weights().equals("fp32") && pooledShapes.add(java.util.Arrays.toString(shape))) {
+                pool += WeightPool.PER_SHAPE * 4L * n;
             }
             long stateRows = shape.length == 2 ? shape[0] : 1;
             long stateCols = n / stateRows;
@@ -160,7 +164,7 @@ public final class MemoryAccount {
                 b.put(Component.V_SCALES, vBytes[1]);
             }
             if (accumulation) {
-                b.put(Component.ACCUMULATION, 4 * stateRows * stateCols);
+                b.put(Component.ACCUMULATION, Accumulation.bytesPerElement(p.accumulation()) * stateRows * stateCols);
             }
             b.put(Component.GRADIENT, 4 * n);
             rows.add(new Row(e.getKey(), n, b));

@@ -32,7 +32,7 @@ final class MomentStep {
      * @param acc accumulated gradient (same layout as g) or null
      */
     void run(ParamSettings p, String rule, long t, MomentState m, MomentState v, FloatBuffer g, int gOff,
-             FloatBuffer acc, int accOff, float gradScale, int n, Sink sink, RoundingRng rng) {
+             Accumulation acc, float gradScale, int n, Sink sink, RoundingRng rng) {
         boolean ranged = m.ranged() && (v == null || v.ranged());
         int chunk = ranged ? Chunks.SIZE : n;
         ensure(chunk);
@@ -51,7 +51,7 @@ final class MomentStep {
             float[] gr = gb;
             g.get(gOff + start, gr, 0, len);
             if (acc != null) {
-                acc.get(accOff + start, ab, 0, len);
+                acc.read(start, len, ab);
                 for (int i = 0; i < len; i++) {
                     gr[i] += ab[i];
                 }

@@ -24,8 +24,10 @@ import java.util.regex.PatternSyntaxException;
  * {@code lazy_threshold} (lazy), {@code adaptive_high}, {@code adaptive_low},
  * {@code adaptive_growth}, {@code min_gap} (adaptive), {@code max_gap} (lazy, adaptive),
  * {@code on_refresh} (keep|rotate), {@code m_codec}, {@code v_codec}, {@code weights}
- * (fp32|int8), {@code weight_rounding} (stochastic|nearest, for INT8 weights), {@code basis_bits} (32|4), {@code layers}. A layer entry may set
- * {@link #LAYER_KEYS} plus {@code full_rank: true}. A null value means "the preset's".
+ * (fp32|int8|split), {@code weight_rounding} (stochastic|nearest, for INT8 weights),
+ * {@code basis_bits} (32|4), {@code accumulation} (fp32|bf16, the storage of accumulated micro-batch gradients; fp32 when a
+ * preset leaves it out), {@code layers}. A layer entry may set {@link #LAYER_KEYS} plus
+ * {@code full_rank: true}. A null value means "the preset's".
  */
 public final class OptimSettings {
     /** Options a layer entry may override. */
@@ -33,7 +35,10 @@ public final class OptimSettings {
             "lazy_window", "lazy_threshold", "adaptive_high", "adaptive_low", "adaptive_growth", "min_gap",
             "max_gap", "on_refresh", "m_codec", "v_codec", "weights", "basis_bits", "weight_decay", "full_rank");
     private static final Set<String> GLOBAL_ONLY = Set.of("method", "rule", "lr", "beta1", "beta2", "eps",
-            "momentum", "projection", "weight_rounding", "svd_oversampling", "svd_power_iterations", "layers");
+            "momentum", "projection", "weight_rounding", "svd_oversampling", "svd_power_iterations", "layers",
+            "accumulation");
+    /** Weight storages: fp32, INT8 groups of 256 ({@link Int8Weight}), bf16 + int8 correction ({@link SplitWeight}). */
+    static final Set<String> WEIGHTS = Set.of("fp32", "int8", "split");
     /** First-moment codecs (quant's StateCodec names) and second-moment codecs. */
     static final Set<String> M_CODECS = Set.of("fp32", "dynamic8", "de4", "signed2", "signed3", "softsign8");
     static final Set<String> V_CODECS = Set.of("fp32", "dynamic8", "linear4nz", "linear4nz-rank1", "log2", "log3", "sqrt8");
@@ -126,7 +131,7 @@ public final class OptimSettings {
      * The effective settings of a parameter of this shape. GaLore applies to 2-D parameters whose
      * name matches {@code projection}, unless the first matching layer entry says
      * {@code full_rank: true}. {@code weights: int8} applies to 2-D parameters; 1-D ones (norm
-     * weights) stay fp32.
+     * weights) stay fp32. {@code weights: split} has no groups and applies to every parameter.
      *
      * @throws IllegalArgumentException naming the parameter if its rank exceeds min(m, n)
      */
@@ -148,7 +153,7 @@ public final class OptimSettings {
             p = new ParamSettings(p.layerPattern(), p.galore(), p.rule(), p.lr(), p.beta1(), p.beta2(), p.eps(),
                     p.weightDecay(), p.momentum(), p.rank(), p.scale(), p.side(), p.svd(), p.refresh(),
                     p.refreshParams(), p.onRefresh(), p.mCodec(), p.vCodec(), "fp32", p.weightRounding(),
-                    p.basisBits());
+                    p.basisBits(), p.accumulation());
         }
         if (galore) {
             long min = Math.min(shape[0], shape[1]);
@@ -219,8 +224,10 @@ public final class OptimSettings {
                 r.choice("side", Set.of("std", "reverse", "left", "right")),
                 r.choice("svd", Set.of("exact", "randomized")), refresh, policy,
                 r.choice("on_refresh", Set.of("keep", "rotate")), r.choice("m_codec", M_CODECS),
-                r.choice("v_codec", V_CODECS), r.choice("weights", Set.of("fp32", "int8")),
-                r.choice("weight_rounding", Set.of("stochastic", "nearest")), basisBits);
+                r.choice("v_codec", V_CODECS), r.choice("weights", WEIGHTS),
+                r.choice("weight_rounding", Set.of("stochastic", "nearest")), basisBits,
+                // not in every preset, so that settings (and checkpoints) written before the key existed stay the same
+                r.has("accumulation") ? r.choice("accumulation", Accumulation.DTYPES) : "fp32");
     }
 
     /** Oversampling p and power iterations q of the randomized SVD (global options). */

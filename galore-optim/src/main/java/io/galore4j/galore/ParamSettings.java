@@ -25,14 +25,15 @@ import java.util.Map;
  * @param onRefresh      keep or rotate the moments at a basis refresh
  * @param mCodec         state codec of the first moment (fp32, dynamic8, de4, signed2, …)
  * @param vCodec         state codec of the second moment (fp32, dynamic8, linear4nz, log2, …)
- * @param weights        weight storage: fp32 or int8 (groups of 256)
+ * @param weights        weight storage: fp32, int8 (groups of 256) or split (bf16 + int8 correction)
  * @param weightRounding how an INT8 weight is requantized after an update: stochastic (Q-GaLore) or nearest
  * @param basisBits      32 (fp32 basis) or 4 (INT4 basis)
+ * @param accumulation   storage of accumulated micro-batch gradients: fp32 or bf16
  */
 public record ParamSettings(String layerPattern, boolean galore, String rule, double lr, double beta1,
         double beta2, double eps, double weightDecay, double momentum, int rank, double scale, String side,
         String svd, String refresh, Map<String, Object> refreshParams, String onRefresh, String mCodec,
-        String vCodec, String weights, String weightRounding, int basisBits) {
+        String vCodec, String weights, String weightRounding, int basisBits, String accumulation) {
 
     public ParamSettings {
         refreshParams = Map.copyOf(refreshParams);
@@ -68,6 +69,7 @@ public record ParamSettings(String layerPattern, boolean galore, String rule, do
         if (weights.equals("int8")) {
             m.put("weight_rounding", weightRounding);
         }
+        m.put("accumulation", accumulation);
         return m;
     }
 }

@@ -3,7 +3,6 @@ package io.galore4j.galore;
 import io.galore4j.quant.RoundingRng;
 import io.galore4j.projection.SubspaceStats;
 import java.nio.Buffer;
-import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +24,7 @@ abstract class ParamState {
     /** The second moment, or null for SGD and Lion; set by the subclass's constructor. */
     MomentState v;
     /** Accumulated micro-batch gradients (full or projected), allocated on first use. */
-    INDArray acc;
+    Accumulation acc;
 
     ParamState(String name, long[] shape, ParamSettings settings, WeightStore weight) {
         this.name = name;
@@ -45,7 +44,7 @@ abstract class ParamState {
     /** Zeroes the accumulated micro-batch gradients, if any. */
     final void discardAccumulation() {
         if (acc != null) {
-            acc.assign(0);
+            acc.clear();
         }
     }
 
@@ -65,7 +64,7 @@ abstract class ParamState {
     Map<String, Object> save(OptimizerState.Sink sink) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("steps", steps);
-        s.put("weights", weight instanceof Int8Weight ? "int8" : "fp32");
+        s.put("weights", weight.kind());
         s.put("m_codec", firstMoment().codecName());
         s.put("v_codec", secondMoment() == null ? null : secondMoment().codecName());
         put(sink, "weight", weight.parts());
@@ -82,7 +81,7 @@ abstract class ParamState {
      * shape.
      */
     void load(Map<String, ?> s, OptimizerState.Source source, Set<String> used) {
-        expect(s, "weights", weight instanceof Int8Weight ? "int8" : "fp32");
+        expect(s, "weights", weight.kind());
         expect(s, "m_codec", firstMoment().codecName());
         expect(s, "v_codec", secondMoment() == null ? null : secondMoment().codecName());
         if (!(s.get("steps") instanceof Number n) || n.longValue() < 0) {
@@ -130,18 +129,11 @@ abstract class ParamState {
         return parts;
     }
 
-    void close() {
-        if (acc != null) {
-            acc.close();
-        }
-    }
-
-    /** acc += g elementwise (contiguous fp32 buffers). */
     /**
      * Completes an accounting row: adds the moments (v may be null), the accumulation buffer (if
      * any) and the gradient buffer to {@code bytes}.
      */
-    MemoryAccount.Row row(Map<MemoryAccount.Component, Long> bytes, MomentState m, MomentState v, INDArray acc) {
+    MemoryAccount.Row row(Map<MemoryAccount.Component, Long> bytes, MomentState m, MomentState v, Accumulation acc) {
         bytes.put(MemoryAccount.Component.M, m.codeBytes());
         bytes.put(MemoryAccount.Component.M_SCALES, m.scaleBytes());
         if (v != null) {
@@ -149,21 +141,9 @@ abstract class ParamState {
             bytes.put(MemoryAccount.Component.V_SCALES, v.scaleBytes());
         }
         if (acc != null) {
-            bytes.put(MemoryAccount.Component.ACCUMULATION, 4 * acc.length());
+            bytes.put(MemoryAccount.Component.ACCUMULATION, acc.bytes());
         }
         bytes.put(MemoryAccount.Component.GRADIENT, 4L * weight.length());
         return new MemoryAccount.Row(name, weight.length(), bytes);
-    }
-
-    static void addInto(FloatBuffer acc, int accOff, FloatBuffer g, int gOff, int n, float[] a, float[] b) {
-        for (int s = 0; s < n; s += Chunks.SIZE) {
-            int len = Math.min(Chunks.SIZE, n - s);
-            acc.get(accOff + s, a, 0, len);
-            g.get(gOff + s, b, 0, len);
-            for (int i = 0; i < len; i++) {
-                a[i] += b[i];
-            }
-            acc.put(accOff + s, a, 0, len);
-        }
     }
 }

@@ -21,11 +21,17 @@ import java.util.Set;
  *     INT4 basis, lazy refresh (gap 200, window 5, threshold 0.4), dynamic8 states, lr {@value #Q_GALORE_LR}</td></tr>
  * <tr><td>sgd</td><td>full-rank SGD with heavy-ball momentum 0.9, fp32 momentum, lr {@value #SGD_LR}</td></tr>
  * <tr><td>lion</td><td>full-rank Lion (Chen et al. 2023), β (0.9, 0.99), lr {@value #LION_LR}</td></tr>
+ * <tr><td>flash-adamw</td><td>FlashOptim (DESIGN.md §3): adamw with split weights (bf16 + int8 correction,
+ *     every parameter), softsign8 first and sqrt8 second moment, bf16 gradient accumulation, lr {@value #ADAMW_LR}</td></tr>
+ * <tr><td>flash-lion</td><td>lion with the same storage (softsign8 momentum), β (0.9, 0.99), lr {@value #LION_LR}</td></tr>
+ * <tr><td>flash-sgd</td><td>sgd with the same storage (softsign8 momentum), momentum 0.9, lr {@value #SGD_LR}</td></tr>
  * </table>
  *
  * <p>Rank 64 for GaLore: the papers use rank 128 for the 60M model (hidden 512), i.e. a quarter of
  * the hidden size; the micro model has hidden 256. The GaLore-family lr follows the papers' ~10×
- * larger lr with α = 0.25 (0.01 GaLore, 0.015 Q-GaLore for 60M/130M).
+ * larger lr with α = 0.25 (0.01 GaLore, 0.015 Q-GaLore for 60M/130M). The flash methods change
+ * only how weights, moments and accumulated gradients are stored, so each keeps the lr and β of
+ * the fp32 method it compresses, and the two compare at equal hyperparameters.
  */
 final class Presets {
     static final double ADAMW_LR = 1e-3;
@@ -37,8 +43,8 @@ final class Presets {
     /** The 2-D weights of attention and MLP in Hugging Face LLaMA names. */
     static final String DEFAULT_PROJECTION = ".*(self_attn|mlp)\\..*_proj\\.weight";
 
-    static final Set<String> METHODS =
-            Set.of("adamw", "adamw8bit", "adamw4bit", "solo", "galore", "q-galore", "sgd", "lion");
+    static final Set<String> METHODS = Set.of("adamw", "adamw8bit", "adamw4bit", "solo", "galore", "q-galore",
+            "sgd", "lion", "flash-adamw", "flash-lion", "flash-sgd");
 
     private Presets() {
     }
@@ -65,14 +71,19 @@ final class Presets {
                 p.put("refresh", "lazy");
                 codecs(p, "dynamic8", "dynamic8");
             }
-            case "sgd" -> {
-                p.put("rule", "sgd");
-                p.put("lr", SGD_LR);
+            case "sgd" -> sgd(p);
+            case "lion" -> lion(p);
+            case "flash-adamw" -> {
+                flash(p);
+                p.put("v_codec", "sqrt8");
             }
-            case "lion" -> {
-                p.put("rule", "lion");
-                p.put("lr", LION_LR);
-                p.put("beta2", 0.99);
+            case "flash-lion" -> {
+                lion(p);
+                flash(p);
+            }
+            case "flash-sgd" -> {
+                sgd(p);
+                flash(p);
             }
             default -> throw new AssertionError(method);
         }
@@ -104,6 +115,24 @@ final class Presets {
         p.put("weight_rounding", "stochastic");
         p.put("basis_bits", 32);
         return p;
+    }
+
+    private static void sgd(Map<String, Object> p) {
+        p.put("rule", "sgd");
+        p.put("lr", SGD_LR);
+    }
+
+    private static void lion(Map<String, Object> p) {
+        p.put("rule", "lion");
+        p.put("lr", LION_LR);
+        p.put("beta2", 0.99);
+    }
+
+    /** FlashOptim storage: split weights, softsign8 first moment, bf16 accumulated gradients. */
+    private static void flash(Map<String, Object> p) {
+        p.put("weights", "split");
+        p.put("m_codec", "softsign8");
+        p.put("accumulation", "bf16");
     }
 
     private static void codecs(Map<String, Object> p, String m, String v) {

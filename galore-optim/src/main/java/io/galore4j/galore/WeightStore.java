@@ -53,7 +53,10 @@ abstract class WeightStore {
     /** Restores {@link #parts()} saved from a weight of the same shape and storage. */
     abstract void load(Map<String, Buffer> saved);
 
-    /** Bytes of the values (fp32: 4 per element; INT8: 1). */
+    /** The storage's name in {@code optim.weights} and checkpoints: fp32, int8 or split. */
+    abstract String kind();
+
+    /** Bytes of the values (fp32: 4 per element; INT8: 1; split: 3, the bf16 part and the int8 correction). */
     abstract long valueBytes();
 
     /** Bytes of the per-group scales and zero points (0 for fp32). */

@@ -2,11 +2,13 @@ package io.galore4j.galore;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -47,9 +49,45 @@ class AccumulationAndPoolTest {
         }
     }
 
+    /**
+     * bf16 accumulation (the flash presets): A = bf16(g1) after the first micro-batch, and the
+     * update sees (g2 + A)·½, bit for bit what an update with that gradient computed by hand sees.
+     * An fp32 accumulator would differ: g1 is not a bfloat16.
+     */
     @Test
-    void int8WeightViewsArePooledPerShape() {
-        OptimSettings s = OptimSettings.from(Map.of("method", "adamw", "weights", "int8"));
+    void bf16AccumulationRoundsTheRunningSumToNearestEven() {
+        Random rnd = new Random(6);
+        float[] w0 = TestArrays.gaussian(rnd, 64 * 80, 0.02);
+        float[] g1 = TestArrays.gaussian(rnd, 64 * 80, 1.0);
+        float[] g2 = TestArrays.gaussian(rnd, 64 * 80, 1.0);
+        float[] byHand = new float[g1.length];
+        float[] fp32Sum = new float[g1.length];
+        for (int i = 0; i < g1.length; i++) {
+            byHand[i] = (g2[i] + io.galore4j.quant.Bf16.toFloat(io.galore4j.quant.Bf16.round(g1[i]))) * 0.5f;
+            fp32Sum[i] = (g2[i] + g1[i]) * 0.5f;
+        }
+        // flash-sgd: its first update is N = G itself (Adam's first N ≈ sign(G) would hide the sum's rounding)
+        OptimSettings s = OptimSettings.preset("flash-sgd");
+        try (LayerwiseOptimizer a = LayerwiseOptimizer.create(s, 1); LayerwiseOptimizer b = LayerwiseOptimizer.create(s, 1);
+                LayerwiseOptimizer c = LayerwiseOptimizer.create(s, 1)) {
+            for (LayerwiseOptimizer o : List.of(a, b, c)) {
+                o.add("w", TestArrays.matrix(w0, 64, 80));
+            }
+            a.accumulate("w", TestArrays.matrix(g1, 64, 80));
+            assertEquals(2L * 64 * 80, a.memory().row("w").get(MemoryAccount.Component.ACCUMULATION), "2 bytes per element");
+            a.update("w", TestArrays.matrix(g2, 64, 80), 1e-2, 0.5);
+            b.update("w", TestArrays.matrix(byHand, 64, 80), 1e-2, 1.0);
+            c.update("w", TestArrays.matrix(fp32Sum, 64, 80), 1e-2, 1.0);
+            assertArrayEquals(TestArrays.values(b.weight("w")), TestArrays.values(a.weight("w")));
+            assertFalse(java.util.Arrays.equals(TestArrays.values(c.weight("w")), TestArrays.values(a.weight("w"))),
+                    "the fp32 sum gives other weights");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"int8", "split"})
+    void encodedWeightViewsArePooledPerShape(String weights) {
+        OptimSettings s = OptimSettings.from(Map.of("method", "adamw", "weights", weights));
         Random rnd = new Random(4);
         try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(s, 1)) {
             for (String n : new String[] {"a", "b", "c"}) {

@@ -39,7 +39,8 @@ class MemoryAccountTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"adamw", "adamw8bit", "adamw4bit", "solo", "galore", "q-galore", "sgd", "lion"})
+    @ValueSource(strings = {"adamw", "adamw8bit", "adamw4bit", "solo", "galore", "q-galore", "sgd", "lion",
+            "flash-adamw", "flash-lion", "flash-sgd"})
     void estimateEqualsLiveAccount(String method) {
         Map<String, Object> section = new HashMap<>(Map.of("method", method, "rank", 16));
         if (method.equals("q-galore")) {
@@ -112,6 +113,63 @@ class MemoryAccountTest {
         double expected = (1 + 1.0 / 32) + (0.5 + 1.0 / 32) * 4096.0 * 1024 / e + 2 * (1 + 1.0 / 64) * 1024 / 4096.0;
         assertEquals(expected, perParam, 1e-6);
         assertEquals(4.0, row.get(Component.GRADIENT) / (double) e);
+    }
+
+    /**
+     * What is accounted is what is stored: the persistent bytes of each parameter equal the bytes
+     * of the tensors a checkpoint saves (the weight's and moments' own arrays, read through
+     * {@link LayerwiseOptimizer#saveState}), for every full-rank method.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"adamw", "adamw8bit", "adamw4bit", "sgd", "lion", "flash-adamw", "flash-lion", "flash-sgd"})
+    void persistentBytesEqualTheSavedTensors(String method) {
+        OptimSettings s = OptimSettings.preset(method);
+        Map<String, long[]> shapes = tinyModel();
+        Random rnd = new Random(2);
+        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(s, 3)) {
+            shapes.forEach((name, shape) -> opt.add(name, org.nd4j.linalg.factory.Nd4j.create(
+                    TestArrays.gaussian(rnd, (int) count(shape), 0.02), shape, 'c')));
+            Map<String, Long> saved = new HashMap<>();
+            opt.saveState((name, b) -> saved.merge(name.substring(0, name.indexOf('/')), bytes(b), Long::sum));
+            for (String name : shapes.keySet()) {
+                assertEquals(saved.get(name), opt.memory().row(name).persistent(), method + " " + name);
+            }
+        }
+    }
+
+    private static long bytes(java.nio.Buffer b) {
+        int width = b instanceof java.nio.ByteBuffer ? 1 : b instanceof java.nio.ShortBuffer ? 2 : 4;
+        return (long) width * b.remaining();
+    }
+
+    /**
+     * FlashOptim AdamW (DESIGN.md §3): 3 bytes of split weight, 1 byte per moment plus a 2-byte
+     * scale per 32 elements each: 3 + 2·(1 + 2/32) = 5.125 bytes per parameter; kept
+     * (accumulated) gradients in bf16 add 2, 7.125. The issue's targets, 5 and 7, are exceeded
+     * by the group scales alone (0.125). Lion and SGD keep one moment: 4.0625.
+     */
+    @Test
+    void flashAdamwIs5Point125BytesPerParameterAnd7Point125WithKeptGradients() {
+        Map<String, long[]> shape = Map.of("lm_head.weight", new long[] {4096, 11008});
+        long e = 4096L * 11008;
+        MemoryAccount.Row released = MemoryAccount.estimate(OptimSettings.preset("flash-adamw"), shape, false)
+                .row("lm_head.weight");
+        assertEquals(3 * e, released.get(Component.WEIGHT), "bf16 + int8 correction");
+        assertEquals(0, released.get(Component.WEIGHT_SCALES));
+        assertEquals(e, released.get(Component.M));
+        assertEquals(2 * e / 32, released.get(Component.M_SCALES), "16-bit scale per group of 32");
+        assertEquals(e, released.get(Component.V));
+        assertEquals(2 * e / 32, released.get(Component.V_SCALES));
+        assertEquals(5.125, released.persistent() / (double) e);
+        MemoryAccount.Row kept = MemoryAccount.estimate(OptimSettings.preset("flash-adamw"), shape, true)
+                .row("lm_head.weight");
+        assertEquals(2 * e, kept.get(Component.ACCUMULATION), "bf16 accumulated gradient");
+        assertEquals(7.125, (kept.persistent() + kept.get(Component.ACCUMULATION)) / (double) e);
+        for (String method : new String[] {"flash-lion", "flash-sgd"}) {
+            MemoryAccount.Row r = MemoryAccount.estimate(OptimSettings.preset(method), shape, false).row("lm_head.weight");
+            assertEquals(4.0625, r.persistent() / (double) e, method);
+        }
+        assertEquals(4.0, released.get(Component.GRADIENT) / (double) e, "the model's live gradient is fp32");
     }
 
     @Test

@@ -31,6 +31,35 @@ class OptimSettingsTest {
         assertEquals("optim.beta1 must be < 1 (got 1.0)", error(Map.of("beta1", 1.0)));
         assertTrue(error(Map.of("lr", "fast")).startsWith("optim.lr must be a number"));
         assertTrue(error(Map.of("side", "up")).contains("optim.side"));
+        assertEquals("optim.weights must be one of [fp32, int8, split] (got bf16)", error(Map.of("weights", "bf16")));
+        assertEquals("optim.accumulation must be one of [bf16, fp32] (got fp16)", error(Map.of("accumulation", "fp16")));
+        assertTrue(error(Map.of("layers", List.of(Map.of("match", ".*", "accumulation", "bf16"))))
+                .contains("unknown key accumulation (a global option, not per layer)"));
+    }
+
+    @Test
+    void flashPresetsSplitEveryWeightAndStoreStatesAndAccumulationIn8And16Bits() {
+        for (String method : List.of("flash-adamw", "flash-lion", "flash-sgd")) {
+            OptimSettings s = OptimSettings.preset(method);
+            for (long[] shape : new long[][] {Q, {256}}) {
+                ParamSettings p = s.resolve(QNAME, shape);
+                assertEquals("split", p.weights(), method + ": 1-D and 2-D weights are split");
+                assertEquals("softsign8", p.mCodec(), method);
+                assertEquals("bf16", p.accumulation(), method);
+                assertFalse(p.galore(), method + " is full rank");
+            }
+        }
+        assertEquals("sqrt8", OptimSettings.preset("flash-adamw").resolve(QNAME, Q).vCodec());
+        assertEquals("adamw", OptimSettings.preset("flash-adamw").resolve(QNAME, Q).rule());
+        assertEquals("lion", OptimSettings.preset("flash-lion").resolve(QNAME, Q).rule());
+        assertEquals("sgd", OptimSettings.preset("flash-sgd").resolve(QNAME, Q).rule());
+        assertEquals(Presets.ADAMW_LR, OptimSettings.preset("flash-adamw").lr());
+        assertEquals(Presets.LION_LR, OptimSettings.preset("flash-lion").lr());
+        assertEquals(Presets.SGD_LR, OptimSettings.preset("flash-sgd").lr());
+        // the other presets leave accumulation out (fp32), so their settings are those written before it existed
+        assertFalse(OptimSettings.preset("adamw").toMap().containsKey("accumulation"));
+        assertEquals("fp32", OptimSettings.preset("adamw").resolve(QNAME, Q).accumulation());
+        assertEquals("split", OptimSettings.from(Map.of("method", "adamw", "weights", "split")).resolve(QNAME, Q).weights());
     }
 
     @Test

@@ -80,7 +80,8 @@ class OptimizerStateTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"adamw", "adamw8bit", "adamw4bit", "solo", "lion", "galore", "q-galore"})
+    @ValueSource(strings = {"adamw", "adamw8bit", "adamw4bit", "solo", "lion", "galore", "q-galore", "flash-adamw",
+            "flash-lion", "flash-sgd"})
     void aRestoredOptimizerContinuesBitForBit(String method) {
         try (LayerwiseOptimizer straight = build(method, new Random(1));
                 LayerwiseOptimizer first = build(method, new Random(1));
@@ -135,6 +136,29 @@ class OptimizerStateTest {
                 e = assertThrows(IllegalArgumentException.class, () -> c.loadState(json, missing::get));
                 assertTrue(e.getMessage().contains("b/weight.codes") && e.getMessage().contains("missing"), e.getMessage());
             }
+        }
+    }
+
+    @Test
+    void aSplitWeightStateOfOtherStorageOrWithANonFiniteHighPartIsRefused() {
+        try (LayerwiseOptimizer a = build("flash-adamw", new Random(1)); LayerwiseOptimizer b = build("adamw8bit", new Random(1));
+                LayerwiseOptimizer c = build("flash-adamw", new Random(2))) {
+            step(a, 0);
+            Map<String, Buffer> views = new LinkedHashMap<>();
+            Map<String, Object> json = a.saveState(views::put);
+            Map<String, Buffer> saved = copy(views);
+            assertTrue(saved.get("w/weight.high") instanceof ShortBuffer && saved.get("w/weight.correction") instanceof ByteBuffer,
+                    saved.keySet().toString());
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.loadState(json, saved::get));
+            assertTrue(e.getMessage().contains("parameter w") && e.getMessage().contains("weights is split"), e.getMessage());
+
+            short[] high = new short[M * N];
+            ((ShortBuffer) saved.get("w/weight.high")).duplicate().get(high);
+            high[17] = (short) 0x7F80; // +infinity
+            Map<String, Buffer> corrupt = new HashMap<>(saved);
+            corrupt.put("w/weight.high", ShortBuffer.wrap(high));
+            e = assertThrows(IllegalArgumentException.class, () -> c.loadState(json, corrupt::get));
+            assertEquals("parameter w: weight: high part 17 is not a finite bfloat16 (bits 0x7f80)", e.getMessage());
         }
     }
 }

@@ -107,6 +107,13 @@ public final class MemoryCommand implements Callable<Integer> {
             sb.append(String.format("%12.3f", e.persistentBytesPerParameter()));
         }
         sb.append('\n');
+        if (estimates.stream().anyMatch(e -> e.accumulationBytesPerParameter() > 0)) {
+            sb.append(String.format("%-34s", "  + accumulated gradients"));
+            for (MemoryEstimate e : estimates) {
+                sb.append(String.format("%12.3f", e.persistentBytesPerParameter() + e.accumulationBytesPerParameter()));
+            }
+            sb.append('\n');
+        }
         return sb.toString();
     }
 

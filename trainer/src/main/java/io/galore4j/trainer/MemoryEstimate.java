@@ -30,10 +30,12 @@ import org.nd4j.linalg.api.buffer.DataType;
  *
  * <p>Components (bytes):
  * <ul>
- * <li>{@code weights}: stored weights with their INT8 scales and zero points;</li>
- * <li>{@code weight_pool}: fp32 copies INT8 weights are dequantized into for the model;</li>
- * <li>{@code gradients}: the model's gradient buffers (layer-wise updates: one per weight shape,
- * released to the optimizer at once) plus accumulation buffers when train.grad_accum &gt; 1;</li>
+ * <li>{@code weights}: stored weights (fp32, INT8 codes with their scales and zero points, or
+ * split bf16 + int8 corrections);</li>
+ * <li>{@code weight_pool}: fp32 copies INT8 and split weights are decoded into for the model;</li>
+ * <li>{@code gradients}: the model's fp32 gradient buffers (layer-wise updates: one per weight
+ * shape, released to the optimizer at once) plus the optimizer's accumulation buffers (fp32 or
+ * bf16, one per parameter) when train.grad_accum &gt; 1;</li>
  * <li>{@code optimizer_m}, {@code optimizer_v}: each moment with its block scales;</li>
  * <li>{@code projection}: stored bases, fp32 working copies of INT4 bases, projected-gradient
  * buffers;</li>
@@ -49,10 +51,13 @@ import org.nd4j.linalg.api.buffer.DataType;
  * @param components bytes by component, in display order
  * @param persistentBytesPerParameter weights, scales, bases and moments per parameter: what the
  *                                    optimizer keeps for the whole run
+ * @param accumulationBytesPerParameter the accumulation buffers per parameter (0 unless
+ *                                      train.grad_accum &gt; 1): the gradients kept across
+ *                                      micro-batches, on top of the persistent bytes
  */
 public record MemoryEstimate(String method, ModelConfig model, int batch, int seq, boolean checkpointed,
         Map<String, Long> components, long activationsCheckpointed, long activationsFull,
-        double persistentBytesPerParameter) {
+        double persistentBytesPerParameter, double accumulationBytesPerParameter) {
 
     /** The runtime allowance in MiB: JVM, ND4J and OpenBLAS libraries, heap headroom. */
     public static final long RUNTIME_MIB = 256;
@@ -106,7 +111,8 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         c.put("data", dataBytes(tree));
         c.put("runtime", RUNTIME_MIB << 20);
         return new MemoryEstimate(optim.method(), model, b, t, checkpointed, Collections.unmodifiableMap(c),
-                withCp.activationBytes(), without.activationBytes(), account.persistentBytesPerParameter());
+                withCp.activationBytes(), without.activationBytes(), account.persistentBytesPerParameter(),
+                (double) account.total(Component.ACCUMULATION) / account.elements());
     }
 
     /** Corpus bytes plus 4 bytes per token; for the byte tokenizer one token per byte, for BPE at most that. */
@@ -145,6 +151,7 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         m.put("activations_checkpointed", activationsCheckpointed);
         m.put("activations_full", activationsFull);
         m.put("persistent_bytes_per_param", persistentBytesPerParameter);
+        m.put("accumulation_bytes_per_param", accumulationBytesPerParameter);
         m.put("total_bytes", totalBytes());
         return m;
     }

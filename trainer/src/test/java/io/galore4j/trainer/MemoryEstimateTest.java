@@ -64,6 +64,34 @@ class MemoryEstimateTest {
         assertTrue(galore.components().get("refresh") > 0);
     }
 
+    /**
+     * flash-adamw on micro, from the formula per parameter: 3 bytes of split weight; tensors of
+     * at least 4096 elements 1 byte per moment plus a 2-byte scale per 32, smaller ones (the
+     * norm weights) fp32 moments; with train.grad_accum &gt; 1, 2 bytes of bf16 accumulated gradient.
+     */
+    @Test
+    void flashAdamwOnMicroIsTheFormulasBytesPerParameter() throws Exception {
+        MemoryEstimate e = estimate("micro", "flash-adamw", 16, 128);
+        long params = 0;
+        long persistent = 0;
+        for (long[] shape : io.galore4j.trainer.model.LlamaParameters.shapes(e.model()).values()) {
+            long n = shape.length == 1 ? shape[0] : shape[0] * shape[1];
+            params += n;
+            persistent += 3 * n + (n >= 4096 ? 2 * (n + 2 * ((n + 31) / 32)) : 8 * n);
+        }
+        assertEquals(e.model().parameterCount(), params);
+        assertEquals((double) persistent / params, e.persistentBytesPerParameter(), 1e-12);
+        assertEquals(0.0, e.accumulationBytesPerParameter());
+        assertEquals(3 * params, (long) e.components().get("weights"));
+        assertTrue(e.persistentBytesPerParameter() > 5.125 && e.persistentBytesPerParameter() < 5.14,
+                "micro's norm weights keep fp32 moments: " + e.persistentBytesPerParameter());
+        MemoryEstimate kept = estimate("micro", "flash-adamw", 16, 128, "train.grad_accum=2");
+        assertEquals(2.0, kept.accumulationBytesPerParameter());
+        assertEquals(kept.accumulationBytesPerParameter(), kept.toMap().get("accumulation_bytes_per_param"));
+        assertTrue(MemoryCommand.table(java.util.List.of(kept)).contains("  + accumulated gradients"));
+        assertEquals(4.0, estimate("micro", "adamw", 16, 128, "train.grad_accum=2").accumulationBytesPerParameter());
+    }
+
     @Test
     void anExactRefreshHoldsTheGradientCopyAndBothThinFactors() {
         long m = 512;

@@ -1,5 +1,6 @@
 package io.galore4j.trainer.io;
 
+import io.galore4j.quant.Bf16;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 
@@ -57,7 +58,7 @@ public enum Dtype {
         if (this == F32) {
             out.putFloat(v);
         } else {
-            out.putShort(toBf16(v));
+            out.putShort(Bf16.round(v)); // round to nearest even
         }
     }
 
@@ -67,18 +68,5 @@ public enum Dtype {
             throw new IllegalStateException(this + " elements are not fp32 values");
         }
         return this == F32 ? in.getFloat() : Float.intBitsToFloat((in.getShort() & 0xFFFF) << 16);
-    }
-
-    /**
-     * binary32 → bfloat16 with round-to-nearest-even on the 16 dropped bits; NaN stays a (quiet)
-     * NaN, infinities and signed zeros are kept.
-     */
-    static short toBf16(float v) {
-        int bits = Float.floatToRawIntBits(v);
-        if (Float.isNaN(v)) {
-            return (short) ((bits >>> 16) | 0x0040);
-        }
-        int roundingBias = 0x7FFF + ((bits >>> 16) & 1);
-        return (short) ((bits + roundingBias) >>> 16);
     }
 }

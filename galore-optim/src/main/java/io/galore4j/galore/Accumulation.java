@@ -1,0 +1,77 @@
+package io.galore4j.galore;
+
+import io.galore4j.quant.Bf16;
+import java.nio.FloatBuffer;
+import java.util.Arrays;
+import java.util.Set;
+
+/**
+ * The summed micro-batch gradients of one parameter (full-shaped, or R-shaped for GaLore) within
+ * one step, stored as {@code optim.accumulation} says: {@code fp32}, or {@code bf16} (FlashOptim's
+ * 16-bit gradients, 2 bytes per element), where every add rounds the running sum to the nearest
+ * bfloat16 (ties to even), A ← bf16(A + G). Allocated at a parameter's first accumulated
+ * micro-batch and kept for the rest of the run.
+ */
+final class Accumulation {
+    static final Set<String> DTYPES = Set.of("fp32", "bf16");
+
+    private final float[] fp32;
+    private final short[] bf16;
+
+    Accumulation(String dtype, int n) {
+        this.fp32 = dtype.equals("fp32") ? new float[n] : null;
+        this.bf16 = dtype.equals("bf16") ? new short[n] : null;
+        if (fp32 == null && bf16 == null) {
+            throw new IllegalArgumentException("accumulation must be one of " + new java.util.TreeSet<>(DTYPES)
+                    + " (got " + dtype + ")");
+        }
+    }
+
+    /** A += G for the n elements of {@code g} from absolute index {@code gOff}. */
+    void add(FloatBuffer g, int gOff, int n) {
+        float[] c = new float[Math.min(Chunks.SIZE, n)];
+        for (int s = 0; s < n; s += c.length) {
+            int len = Math.min(c.length, n - s);
+            g.get(gOff + s, c, 0, len);
+            if (fp32 != null) {
+                for (int i = 0; i < len; i++) {
+                    fp32[s + i] += c[i];
+                }
+            } else {
+                for (int i = 0; i < len; i++) {
+                    bf16[s + i] = Bf16.round(Bf16.toFloat(bf16[s + i]) + c[i]);
+                }
+            }
+        }
+    }
+
+    /** Elements [start, start + len) as fp32 into {@code dst[0 .. len)}. */
+    void read(int start, int len, float[] dst) {
+        if (fp32 != null) {
+            System.arraycopy(fp32, start, dst, 0, len);
+        } else {
+            for (int i = 0; i < len; i++) {
+                dst[i] = Bf16.toFloat(bf16[start + i]);
+            }
+        }
+    }
+
+    /** A ← 0 (after the update that consumed it, or when a step is abandoned). */
+    void clear() {
+        if (fp32 != null) {
+            Arrays.fill(fp32, 0f);
+        } else {
+            Arrays.fill(bf16, (short) 0);
+        }
+    }
+
+    /** Bytes of the stored sums: the array this instance holds. */
+    long bytes() {
+        return fp32 != null ? 4L * fp32.length : 2L * bf16.length;
+    }
+
+    /** Bytes per element of {@code dtype} (for estimates without allocating). */
+    static long bytesPerElement(String dtype) {
+        return dtype.equals("bf16") ? 2 : 4;
+    }
+}
