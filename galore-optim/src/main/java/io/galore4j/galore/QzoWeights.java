@@ -54,7 +54,7 @@ public final class QzoWeights implements AutoCloseable {
         if (type != DataType.FLOAT && type != DataType.DOUBLE) {
             throw new IllegalArgumentException("QZO weights are FLOAT or DOUBLE, not " + type);
         }
-        SymmetricCodes.encode(bits, groupSize, FloatBuffer.allocate(0), 0, 0, new float[0]); // checks the format
+        SymmetricCodes.checkFormat(bits, groupSize);
         this.bits = bits;
         this.groupSize = groupSize;
         this.type = type;

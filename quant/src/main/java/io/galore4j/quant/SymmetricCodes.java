@@ -38,6 +38,11 @@ public final class SymmetricCodes {
         return QuantizedTensor.groups(length, groupSize);
     }
 
+    /** IllegalArgumentException unless {@code bits} ∈ {4, 8} and {@code groupSize} > 0 (even for INT4). */
+    public static void checkFormat(int bits, int groupSize) {
+        GroupQuantizer.checkFormat(bits, groupSize);
+    }
+
     /** The largest code magnitude Q = 2^(bits−1) − 1. */
     public static int maxCode(int bits) {
         return (1 << (bits - 1)) - 1;
@@ -49,7 +54,7 @@ public final class SymmetricCodes {
      * {@link #groupCount} values).
      */
     public static SymmetricCodes encode(int bits, int groupSize, FloatBuffer src, int off, int len, float[] scales) {
-        GroupQuantizer.checkFormat(bits, groupSize);
+        checkFormat(bits, groupSize);
         if (len < 0 || off < 0 || (long) off + len > src.limit()) {
             throw new IllegalArgumentException("src: range [" + off + ", " + ((long) off + len) + ") outside [0, "
                     + src.limit() + ")");

@@ -74,14 +74,12 @@ public final class FinetuneJob {
         return new FinetuneJob(tree, method, model, train, qzo, data, evalWindows);
     }
 
-    /** The {@code qzo.*} keys, each checked with its name in the message. */
+    /** The {@code qzo.*} keys, each checked with its name in the message (ε, C, η and the floor > 0). */
     static QzoSettings qzoSettings(ConfigValues v) {
-        return new QzoSettings(v.number("qzo.eps", -Double.MAX_VALUE, Double.MAX_VALUE),
-                v.number("qzo.clip", -Double.MAX_VALUE, Double.MAX_VALUE),
-                v.number("qzo.lr", -Double.MAX_VALUE, Double.MAX_VALUE),
-                v.number("qzo.min_scale", -Double.MAX_VALUE, Double.MAX_VALUE),
-                v.integer("qzo.bits", Integer.MIN_VALUE, Integer.MAX_VALUE),
-                v.integer("qzo.group_size", Integer.MIN_VALUE, Integer.MAX_VALUE));
+        double max = Double.MAX_VALUE;
+        return new QzoSettings(v.positive("qzo.eps", 0, max), v.positive("qzo.clip", 0, max),
+                v.positive("qzo.lr", 0, max), v.positive("qzo.min_scale", 0, max),
+                v.integer("qzo.bits", 4, 8), v.integer("qzo.group_size", 1, Integer.MAX_VALUE));
     }
 
     /**
