@@ -4,6 +4,7 @@ import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 
 import io.galore4j.trainer.ExportCommand;
+import io.galore4j.trainer.FinetuneCommand;
 import io.galore4j.trainer.MemoryCommand;
 import io.galore4j.trainer.SampleCommand;
 import io.galore4j.trainer.TrainCommand;
@@ -22,8 +23,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Memory-efficient LLaMA-style pretraining on the JVM (Q-GaLore on ND4J).",
-        subcommands = {TrainCommand.class, SampleCommand.class, MemoryCommand.class, ExportCommand.class,
-            ReportCommand.class, PlotCommand.class, SweepCommand.class,
+        subcommands = {TrainCommand.class, FinetuneCommand.class, SampleCommand.class, MemoryCommand.class,
+            ExportCommand.class, ReportCommand.class, PlotCommand.class, SweepCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -46,7 +47,19 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler(Main::handleExecutionException);
+        cli.setParameterExceptionHandler(Main::handleParameterException);
         return cli;
+    }
+
+    /** A missing, unknown or malformed option: one line naming it and where the help is, exit code 2. */
+    private static int handleParameterException(CommandLine.ParameterException e, String[] args) {
+        CommandLine cli = e.getCommandLine();
+        String command = cli.getCommandSpec().qualifiedName();
+        PrintWriter err = cli.getErr();
+        err.println(command + ": error: " + e.getMessage().strip().replaceAll("\\s*\\R\\s*", " ")
+                + " (see " + command + " --help)");
+        err.flush();
+        return USER_ERROR;
     }
 
     private static int handleExecutionException(

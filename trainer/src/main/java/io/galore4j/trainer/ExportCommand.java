@@ -66,18 +66,12 @@ public final class ExportCommand implements Callable<Integer> {
         }
         ConfigTree tree = ConfigTree.of(run.resolve(RunDirectory.CONFIG));
         ModelConfig model = TrainJob.modelConfig(tree);
-        OptimSettings optim = OptimSettings.from(tree.section("optim"));
+        OptimSettings.from(tree.section("optim")); // a bad optim section is named before the checkpoint is read
         String tokenizer = TrainJob.tokenizer(tree.values()).name();
         Checkpoints checkpoints = new Checkpoints(run);
         try (Checkpoints.Loaded c = checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(
                 "--run " + run + " has no checkpoint yet (" + checkpoints.root() + ")"));
-                LayerwiseOptimizer opt = LayerwiseOptimizer.create(optim, 0)) {
-            TrainJob.addZeros(opt, model);
-            try {
-                c.restore(opt);
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("checkpoint " + c.dir() + " does not fit the run's config: " + e.getMessage(), e);
-            }
+                LayerwiseOptimizer opt = ModelSource.restore(c, tree, model)) {
             SavedModel.save(to, hfConfig, type, model, tokenizer, opt::weight);
             System.out.printf("galore export: %s (step %d) → %s (%s, %,d parameters) and %s%n", c.dir(), c.step(), to,
                     type, model.parameterCount(), hfConfig);

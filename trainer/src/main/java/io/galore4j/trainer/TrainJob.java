@@ -8,7 +8,7 @@ import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.ConfigValues;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.data.ByteTokenizer;
-import io.galore4j.trainer.data.Corpus;
+import io.galore4j.trainer.data.Dataset;
 import io.galore4j.trainer.data.EvalWindows;
 import io.galore4j.trainer.data.TokenSplit;
 import io.galore4j.trainer.data.TrainingBatches;
@@ -82,17 +82,7 @@ public final class TrainJob {
         boolean checkpoint = tree.values().bool("model.checkpoint_activations");
         TrainSettings train = TrainSettings.from(tree);
         OptimSettings optim = OptimSettings.from(tree.section("optim"));
-        ConfigValues v = tree.values();
-        Tokenizer tokenizer = tokenizer(v);
-        double valFraction = v.number("data.val_fraction", 0, 1);
-        long start = System.nanoTime();
-        byte[] text = Corpus.load(v.string("data.path", true));
-        int[] tokens = tokenizer.encode(text);
-        if (log != null) {
-            log.printf("galore train: corpus of %,d bytes → %,d %s tokens (%.1f s)%n", text.length, tokens.length,
-                    tokenizer.name(), (System.nanoTime() - start) / 1e9);
-        }
-        TokenSplit split = new TokenSplit(tokens, valFraction);
+        TokenSplit split = Dataset.load(tree.values(), "train", log).split();
         EvalWindows evalWindows = new EvalWindows(split, train.evalBatches(), train.batchSize(), model.seqLen());
         // Fill in what the presets derived, so config.yaml is fully resolved.
         ConfigTree resolved = tree;
@@ -127,7 +117,23 @@ public final class TrainJob {
      * touched.
      */
     public Session start(Checkpoints.Loaded resume) {
-        return new Session(resume);
+        try {
+            return new Session(resume, null);
+        } catch (IOException e) { // only reading a ModelSource throws it
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * Builds the optimizer from the weights of {@code source} (fine-tuning): each parameter is
+     * read, handed to the optimizer and released unless the optimizer keeps it, one at a time.
+     * The run evaluates once before its first step and reports that as {@code val_loss_before}.
+     */
+    public Session startFrom(ModelSource source) throws IOException {
+        if (!source.model().equals(model)) {
+            throw new IllegalArgumentException("the model of " + source.describe() + " differs from model.*");
+        }
+        return new Session(null, source);
     }
 
     /** A job whose model and optimizer are built; {@link #run} trains it. */
@@ -137,22 +143,30 @@ public final class TrainJob {
         private final TrainingBatches batches;
         private final LoopState s = new LoopState();
         private final Checkpoints.Loaded resume;
+        private final ModelSource source;
 
-        private Session(Checkpoints.Loaded resume) {
+        private Session(Checkpoints.Loaded resume, ModelSource source) throws IOException {
             this.resume = resume;
+            this.source = source;
             this.opt = LayerwiseOptimizer.create(optim, train.seed());
             this.batches = new TrainingBatches(split, train.batchSize(), model.seqLen(), train.seed());
             try {
                 build();
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | IOException e) {
                 opt.close();
                 throw e;
             }
         }
 
-        private void build() {
+        private void build() throws IOException {
             // The optimizer owns the weights' storage (fp32 or INT8 codes).
-            if (resume == null) {
+            if (source != null) {
+                source.forEachWeight((name, w) -> {
+                    if (!opt.add(name, w)) {
+                        w.close();
+                    }
+                });
+            } else if (resume == null) {
                 // one fp32 parameter at a time: an INT8 optimizer copies it and the array is released at
                 // once, so initialization never holds the whole model in fp32
                 DenseWeights.forEachInitial(model, DataType.FLOAT, train.seed(), (name, initial) -> {
@@ -183,6 +197,12 @@ public final class TrainJob {
             Checkpoints checkpoints = new Checkpoints(dir.path());
             long tokensPerStep = (long) train.batchSize() * train.gradAccum() * model.seqLen();
             long loopStart = System.nanoTime() - (long) (s.elapsedBefore * 1e9);
+            double valBefore = Double.NaN;
+            if (source != null) { // a fine-tune: the starting point's validation loss, counted as evaluation time
+                valBefore = evaluate(net);
+                s.evalSeconds += (System.nanoTime() - loopStart) / 1e9;
+                out.printf("galore finetune: %s, val_loss before %.4f%n", source.describe(), valBefore);
+            }
             try (Progress progress = Progress.of("train " + optim.method(), train.steps(), out)) {
                 for (int step = (int) s.step; step < train.steps(); step++) {
                     double lr = schedule.at(step);
@@ -249,7 +269,8 @@ public final class TrainJob {
 
                     double elapsed = (System.nanoTime() - loopStart) / 1e9;
                     double trainSeconds = elapsed - s.evalSeconds;
-                    boolean evalNow = done % train.evalEvery() == 0 || done == train.steps();
+                    boolean end = done == train.steps() || train.timeLimit() > 0 && trainSeconds >= train.timeLimit();
+                    boolean evalNow = done % train.evalEvery() == 0 || end;
                     if (done % train.logEvery() == 0 || evalNow || done == 1) {
                         Map<String, Object> line = new LinkedHashMap<>();
                         line.put("step", done);
@@ -270,12 +291,19 @@ public final class TrainJob {
                         }
                         dir.logMetrics(line);
                     }
-                    if (done == train.steps() || train.ckptEvery() > 0 && done % train.ckptEvery() == 0) {
+                    if (end || train.ckptEvery() > 0 && done % train.ckptEvery() == 0) {
                         s.elapsedBefore = (System.nanoTime() - loopStart) / 1e9;
                         Path written = checkpoints.write(done, s.toMap(tree, batches), opt::saveState, train.keepCkpts());
                         progress.message("step " + done + ": checkpoint " + written);
                     }
                     progress.update(done, loss, lr, s.tokens / trainSeconds);
+                    if (end) {
+                        if (done < train.steps()) {
+                            progress.message(String.format("step %d: train.time_limit_s=%s reached", done,
+                                    train.timeLimit()));
+                        }
+                        break;
+                    }
                 }
             }
             double wall = (System.nanoTime() - start) / 1e9;
@@ -283,9 +311,14 @@ public final class TrainJob {
             SavedModel.save(dir.path(), model, tokenizer(tree.values()).name(), opt::weight);
             Map<String, Object> summary = summary(opt, net.workspaceMemory(), s.tokens, wall, loopSeconds, s.valLoss,
                     memoryEstimate());
+            summary.put("steps", s.step); // fewer than train.steps when train.time_limit_s ended the run
+            if (source != null) {
+                summary.put("val_loss_before", valBefore);
+                summary.put("source", source.describe());
+            }
             dir.writeSummary(summary);
             out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s (%.2f GFLOP/s), %d SVDs, peak RSS %.1f MiB%n",
-                    train.steps(), s.valLoss, Math.exp(s.valLoss), summary.get("tokens_per_s"), summary.get("gflops_per_s"),
+                    s.step, s.valLoss, Math.exp(s.valLoss), summary.get("tokens_per_s"), summary.get("gflops_per_s"),
                     opt.svdCount(), (long) summary.get("peak_rss_bytes") / 1048576.0);
             opt.close();
             return summary;
@@ -382,7 +415,7 @@ public final class TrainJob {
 
     /** Keys a resumed run may change. */
     static final List<String> RESUMABLE_KEYS = List.of("train.steps", "train.eval_every", "train.log_every",
-            "train.ckpt_every", "train.keep_ckpts", "train.max_bad_steps", "train.eval_batches");
+            "train.ckpt_every", "train.keep_ckpts", "train.max_bad_steps", "train.eval_batches", "train.time_limit_s");
 
     @SuppressWarnings("unchecked")
     private static void flatten(String prefix, Map<String, Object> map, Map<String, Object> out) {

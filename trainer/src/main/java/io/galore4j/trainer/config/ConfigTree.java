@@ -17,17 +17,17 @@ import java.util.Set;
 
 /**
  * The run configuration as a tree of sections {@code model.*}, {@code data.*}, {@code train.*},
- * {@code optim.*}: the embedded defaults, then a user's YAML file, then {@code --set key=value}
+ * {@code qzo.*} (fine-tuning with {@code galore finetune --method qzo}), {@code optim.*}: the embedded defaults, then a user's YAML file, then {@code --set key=value}
  * assignments, each layer overriding the one before.
  *
- * <p>Keys of {@code model}, {@code data} and {@code train} must exist in the defaults (a typo is
+ * <p>Keys of {@code model}, {@code data}, {@code train} and {@code qzo} must exist in the defaults (a typo is
  * an error, not a silently ignored setting). The {@code optim} section belongs to the galore
  * module, which validates its keys. Every problem is an {@link IllegalArgumentException} whose
  * message names the key.
  */
 public final class ConfigTree {
 
-    static final Set<String> SECTIONS = Set.of("model", "data", "train", "optim");
+    static final Set<String> SECTIONS = Set.of("model", "data", "train", "qzo", "optim");
     private static final String DEFAULTS = "/io/galore4j/trainer/defaults.yaml";
     private static final ObjectMapper YAML =
             new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
@@ -95,7 +95,8 @@ public final class ConfigTree {
             value = text.isBlank() ? null : YAML.readValue(text, Object.class);
         } catch (JsonProcessingException e) {
             throw new IllegalArgumentException(
-                    "--set " + key + ": value '" + text + "' is not valid YAML: " + e.getOriginalMessage());
+                    "--set " + key + ": value '" + text + "' is not valid YAML: "
+                            + e.getOriginalMessage().strip().split("\\R")[0]);
         }
         ConfigTree result = copy();
         result.put(key, value);
@@ -122,7 +123,7 @@ public final class ConfigTree {
         if (!SECTIONS.contains(section)) {
             throw new IllegalArgumentException(
                     "unknown section '" + section + "'" + (where.isEmpty() ? "" : " " + where)
-                            + ": sections are model, data, train, optim");
+                            + ": sections are model, data, train, qzo, optim");
         }
     }
 
@@ -134,7 +135,7 @@ public final class ConfigTree {
         return result;
     }
 
-    /** A read-only view of one section (model, data, train or optim). */
+    /** A read-only view of one section (model, data, train, qzo or optim). */
     public Map<String, Object> section(String name) {
         return java.util.Collections.unmodifiableMap(liveSection(name));
     }

@@ -17,6 +17,8 @@ package io.galore4j.trainer.config;
  * @param ckptEvery steps between checkpoints (0: only at the end)
  * @param keepCkpts checkpoints kept (the newest)
  * @param maxBadSteps consecutive steps with a non-finite loss or gradient after which the run stops
+ * @param timeLimit seconds of training (evaluations excluded) after which the run ends with the
+ *                  step under way, as if it were the last; 0: no limit
  */
 public record TrainSettings(
         int steps,
@@ -31,11 +33,17 @@ public record TrainSettings(
         long seed,
         int ckptEvery,
         int keepCkpts,
-        int maxBadSteps) {
+        int maxBadSteps,
+        double timeLimit) {
 
     public static TrainSettings from(ConfigTree tree) {
+        return from(tree, 1);
+    }
+
+    /** As {@link #from(ConfigTree)} with {@code train.steps} ≥ {@code minSteps} (0 for an evaluation-only fine-tune). */
+    public static TrainSettings from(ConfigTree tree, int minSteps) {
         ConfigValues v = tree.values();
-        int steps = v.integer("train.steps", 1, Integer.MAX_VALUE);
+        int steps = v.integer("train.steps", minSteps, Integer.MAX_VALUE);
         return new TrainSettings(
                 steps,
                 v.integer("train.batch_size", 1, 1 << 20),
@@ -49,6 +57,7 @@ public record TrainSettings(
                 v.integer("train.seed", Integer.MIN_VALUE, Integer.MAX_VALUE),
                 v.integer("train.ckpt_every", 0, Integer.MAX_VALUE),
                 v.integer("train.keep_ckpts", 1, 1000),
-                v.integer("train.max_bad_steps", 1, Integer.MAX_VALUE));
+                v.integer("train.max_bad_steps", 1, Integer.MAX_VALUE),
+                v.number("train.time_limit_s", 0, Double.MAX_VALUE));
     }
 }

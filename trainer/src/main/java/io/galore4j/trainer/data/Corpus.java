@@ -6,7 +6,13 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
@@ -31,6 +37,53 @@ public final class Corpus {
             return europarl();
         }
         return read(Path.of(dataPath));
+    }
+
+    /**
+     * As {@link #load(String)}, keeping only the lines in which {@code lineFilter} (a Java regular
+     * expression, {@code data.line_filter}) finds a match, when it is not null: for example
+     * {@code \p{IsGreek}} keeps the Greek proceedings of the default corpus. Each kept line
+     * keeps its bytes and its newline. IllegalArgumentException naming the key for an invalid
+     * expression or one that matches no line.
+     */
+    public static byte[] load(String dataPath, String lineFilter) {
+        byte[] text = load(dataPath);
+        return lineFilter == null ? text : keepLines(text, lineFilter);
+    }
+
+    /** The lines of {@code text} (split at '\n', read as UTF-8) in which {@code regex} finds a match. */
+    static byte[] keepLines(byte[] text, String regex) {
+        Pattern p;
+        try {
+            p = Pattern.compile(regex);
+        } catch (PatternSyntaxException e) {
+            throw new IllegalArgumentException("data.line_filter: '" + regex + "' is not a regular expression ("
+                    + e.getDescription() + ")");
+        }
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE);
+        ByteArrayOutputStream kept = new ByteArrayOutputStream();
+        int start = 0;
+        while (start < text.length) {
+            int end = start;
+            while (end < text.length && text[end] != '\n') {
+                end++;
+            }
+            try {
+                CharSequence line = utf8.decode(ByteBuffer.wrap(text, start, end - start));
+                if (p.matcher(line).find()) {
+                    kept.write(text, start, end - start);
+                    kept.write('\n');
+                }
+            } catch (java.nio.charset.CharacterCodingException e) {
+                throw new IllegalStateException(e); // REPLACE never throws
+            }
+            start = end + 1;
+        }
+        if (kept.size() == 0) {
+            throw new IllegalArgumentException("data.line_filter: '" + regex + "' matches no line of the corpus");
+        }
+        return kept.toByteArray();
     }
 
     /** The default corpus, gunzipped. */

@@ -75,6 +75,19 @@ public final class SavedModel {
      * tensor the model does not have; NoSuchFileException if the file is missing.
      */
     public static DenseWeights load(Path file, ModelConfig config) throws IOException {
+        Map<String, INDArray> weights = new LinkedHashMap<>();
+        forEach(file, config, weights::put);
+        return new DenseWeights(weights);
+    }
+
+    /**
+     * As {@link #load}, handing each parameter to {@code sink} as soon as it is read (in
+     * {@link LlamaParameters#shapes} order, a new fp32 array the sink owns), so a caller that
+     * stores weights in another form never holds the whole model in fp32. Every tensor's name and
+     * shape is checked before the first is read.
+     */
+    public static void forEach(Path file, ModelConfig config, java.util.function.BiConsumer<String, INDArray> sink)
+            throws IOException {
         Map<String, long[]> expected = LlamaParameters.shapes(config);
         try (SafetensorsFile f = SafetensorsFile.open(file)) {
             for (TensorInfo t : f.tensors()) {
@@ -83,7 +96,6 @@ public final class SavedModel {
                             + " configured model (" + describe(config) + ")");
                 }
             }
-            Map<String, INDArray> weights = new LinkedHashMap<>();
             for (Map.Entry<String, long[]> e : expected.entrySet()) {
                 String name = e.getKey();
                 if (!f.contains(name)) {
@@ -95,9 +107,10 @@ public final class SavedModel {
                             + Arrays.toString(t.shape()) + " but the configured model (" + describe(config)
                             + ") needs " + Arrays.toString(e.getValue()));
                 }
-                weights.put(name, Nd4j.create(f.read(name), e.getValue(), 'c'));
             }
-            return new DenseWeights(weights);
+            for (Map.Entry<String, long[]> e : expected.entrySet()) {
+                sink.accept(e.getKey(), Nd4j.create(f.read(e.getKey()), e.getValue(), 'c'));
+            }
         }
     }
 
