@@ -3,6 +3,7 @@ package io.galore4j.experiments;
 import java.io.PrintWriter;
 import java.nio.file.NoSuchFileException;
 
+import io.galore4j.trainer.BenchCommand;
 import io.galore4j.trainer.ExportCommand;
 import io.galore4j.trainer.FinetuneCommand;
 import io.galore4j.trainer.MemoryCommand;
@@ -24,7 +25,7 @@ import picocli.CommandLine.Command;
         versionProvider = Main.Version.class,
         description = "Memory-efficient LLaMA-style pretraining on the JVM (Q-GaLore on ND4J).",
         subcommands = {TrainCommand.class, FinetuneCommand.class, SampleCommand.class, MemoryCommand.class,
-            ExportCommand.class, ReportCommand.class, PlotCommand.class, SweepCommand.class,
+            ExportCommand.class, ReportCommand.class, PlotCommand.class, SweepCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -117,7 +117,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private static void checkMemory(TrainJob job) throws IOException {
+    static void checkMemory(TrainJob job) throws IOException {
         long available = ProcessMemory.availableBytes();
         if (available > 0) { // unknown where /proc/meminfo is missing: no check
             checkMemory(job.memoryEstimate(), available + Math.max(0, ProcessMemory.rssBytes()));

@@ -93,6 +93,16 @@ public final class TrainJob {
         return new TrainJob(resolved, model, checkpoint, train, optim, split, evalWindows);
     }
 
+    /** The model this job trains. */
+    public ModelConfig model() {
+        return model;
+    }
+
+    /** The tokens of one micro-batch: batch_size × seq_len (a {@link Session#bench} step). */
+    public long tokensPerBatch() {
+        return (long) train.batchSize() * model.seqLen();
+    }
+
     public String method() {
         return optim.method();
     }
@@ -322,6 +332,62 @@ public final class TrainJob {
                     opt.svdCount(), (long) summary.get("peak_rss_bytes") / 1048576.0);
             opt.close();
             return summary;
+        }
+
+        /**
+         * {@code galore bench}: {@code warmup} untimed steps, then {@code steps} timed ones on the
+         * training batches, each preceded by a timed forward-only pass over the same batch. Writes
+         * no file and closes the optimizer at the end. The updates are the run's (learning-rate
+         * schedule from step 0), without clipping.
+         */
+        public List<StepTiming> bench(int warmup, int steps) {
+            if (warmup < 0 || steps < 1) {
+                throw new IllegalArgumentException("bench needs warmup >= 0 and steps >= 1, got " + warmup + ", " + steps);
+            }
+            long[] fetch = {0};
+            LlamaModel net = new LlamaModel(model, name -> {
+                long t = System.nanoTime();
+                INDArray w = opt.weight(name);
+                fetch[0] += System.nanoTime() - t;
+                return w;
+            });
+            net.setCheckpointActivations(checkpointActivations);
+            LrSchedule schedule = new LrSchedule(optim.lr(), train.warmup(), train.steps(), train.minLrRatio());
+            List<StepTiming> timings = new java.util.ArrayList<>();
+            try {
+                for (int step = 0; step < warmup + steps; step++) {
+                    int[][] batch = batches.next();
+                    double lr = schedule.at(step);
+                    long f0 = System.nanoTime();
+                    net.loss(batch);
+                    long forward = System.nanoTime() - f0;
+                    fetch[0] = 0;
+                    long[] update = {0};
+                    long s0 = System.nanoTime();
+                    double loss = net.forwardBackward(batch, (name, grad) -> {
+                        long u0 = System.nanoTime();
+                        opt.update(name, grad, lr, 1.0);
+                        update[0] += System.nanoTime() - u0;
+                    });
+                    long e0 = System.nanoTime();
+                    opt.endStep();
+                    long end = System.nanoTime();
+                    update[0] += end - e0;
+                    double refreshMs = 0;
+                    int refreshes = 0;
+                    for (SubspaceStats e : opt.drainRefreshEvents()) {
+                        refreshMs += e.basisMillis();
+                        refreshes++;
+                    }
+                    if (step >= warmup) {
+                        timings.add(new StepTiming(step + 1, (end - s0) / 1e9, forward / 1e9, update[0] / 1e9,
+                                refreshMs / 1e3, fetch[0] / 1e9, loss, refreshes));
+                    }
+                }
+            } finally {
+                opt.close();
+            }
+            return timings;
         }
     }
 

@@ -1,0 +1,108 @@
+package io.galore4j.experiments;
+
+import static io.galore4j.experiments.Cli.run;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code galore bench}: the GEMM table covers the model's matrices, and the step split adds up. */
+class BenchTest {
+
+    private static final Pattern STEP = Pattern.compile(
+            "^\\s*(\\d+)\\s+([\\d.]+)\\s+([\\d.]+)\\s+([\\d.]+)\\s+([\\d.]+) \\(\\s*([\\d.]+),\\s*([\\d.]+)\\)\\s+(\\d+)\\s+([\\d.]+)");
+    private static final Pattern GEMM = Pattern.compile("^\\s+(\\d+) x (\\d+) · \\((\\d+) x (\\d+)\\)ᵀ\\s+(\\d+)\\s+([\\d.]+)\\s+([\\d.]+)$");
+
+    @TempDir
+    static Path dir;
+    static Path corpus;
+
+    @BeforeAll
+    static void corpus() throws Exception {
+        corpus = dir.resolve("corpus.txt");
+        Files.writeString(corpus, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+    }
+
+    private static String[] bench(String method, String... extra) {
+        return bench(2, method, extra);
+    }
+
+    private static String[] bench(int timedSteps, String method, String... extra) {
+        List<String> args = new ArrayList<>(List.of("bench", "--steps", String.valueOf(timedSteps), "--warmup", "0",
+                "--repeats", "1",
+                "--set", "data.path=" + corpus, "--set", "model.hidden=32", "--set", "model.layers=2",
+                "--set", "model.heads=2", "--set", "model.intermediate=48", "--set", "model.seq_len=16",
+                "--set", "train.batch_size=4", "--set", "optim.method=" + method));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void gemmTableCoversEveryMatrixAndStepsSplitIntoTheirParts() {
+        Cli.Result r = run(bench("q-galore", "--set", "optim.rank=8"));
+        assertEquals(0, r.code(), r.err());
+        int matrices = 0;
+        List<double[]> steps = new ArrayList<>();
+        for (String line : r.out().split("\\R")) {
+            Matcher g = GEMM.matcher(line);
+            if (g.matches()) {
+                assertEquals(64, Integer.parseInt(g.group(1)), "batch 4 × seq 16 tokens: " + line);
+                assertTrue(Double.parseDouble(g.group(7)) > 0, line);
+                matrices += Integer.parseInt(g.group(5));
+            }
+            Matcher s = STEP.matcher(line);
+            if (s.find()) {
+                double[] v = new double[9];
+                for (int i = 0; i < 9; i++) {
+                    v[i] = Double.parseDouble(s.group(i + 1));
+                }
+                steps.add(v);
+            }
+        }
+        // 2 layers × (q, k, v, o, gate, up, down) + the output head; the embedding is a lookup
+        assertEquals(2 * 7 + 1, matrices, r.out());
+        assertEquals(2, steps.size(), r.out());
+        double[] first = steps.get(0);
+        assertEquals(1, (int) first[0]);
+        double total = first[1];
+        double forward = first[2];
+        double optimizer = first[4];
+        double refresh = first[5];
+        assertTrue(forward > 0 && optimizer > 0 && optimizer < total, r.out());
+        assertTrue(refresh > 0 && refresh <= optimizer + 1e-3, "step 1 computes every basis inside the optimizer: " + r.out());
+        assertEquals(64 / total, first[7], 1 + 0.02 * first[7], "tokens/s = tokens / total");
+        assertTrue(r.out().contains("median step"), r.out());
+    }
+
+    @Test
+    void fullRankAdamwRefreshesNothingAndDecodesNoWeights() {
+        Cli.Result r = run(bench("adamw"));
+        assertEquals(0, r.code(), r.err());
+        for (String line : r.out().split("\\R")) {
+            Matcher s = STEP.matcher(line);
+            if (s.find()) {
+                assertEquals(0.0, Double.parseDouble(s.group(6)), 0.0, "no refresh: " + line);
+            }
+        }
+        assertTrue(r.out().contains("refresh 0.0%"), r.out());
+    }
+
+    @Test
+    void badInputEndsInOneLineWithExitCode2() {
+        for (String[] args : List.of(bench(0, "adamw"), bench("adamw", "--set", "train.nope=1"),
+                bench("nope"))) {
+            Cli.Result r = run(args);
+            assertEquals(2, r.code(), r.err());
+            assertFalse(r.err().strip().contains("\n"), r.err());
+        }
+    }
+}

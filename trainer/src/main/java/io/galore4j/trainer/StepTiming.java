@@ -1,0 +1,25 @@
+package io.galore4j.trainer;
+
+/**
+ * Where one training step's time went, as {@code galore bench} measures it (seconds).
+ *
+ * @param step      the step's number (1-based, warm-up steps included)
+ * @param total     the step: forward, backward with the layer-wise updates, and the end of the step
+ * @param forward   a forward-only pass over the same batch, timed just before the step (the step's
+ *                  own forward is not separable from the backward that follows it)
+ * @param optimizer inside the optimizer's {@code update} calls and its end of step: projection,
+ *                  state codecs, weight update and requantization, and any basis refresh
+ * @param refresh   the basis computations (SVD) of the refreshes in this step, part of {@code optimizer}
+ * @param weights   fetching weights for the step's forward and backward (dequantizing INT8 or
+ *                  split weights; about zero for fp32)
+ * @param loss      the step's training loss
+ * @param refreshes how many bases were recomputed
+ */
+public record StepTiming(int step, double total, double forward, double optimizer, double refresh, double weights,
+        double loss, int refreshes) {
+
+    /** What is left of the step after the forward pass and the optimizer: the backward pass. */
+    public double backward() {
+        return Math.max(0, total - forward - optimizer);
+    }
+}
