@@ -15,6 +15,7 @@ import picocli.CommandLine.Parameters;
 /** {@code galore plot}: PNG and SVG charts of one run, or of several runs side by side. */
 @Command(
         name = "plot",
+        header = "Write PNG and SVG charts of runs.",
         mixinStandardHelpOptions = true,
         description = {
             "Write PNG and SVG charts of runs (headless): training loss against step and tokens and validation",

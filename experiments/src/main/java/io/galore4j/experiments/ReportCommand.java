@@ -16,6 +16,7 @@ import picocli.CommandLine.Parameters;
 /** {@code galore report}: the runs side by side as a Markdown table. */
 @Command(
         name = "report",
+        header = "Print a Markdown table that compares runs.",
         mixinStandardHelpOptions = true,
         description = {
             "Print a Markdown table of runs: method, the options that differ between the runs (from each",

@@ -29,6 +29,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
         name = "sweep",
+        header = "Train every combination of --grid values, then report and plot them.",
         mixinStandardHelpOptions = true,
         description = {
             "Train every combination of the --grid values, sequentially, each in its own run directory",

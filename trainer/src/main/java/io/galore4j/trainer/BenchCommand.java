@@ -26,6 +26,7 @@ import picocli.CommandLine.Option;
  */
 @Command(
         name = "bench",
+        header = "Time the model's GEMMs and training steps, split by phase.",
         mixinStandardHelpOptions = true,
         description = {
             "Time the model's GEMMs and a 2048x2048x2048 GEMM through ND4J's BLAS, then training steps of the",

@@ -18,6 +18,7 @@ import picocli.CommandLine.Option;
 /** {@code galore memory}: the bytes a training run would need, by component, without running it. */
 @Command(
         name = "memory",
+        header = "Estimate the memory of a training run, by component.",
         mixinStandardHelpOptions = true,
         description = {
             "Estimate the memory of a training run by component (weights, gradients, each optimizer moment,",
