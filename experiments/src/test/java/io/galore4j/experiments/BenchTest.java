@@ -78,8 +78,12 @@ class BenchTest {
         double optimizer = first[4];
         double refresh = first[5];
         assertTrue(forward > 0 && optimizer > 0 && optimizer < total, r.out());
-        assertTrue(refresh > 0 && refresh <= optimizer + 1e-3, "step 1 computes every basis inside the optimizer: " + r.out());
-        assertEquals(64 / total, first[7], 1 + 0.02 * first[7], "tokens/s = tokens / total");
+        assertTrue(refresh > 0 && refresh <= optimizer + 1e-4, "step 1 computes every basis inside the optimizer: " + r.out());
+        // tokens/s = tokens / total, up to the rounding of total to the printed 4 decimals
+        double fastest = 64 / Math.max(total - 0.00005, 1e-9);
+        double slowest = 64 / (total + 0.00005);
+        assertTrue(first[7] >= slowest - 1 && first[7] <= fastest + 1,
+                "tokens/s " + first[7] + " outside [" + slowest + ", " + fastest + "]");
         assertTrue(r.out().contains("median step"), r.out());
     }
 

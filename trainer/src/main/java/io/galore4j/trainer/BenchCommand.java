@@ -106,9 +106,9 @@ public final class BenchCommand implements Callable<Integer> {
         out.flush();
 
         List<StepTiming> timings = job.start(null).bench(warmup, steps);
-        out.println("step   total s  forward  backward  optimizer (refresh, weights)   tokens/s  GFLOP/s  loss");
+        out.println("step   total s  forward  backward  optimizer (refresh, weights)     tokens/s  GFLOP/s  loss");
         for (StepTiming t : timings) {
-            out.printf("%4d %9.3f %8.3f %9.3f %10.3f (%6.3f, %6.3f) %10.0f %8.2f  %.4f%n", t.step(), t.total(),
+            out.printf("%4d %9.4f %8.4f %9.4f %10.4f (%7.4f, %7.4f) %10.0f %8.2f  %.4f%n", t.step(), t.total(),
                     t.forward(), t.backward(), t.optimizer(), t.refresh(), t.weights(), tokens / t.total(),
                     tokens * m.flopsPerToken() / t.total() / 1e9, t.loss());
         }
