@@ -63,13 +63,7 @@ public final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        ConfigTree base = ConfigTree.defaults();
-        if (config != null) {
-            base = base.merge(config);
-        }
-        for (String s : sets) {
-            base = base.set(s);
-        }
+        ConfigTree base = ConfigTree.defaults().with(config, sets);
         SweepPlan plan = new SweepPlan(base.toYaml(), SweepPlan.parseGrid(grid));
         List<SweepPlan.Point> points = plan.points();
         for (SweepPlan.Point p : points) { // every combination resolves before anything is written

@@ -71,14 +71,7 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps and --repeats must be >= 1 and --warmup >= 0, got "
                     + steps + ", " + repeats + ", " + warmup);
         }
-        ConfigTree tree = ConfigTree.defaults();
-        if (config != null) {
-            tree = tree.merge(config);
-        }
-        for (String s : sets) {
-            tree = tree.set(s);
-        }
-        TrainJob job = TrainJob.resolve(tree, System.out);
+        TrainJob job = TrainJob.resolve(ConfigTree.defaults().with(config, sets), System.out);
         if (!noMemoryCheck) {
             TrainCommand.checkMemory(job);
         }

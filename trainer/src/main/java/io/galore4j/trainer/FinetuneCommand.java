@@ -94,12 +94,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             tree = tree.set("optim.method=adamw");
         }
         Map<String, Object> optimBefore = tree.section("optim");
-        if (config != null) {
-            tree = tree.merge(config);
-        }
-        for (String s : sets) {
-            tree = tree.set(s);
-        }
+        tree = tree.with(config, sets);
         ModelConfig model = TrainJob.modelConfig(tree);
         if (!model.equals(source.model())) {
             throw new IllegalArgumentException("model.* comes from --from " + from + " (" + source.model()

@@ -55,13 +55,7 @@ public final class TrainCommand implements Callable<Integer> {
             resume(resume, config, sets, !noMemoryCheck);
             return 0;
         }
-        ConfigTree tree = ConfigTree.defaults();
-        if (config != null) {
-            tree = tree.merge(config);
-        }
-        for (String s : sets) {
-            tree = tree.set(s);
-        }
+        ConfigTree tree = ConfigTree.defaults().with(config, sets);
         TrainJob job = TrainJob.resolve(tree, System.out);
         train(job, out != null ? out : defaultRunDir(job.method()), force, !noMemoryCheck);
         return 0;
@@ -94,13 +88,7 @@ public final class TrainCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--resume " + dir + " is not a run directory (no "
                     + RunDirectory.CONFIG + ")");
         }
-        ConfigTree tree = ConfigTree.of(dir.resolve(RunDirectory.CONFIG));
-        if (config != null) {
-            tree = tree.merge(config);
-        }
-        for (String s : sets) {
-            tree = tree.set(s);
-        }
+        ConfigTree tree = ConfigTree.of(dir.resolve(RunDirectory.CONFIG)).with(config, sets);
         TrainJob job = TrainJob.resolve(tree, System.out);
         Checkpoints checkpoints = new Checkpoints(dir);
         try (Checkpoints.Loaded latest = checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(

@@ -81,6 +81,18 @@ public final class ConfigTree {
         return result;
     }
 
+    /**
+     * The command-line layers on top of this tree: the YAML file {@code config} merged in (when not
+     * null), then each {@code key=value} of {@code sets} in order.
+     */
+    public ConfigTree with(Path config, java.util.List<String> sets) throws IOException {
+        ConfigTree tree = config != null ? merge(config) : this;
+        for (String s : sets) {
+            tree = tree.set(s);
+        }
+        return tree;
+    }
+
     /** Applies one {@code key=value} assignment; the value is read as YAML (numbers, lists, maps). */
     public ConfigTree set(String assignment) {
         int eq = assignment.indexOf('=');
