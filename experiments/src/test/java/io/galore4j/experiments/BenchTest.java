@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,8 +27,7 @@ class BenchTest {
 
     @BeforeAll
     static void corpus() throws Exception {
-        corpus = dir.resolve("corpus.txt");
-        Files.writeString(corpus, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+        corpus = Cli.corpus(dir);
     }
 
     private static String[] bench(String method, String... extra) {
@@ -37,13 +35,10 @@ class BenchTest {
     }
 
     private static String[] bench(int timedSteps, String method, String... extra) {
-        List<String> args = new ArrayList<>(List.of("bench", "--steps", String.valueOf(timedSteps), "--warmup", "0",
-                "--repeats", "1",
-                "--set", "data.path=" + corpus, "--set", "model.hidden=32", "--set", "model.layers=2",
-                "--set", "model.heads=2", "--set", "model.intermediate=48", "--set", "model.seq_len=16",
-                "--set", "train.batch_size=4", "--set", "optim.method=" + method));
+        List<String> args = new ArrayList<>(List.of("--set", "train.batch_size=4", "--set", "optim.method=" + method));
         args.addAll(List.of(extra));
-        return args.toArray(String[]::new);
+        return Cli.withTinyModel(List.of("bench", "--steps", String.valueOf(timedSteps), "--warmup", "0",
+                "--repeats", "1", "--set", "data.path=" + corpus), args.toArray(String[]::new));
     }
 
     @Test

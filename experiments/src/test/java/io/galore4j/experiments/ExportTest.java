@@ -36,14 +36,11 @@ class ExportTest {
 
     @BeforeAll
     static void train() throws Exception {
-        Path text = dir.resolve("corpus.txt");
-        Files.writeString(text, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+        Path text = Cli.corpus(dir);
         runDir = dir.resolve("run");
-        Cli.Result r = run("train", "--out", runDir.toString(), "--set", "data.path=" + text,
-                "--set", "model.hidden=32", "--set", "model.layers=2", "--set", "model.heads=2",
-                "--set", "model.intermediate=48", "--set", "model.seq_len=16", "--set", "optim.method=q-galore",
-                "--set", "optim.rank=8", "--set", "optim.refresh_gap=2", "--set", "train.steps=4",
-                "--set", "train.batch_size=4", "--set", "train.warmup=1", "--set", "train.eval_batches=1");
+        Cli.Result r = run(Cli.withTinyModel(List.of("train", "--out", runDir.toString(), "--set",
+                "data.path=" + text), "--set", "optim.method=q-galore", "--set", "optim.rank=8", "--set", "optim.refresh_gap=2", "--set", "train.steps=4",
+                "--set", "train.batch_size=4", "--set", "train.warmup=1", "--set", "train.eval_batches=1"));
         assertEquals(0, r.code(), r.err());
     }
 

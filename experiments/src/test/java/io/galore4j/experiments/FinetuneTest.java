@@ -36,16 +36,13 @@ class FinetuneTest {
 
     @BeforeAll
     static void trainABaseRun() throws Exception {
-        Path corpus = dir.resolve("corpus.txt");
-        Files.writeString(corpus, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+        Path corpus = Cli.corpus(dir);
         text = dir.resolve("other.txt");
         Files.writeString(text, "pack my box with five dozen liquor jugs!\n".repeat(300));
         base = dir.resolve("base");
-        Cli.Result r = run("train", "--out", base.toString(), "--set", "data.path=" + corpus,
-                "--set", "model.hidden=32", "--set", "model.layers=2", "--set", "model.heads=2",
-                "--set", "model.intermediate=48", "--set", "model.seq_len=16", "--set", "optim.rank=8",
-                "--set", "train.steps=4", "--set", "train.batch_size=4", "--set", "train.warmup=1",
-                "--set", "train.eval_batches=1");
+        Cli.Result r = run(Cli.withTinyModel(List.of("train", "--out", base.toString(), "--set", "data.path=" + corpus),
+                "--set", "optim.rank=8", "--set", "train.steps=4", "--set", "train.batch_size=4",
+                "--set", "train.warmup=1", "--set", "train.eval_batches=1"));
         assertEquals(0, r.code(), r.err());
     }
 
