@@ -51,7 +51,14 @@ class BenchTest {
             Matcher g = GEMM.matcher(line);
             if (g.matches()) {
                 assertEquals(64, Integer.parseInt(g.group(1)), "batch 4 × seq 16 tokens: " + line);
-                assertTrue(Double.parseDouble(g.group(7)) > 0, line);
+                // GFLOP/s = 2 · tokens · in · out / time, up to the printed rounding of both (a stalled
+                // GEMM of this size can take milliseconds, so the rate itself may print as 0.00)
+                double flops = 2.0 * 64 * Long.parseLong(g.group(2)) * Long.parseLong(g.group(3));
+                double ms = Double.parseDouble(g.group(6));
+                double gflops = Double.parseDouble(g.group(7));
+                assertTrue(ms > 0, line);
+                assertTrue(gflops >= flops / ((ms + 0.0005) * 1e6) - 0.005
+                        && gflops <= flops / (Math.max(ms - 0.0005, 1e-9) * 1e6) + 0.005, line);
                 matrices += Integer.parseInt(g.group(5));
             }
             Matcher s = STEP.matcher(line);

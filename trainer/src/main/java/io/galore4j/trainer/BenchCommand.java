@@ -88,13 +88,13 @@ public final class BenchCommand implements Callable<Integer> {
         double seconds = 0;
         out.println("GEMM (ND4J BLAS)                         count    best ms   GFLOP/s");
         for (Gemm g : gemms) {
-            out.printf("  %-38s %5d %10.3f %9.1f%n", g.shape(), g.count(), g.seconds() * 1e3, g.gflops());
+            out.printf("  %-38s %5d %10.3f %9.2f%n", g.shape(), g.count(), g.seconds() * 1e3, g.gflops());
             flops += g.count() * g.flops();
             seconds += g.count() * g.seconds();
         }
         double modelRate = flops / seconds / 1e9;
         Gemm square = time("2048 x 2048 x 2048", 1, 2048, 2048, 2048, repeats);
-        out.printf("  %-38s %5s %10.3f %9.1f%n", square.shape(), "", square.seconds() * 1e3, square.gflops());
+        out.printf("  %-38s %5s %10.3f %9.2f%n", square.shape(), "", square.seconds() * 1e3, square.gflops());
         out.printf("  the model's GEMMs together: %.1f GFLOP/s%n", modelRate);
         out.flush();
 
