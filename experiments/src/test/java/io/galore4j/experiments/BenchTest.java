@@ -103,9 +103,43 @@ class BenchTest {
     }
 
     @Test
+    void blasThreadCountsAlternateStepByStepAndTheirRatioIsThePairedMedian() {
+        Cli.Result r = run(bench(4, "adamw", "--blas-threads", "1,2"));
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("GEMM (ND4J BLAS, 1 thread)") && r.out().contains("GEMM (ND4J BLAS, 2 threads)"),
+                r.out());
+        List<Double> ratios = new ArrayList<>();
+        double previous = 0;
+        int row = 0;
+        for (String line : r.out().split("\\R")) {
+            Matcher s = STEP.matcher(line);
+            if (s.find()) {
+                String[] cols = line.trim().split("\\s+");
+                int threads = Integer.parseInt(cols[cols.length - 1]);
+                assertEquals(row % 2 == 0 ? 1 : 2, threads, "steps alternate 1, 2, 1, 2: " + line);
+                double total = Double.parseDouble(s.group(2));
+                if (row % 2 == 1) {
+                    ratios.add(total / previous);
+                }
+                previous = total;
+                row++;
+            }
+        }
+        assertEquals(4, row, r.out());
+        Matcher m = Pattern.compile("BLAS threads 2 vs 1: step time ratio ([\\d.]+) \\(median over 2 cycles")
+                .matcher(r.out());
+        assertTrue(m.find(), r.out());
+        // the median of two cycle ratios is their mean; the rows are rounded to 4 decimals
+        double expected = (ratios.get(0) + ratios.get(1)) / 2;
+        assertEquals(expected, Double.parseDouble(m.group(1)), 0.0005 + 0.02 * expected, r.out());
+        assertTrue(r.out().contains("BLAS threads 1: median step") && r.out().contains("BLAS threads 2: median step"),
+                r.out());
+    }
+
+    @Test
     void badInputEndsInOneLineWithExitCode2() {
         for (String[] args : List.of(bench(0, "adamw"), bench("adamw", "--set", "train.nope=1"),
-                bench("nope"))) {
+                bench("nope"), bench("adamw", "--blas-threads", "0"), bench(1, "adamw", "--blas-threads", "1,2"))) {
             Cli.Result r = run(args);
             assertEquals(2, r.code(), r.err());
             assertFalse(r.err().strip().contains("\n"), r.err());

@@ -132,6 +132,20 @@ class ResumeTest {
         assertArrayEquals(Files.readAllBytes(straight.resolve("model.safetensors")),
                 Files.readAllBytes(killed.resolve("model.safetensors")), "the final weights are identical");
         assertEquals(List.of("step-00000020", "step-00000040"), ckpts(killed), "the newest two are kept");
+        JsonNode whole = JSON.readTree(straight.resolve("summary.json").toFile());
+        JsonNode summary = JSON.readTree(killed.resolve("summary.json").toFile());
+        assertFalse(whole.has("resumed_from_step"));
+        assertEquals(20, summary.get("resumed_from_step").asInt(), summary.toString());
+        assertEquals(whole.get("tokens").asLong(), summary.get("tokens").asLong(), "tokens of both processes");
+        // wall_s counts the first process's training loop (recorded at step 20) as well
+        double before = 0;
+        for (String line : Files.readAllLines(killed.resolve("metrics.jsonl"))) {
+            JsonNode n = JSON.readTree(line);
+            if (n.get("step").asInt() == 20) {
+                before = n.get("elapsed_s").asDouble();
+            }
+        }
+        assertTrue(before > 0 && summary.get("wall_s").asDouble() > before, summary.toString());
     }
 
     private static List<String> ckpts(Path run) throws IOException {

@@ -32,6 +32,8 @@ import picocli.CommandLine.Option;
             "Time the model's GEMMs and a 2048x2048x2048 GEMM through ND4J's BLAS, then training steps of the",
             "configured run (no files written): tokens/s, achieved GFLOP/s and its ratio to both GEMM rates, and",
             "each step split into forward, backward and optimizer (refresh and weight decoding shown apart).",
+            "--blas-threads 1,2 compares BLAS thread counts in one run: the GEMMs are timed at each count and the",
+            "timed steps cycle through the counts, so a busy machine slows every count alike.",
             "Settings as for train: the embedded defaults, then --config, then each --set."
         })
 public final class BenchCommand implements Callable<Integer> {
@@ -50,6 +52,10 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--repeats", paramLabel = "N", description = "timings of each GEMM, the fastest kept (default: ${DEFAULT-VALUE})")
     int repeats = 5;
+
+    @Option(names = "--blas-threads", split = ",", paramLabel = "N[,N...]",
+            description = "BLAS thread counts to compare, step by step in turn (default: the BLAS's own count)")
+    List<Integer> blasThreads = new ArrayList<>();
 
     @Option(names = "--no-memory-check",
             description = "start even when the estimated memory (galore memory) exceeds what the machine has available")
@@ -71,6 +77,15 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps and --repeats must be >= 1 and --warmup >= 0, got "
                     + steps + ", " + repeats + ", " + warmup);
         }
+        for (int n : blasThreads) {
+            if (n < 1 || n > 1024) {
+                throw new IllegalArgumentException("--blas-threads takes counts in 1..1024, got " + n);
+            }
+        }
+        if (blasThreads.size() > 1 && steps < blasThreads.size()) {
+            throw new IllegalArgumentException("--steps " + steps + " is fewer than the " + blasThreads.size()
+                    + " BLAS thread counts to compare");
+        }
         TrainJob job = TrainJob.resolve(ConfigTree.defaults().with(config, sets), System.out);
         if (!noMemoryCheck) {
             TrainCommand.checkMemory(job);
@@ -83,37 +98,94 @@ public final class BenchCommand implements Callable<Integer> {
                 m.intermediate(), m.vocab(), m.parameterCount(), tokens, warmup, steps);
         out.flush();
 
-        List<Gemm> gemms = modelGemms(m, tokens, repeats);
-        double flops = 0;
-        double seconds = 0;
-        out.println("GEMM (ND4J BLAS)                         count    best ms   GFLOP/s");
-        for (Gemm g : gemms) {
-            out.printf("  %-38s %5d %10.3f %9.2f%n", g.shape(), g.count(), g.seconds() * 1e3, g.gflops());
-            flops += g.count() * g.flops();
-            seconds += g.count() * g.seconds();
-        }
-        double modelRate = flops / seconds / 1e9;
-        Gemm square = time("2048 x 2048 x 2048", 1, 2048, 2048, 2048, repeats);
-        out.printf("  %-38s %5s %10.3f %9.2f%n", square.shape(), "", square.seconds() * 1e3, square.gflops());
-        out.printf("  the model's GEMMs together: %.1f GFLOP/s%n", modelRate);
-        out.flush();
+        org.nd4j.linalg.api.blas.Blas blas = Nd4j.factory().blas();
+        int defaultThreads = blas.getMaxThreads();
+        List<Integer> counts = blasThreads.isEmpty() ? List.of(defaultThreads) : List.copyOf(blasThreads);
+        boolean compare = counts.size() > 1;
+        try {
+            double[] modelRate = new double[counts.size()];
+            double[] squareRate = new double[counts.size()];
+            for (int c = 0; c < counts.size(); c++) {
+                blas.setMaxThreads(counts.get(c));
+                out.printf("%-40s count    best ms   GFLOP/s%n", String.format("GEMM (ND4J BLAS, %d thread%s)",
+                        counts.get(c), counts.get(c) == 1 ? "" : "s"));
+                double flops = 0;
+                double seconds = 0;
+                for (Gemm g : modelGemms(m, tokens, repeats)) {
+                    out.printf("  %-38s %5d %10.3f %9.2f%n", g.shape(), g.count(), g.seconds() * 1e3, g.gflops());
+                    flops += g.count() * g.flops();
+                    seconds += g.count() * g.seconds();
+                }
+                modelRate[c] = flops / seconds / 1e9;
+                Gemm square = time("2048 x 2048 x 2048", 1, 2048, 2048, 2048, repeats);
+                squareRate[c] = square.gflops();
+                out.printf("  %-38s %5s %10.3f %9.2f%n", square.shape(), "", square.seconds() * 1e3, square.gflops());
+                out.printf("  the model's GEMMs together: %.1f GFLOP/s%n", modelRate[c]);
+                out.flush();
+            }
 
-        List<StepTiming> timings = job.start(null).bench(warmup, steps);
-        out.println("step   total s  forward  backward  optimizer (refresh, weights)     tokens/s  GFLOP/s  loss");
-        for (StepTiming t : timings) {
-            out.printf("%4d %9.4f %8.4f %9.4f %10.4f (%7.4f, %7.4f) %10.0f %8.2f  %.4f%n", t.step(), t.total(),
-                    t.forward(), t.backward(), t.optimizer(), t.refresh(), t.weights(), tokens / t.total(),
-                    tokens * m.flopsPerToken() / t.total() / 1e9, t.loss());
+            // timed step i runs at counts[i mod n]: the counts alternate, so drift in the machine's
+            // load reaches each of them alike
+            int[] threadsOf = new int[warmup + steps];
+            List<StepTiming> timings = job.start(null).bench(warmup, steps, step -> {
+                int c = Math.floorMod(step - warmup, counts.size());
+                threadsOf[step] = c;
+                blas.setMaxThreads(counts.get(c));
+            });
+            out.println("step   total s  forward  backward  optimizer (refresh, weights)     tokens/s  GFLOP/s  loss"
+                    + (compare ? "    BLAS threads" : ""));
+            for (StepTiming t : timings) {
+                out.printf("%4d %9.4f %8.4f %9.4f %10.4f (%7.4f, %7.4f) %10.0f %8.2f  %.4f%s%n", t.step(), t.total(),
+                        t.forward(), t.backward(), t.optimizer(), t.refresh(), t.weights(), tokens / t.total(),
+                        tokens * m.flopsPerToken() / t.total() / 1e9, t.loss(),
+                        compare ? String.format("  %14d", counts.get(threadsOf[t.step() - 1])) : "");
+            }
+            for (int c = 0; c < counts.size(); c++) {
+                final int cc = c;
+                List<StepTiming> mine = timings.stream().filter(t -> threadsOf[t.step() - 1] == cc).toList();
+                StepTiming med = median(mine);
+                double rate = tokens * m.flopsPerToken() / med.total() / 1e9;
+                String who = compare ? String.format("BLAS threads %d: ", counts.get(c)) : "";
+                out.printf("%smedian step %.3f s: %.0f tokens/s, %.2f GFLOP/s = %.1f%% of the model's GEMMs,"
+                                + " %.1f%% of the 2048³ GEMM%n", who, med.total(), tokens / med.total(), rate,
+                        100 * rate / modelRate[c], 100 * rate / squareRate[c]);
+                out.printf("%smedian split: forward %.1f%%, backward %.1f%%, optimizer %.1f%% (refresh %.1f%%),"
+                                + " weight decoding %.1f%%%n", who, pct(med.forward(), med.total()),
+                        pct(med.backward(), med.total()), pct(med.optimizer(), med.total()),
+                        pct(med.refresh(), med.total()), pct(med.weights(), med.total()));
+            }
+            if (compare) {
+                for (int c = 1; c < counts.size(); c++) {
+                    double[] ratios = cycleRatios(timings, counts.size(), c);
+                    out.printf("BLAS threads %d vs %d: step time ratio %.3f (median over %d cycles of consecutive"
+                                    + " steps; below 1 means %d threads is faster)%n", counts.get(c), counts.get(0),
+                            median(ratios), ratios.length, counts.get(c));
+                }
+            }
+            out.flush();
+            return 0;
+        } finally {
+            blas.setMaxThreads(defaultThreads);
         }
-        StepTiming med = median(timings);
-        double rate = tokens * m.flopsPerToken() / med.total() / 1e9;
-        out.printf("median step %.3f s: %.0f tokens/s, %.2f GFLOP/s = %.1f%% of the model's GEMMs, %.1f%% of the 2048³ GEMM%n",
-                med.total(), tokens / med.total(), rate, 100 * rate / modelRate, 100 * rate / square.gflops());
-        out.printf("median split: forward %.1f%%, backward %.1f%%, optimizer %.1f%% (refresh %.1f%%), weight decoding %.1f%%%n",
-                pct(med.forward(), med.total()), pct(med.backward(), med.total()), pct(med.optimizer(), med.total()),
-                pct(med.refresh(), med.total()), pct(med.weights(), med.total()));
-        out.flush();
-        return 0;
+    }
+
+    /**
+     * Per cycle of {@code n} consecutive timed steps (one at each thread count), the step time at
+     * count {@code c} over the step time at the first count.
+     */
+    static double[] cycleRatios(List<StepTiming> timings, int n, int c) {
+        double[] r = new double[timings.size() / n];
+        for (int k = 0; k < r.length; k++) {
+            r[k] = timings.get(k * n + c).total() / timings.get(k * n).total();
+        }
+        return r;
+    }
+
+    static double median(double[] values) {
+        double[] v = values.clone();
+        Arrays.sort(v);
+        int n = v.length;
+        return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
     }
 
     private static double pct(double part, double whole) {
@@ -127,9 +199,7 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     private static double med(List<StepTiming> t, java.util.function.ToDoubleFunction<StepTiming> f) {
-        double[] v = t.stream().mapToDouble(f).sorted().toArray();
-        int n = v.length;
-        return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+        return median(t.stream().mapToDouble(f).toArray());
     }
 
     /** Every distinct matrix shape that enters a product (all but the embedding lookup), in model order. */

@@ -206,6 +206,7 @@ public final class TrainJob {
             LrSchedule schedule = new LrSchedule(optim.lr(), train.warmup(), train.steps(), train.minLrRatio());
             Checkpoints checkpoints = new Checkpoints(dir.path());
             long tokensPerStep = (long) train.batchSize() * train.gradAccum() * model.seqLen();
+            double elapsedAtStart = s.elapsedBefore;
             long loopStart = System.nanoTime() - (long) (s.elapsedBefore * 1e9);
             double valBefore = Double.NaN;
             if (source != null) { // a fine-tune: the starting point's validation loss, counted as evaluation time
@@ -213,7 +214,7 @@ public final class TrainJob {
                 s.evalSeconds += (System.nanoTime() - loopStart) / 1e9;
                 out.printf("galore finetune: %s, val_loss before %.4f%n", source.describe(), valBefore);
             }
-            try (Progress progress = Progress.of("train " + optim.method(), train.steps(), out)) {
+            try (Progress progress = Progress.of("train " + optim.method(), (int) s.step, train.steps(), out)) {
                 for (int step = (int) s.step; step < train.steps(); step++) {
                     double lr = schedule.at(step);
                     double clip = train.gradClip() > 0 && s.prevNorm > train.gradClip()
@@ -316,12 +317,16 @@ public final class TrainJob {
                     }
                 }
             }
-            double wall = (System.nanoTime() - start) / 1e9;
+            // a resumed run counts the loop time of its earlier processes too, as tokens does
+            double wall = (System.nanoTime() - start) / 1e9 + elapsedAtStart;
             double loopSeconds = (System.nanoTime() - loopStart) / 1e9 - s.evalSeconds;
             SavedModel.save(dir.path(), model, tokenizer(tree.values()).name(), opt::weight);
             Map<String, Object> summary = summary(opt, net.workspaceMemory(), s.tokens, wall, loopSeconds, s.valLoss,
                     memoryEstimate());
             summary.put("steps", s.step); // fewer than train.steps when train.time_limit_s ended the run
+            if (resume != null) {
+                summary.put("resumed_from_step", resume.step());
+            }
             if (source != null) {
                 summary.put("val_loss_before", valBefore);
                 summary.put("source", source.describe());
@@ -341,6 +346,15 @@ public final class TrainJob {
          * schedule from step 0), without clipping.
          */
         public List<StepTiming> bench(int warmup, int steps) {
+            return bench(warmup, steps, step -> { });
+        }
+
+        /**
+         * As {@link #bench(int, int)}, calling {@code beforeStep} with the step's 0-based index
+         * (warm-up steps included) before each step's forward-only pass: a hook to change a setting
+         * (such as the BLAS thread count) from step to step.
+         */
+        public List<StepTiming> bench(int warmup, int steps, java.util.function.IntConsumer beforeStep) {
             if (warmup < 0 || steps < 1) {
                 throw new IllegalArgumentException("bench needs warmup >= 0 and steps >= 1, got " + warmup + ", " + steps);
             }
@@ -358,6 +372,7 @@ public final class TrainJob {
                 for (int step = 0; step < warmup + steps; step++) {
                     int[][] batch = batches.next();
                     double lr = schedule.at(step);
+                    beforeStep.accept(step);
                     long f0 = System.nanoTime();
                     net.loss(batch);
                     long forward = System.nanoTime() - f0;
