@@ -55,10 +55,11 @@ class MainTest {
             {"--set", "data.path=" + dir.resolve("missing.txt")},
             {"--set", "data.tokenizer=bpe"},
             {"--set", "data.tokenizer=gpt2", "--set", "model.vocab=32000"},
+            {"--set", "train.blas_threads=-1"},
         };
         String[] keys = {"bad.yaml", "optim.lr", "optim.lr", "rank", "m_codec", "refresh", "data.path", "train.ckpt_every",
             "train.stepz", "train.steps", "optim.method", "optim.rank", "model.preset", "data.path",
-            "data.tokenizer", "model.vocab"};
+            "data.tokenizer", "model.vocab", "train.blas_threads"};
         for (int i = 0; i < cases.length; i++) {
             String[] args = new String[cases[i].length + 3];
             args[0] = "train";
@@ -84,7 +85,8 @@ class MainTest {
                 "--set", "model.intermediate=48", "--set", "model.seq_len=16",
                 "--set", "optim.rank=8", "--set", "optim.refresh_gap=2",
                 "--set", "train.steps=4", "--set", "train.batch_size=4", "--set", "train.warmup=1",
-                "--set", "train.eval_every=2", "--set", "train.eval_batches=1", "--set", "train.log_every=1");
+                "--set", "train.eval_every=2", "--set", "train.eval_batches=1", "--set", "train.log_every=1",
+                "--set", "train.blas_threads=2");
         assertEquals(0, r.code(), r.err());
         for (String f : new String[] {"config.yaml", "metrics.jsonl", "subspace.jsonl", "summary.json",
             "model.safetensors", "config.json"}) {
@@ -95,6 +97,7 @@ class MainTest {
                 new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve("summary.json").toFile());
         assertEquals("q-galore", summary.get("method").asText());
         assertEquals(4 * 4 * 16, summary.get("tokens").asLong());
+        assertEquals(2, summary.get("blas_threads").asInt(), "train.blas_threads reached the BLAS");
         assertTrue(summary.get("svd_count").asLong() >= 14, "every GaLore weight refreshed at step 0");
         assertTrue(Double.isFinite(summary.get("val_loss").asDouble()));
         // 2 layers, H 32, I 48, V 256, T 16: 6·(2·(4·32² + 3·32·48) + 256·32) + 12·2·32·16

@@ -32,8 +32,8 @@ import picocli.CommandLine.Option;
             "Time the model's GEMMs and a 2048x2048x2048 GEMM through ND4J's BLAS, then training steps of the",
             "configured run (no files written): tokens/s, achieved GFLOP/s and its ratio to both GEMM rates, and",
             "each step split into forward, backward and optimizer (refresh and weight decoding shown apart).",
-            "--blas-threads 1,2 compares BLAS thread counts in one run: the GEMMs are timed at each count and the",
-            "timed steps cycle through the counts, so a busy machine slows every count alike.",
+            "The BLAS runs train.blas_threads threads; --blas-threads 1,2 compares counts in one run instead: the",
+            "GEMMs are timed at each count and the timed steps cycle through them, so a busy machine slows each alike.",
             "Settings as for train: the embedded defaults, then --config, then each --set."
         })
 public final class BenchCommand implements Callable<Integer> {
@@ -54,7 +54,7 @@ public final class BenchCommand implements Callable<Integer> {
     int repeats = 5;
 
     @Option(names = "--blas-threads", split = ",", paramLabel = "N[,N...]",
-            description = "BLAS thread counts to compare, step by step in turn (default: the BLAS's own count)")
+            description = "BLAS thread counts to compare, step by step in turn (default: train.blas_threads)")
     List<Integer> blasThreads = new ArrayList<>();
 
     @Option(names = "--no-memory-check",
@@ -100,7 +100,7 @@ public final class BenchCommand implements Callable<Integer> {
 
         org.nd4j.linalg.api.blas.Blas blas = Nd4j.factory().blas();
         int defaultThreads = blas.getMaxThreads();
-        List<Integer> counts = blasThreads.isEmpty() ? List.of(defaultThreads) : List.copyOf(blasThreads);
+        List<Integer> counts = blasThreads.isEmpty() ? List.of(job.blasThreads()) : List.copyOf(blasThreads);
         boolean compare = counts.size() > 1;
         try {
             double[] modelRate = new double[counts.size()];
@@ -133,12 +133,12 @@ public final class BenchCommand implements Callable<Integer> {
                 blas.setMaxThreads(counts.get(c));
             });
             out.println("step   total s  forward  backward  optimizer (refresh, weights)     tokens/s  GFLOP/s  loss"
-                    + (compare ? "    BLAS threads" : ""));
+                    + "    cpu s  main cpu s" + (compare ? "  BLAS threads" : ""));
             for (StepTiming t : timings) {
-                out.printf("%4d %9.4f %8.4f %9.4f %10.4f (%7.4f, %7.4f) %10.0f %8.2f  %.4f%s%n", t.step(), t.total(),
-                        t.forward(), t.backward(), t.optimizer(), t.refresh(), t.weights(), tokens / t.total(),
-                        tokens * m.flopsPerToken() / t.total() / 1e9, t.loss(),
-                        compare ? String.format("  %14d", counts.get(threadsOf[t.step() - 1])) : "");
+                out.printf("%4d %9.4f %8.4f %9.4f %10.4f (%7.4f, %7.4f) %10.0f %8.2f  %.4f %8.3f %11.3f%s%n", t.step(),
+                        t.total(), t.forward(), t.backward(), t.optimizer(), t.refresh(), t.weights(),
+                        tokens / t.total(), tokens * m.flopsPerToken() / t.total() / 1e9, t.loss(), t.cpu(),
+                        t.mainCpu(), compare ? String.format("  %12d", counts.get(threadsOf[t.step() - 1])) : "");
             }
             for (int c = 0; c < counts.size(); c++) {
                 final int cc = c;
@@ -153,13 +153,19 @@ public final class BenchCommand implements Callable<Integer> {
                                 + " weight decoding %.1f%%%n", who, pct(med.forward(), med.total()),
                         pct(med.backward(), med.total()), pct(med.optimizer(), med.total()),
                         pct(med.refresh(), med.total()), pct(med.weights(), med.total()));
+                out.printf("%smedian CPU: %.3f s for the process, %.3f s on the step's thread, which was off a core"
+                                + " for %.1f%% of the step%n", who, med.cpu(), med.mainCpu(),
+                        pct(Math.max(0, med.total() - med.mainCpu()), med.total()));
             }
             if (compare) {
                 for (int c = 1; c < counts.size(); c++) {
-                    double[] ratios = cycleRatios(timings, counts.size(), c);
+                    double[] ratios = cycleRatios(timings, counts.size(), c, StepTiming::total);
                     out.printf("BLAS threads %d vs %d: step time ratio %.3f (median over %d cycles of consecutive"
                                     + " steps; below 1 means %d threads is faster)%n", counts.get(c), counts.get(0),
                             median(ratios), ratios.length, counts.get(c));
+                    double[] cpuRatios = cycleRatios(timings, counts.size(), c, StepTiming::cpu);
+                    out.printf("BLAS threads %d vs %d: process CPU time ratio %.3f (median over %d cycles)%n",
+                            counts.get(c), counts.get(0), median(cpuRatios), cpuRatios.length);
                 }
             }
             out.flush();
@@ -170,13 +176,14 @@ public final class BenchCommand implements Callable<Integer> {
     }
 
     /**
-     * Per cycle of {@code n} consecutive timed steps (one at each thread count), the step time at
-     * count {@code c} over the step time at the first count.
+     * Per cycle of {@code n} consecutive timed steps (one at each thread count), the measure
+     * {@code f} of the step at count {@code c} over that of the step at the first count.
      */
-    static double[] cycleRatios(List<StepTiming> timings, int n, int c) {
+    static double[] cycleRatios(List<StepTiming> timings, int n, int c,
+                                java.util.function.ToDoubleFunction<StepTiming> f) {
         double[] r = new double[timings.size() / n];
         for (int k = 0; k < r.length; k++) {
-            r[k] = timings.get(k * n + c).total() / timings.get(k * n).total();
+            r[k] = f.applyAsDouble(timings.get(k * n + c)) / f.applyAsDouble(timings.get(k * n));
         }
         return r;
     }
@@ -195,7 +202,8 @@ public final class BenchCommand implements Callable<Integer> {
     /** The medians of each column over the timed steps (each column on its own). */
     static StepTiming median(List<StepTiming> t) {
         return new StepTiming(0, med(t, StepTiming::total), med(t, StepTiming::forward), med(t, StepTiming::optimizer),
-                med(t, StepTiming::refresh), med(t, StepTiming::weights), med(t, StepTiming::loss), 0);
+                med(t, StepTiming::refresh), med(t, StepTiming::weights), med(t, StepTiming::loss), 0,
+                med(t, StepTiming::cpu), med(t, StepTiming::mainCpu));
     }
 
     private static double med(List<StepTiming> t, java.util.function.ToDoubleFunction<StepTiming> f) {

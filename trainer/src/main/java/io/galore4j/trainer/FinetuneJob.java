@@ -15,6 +15,7 @@ import io.galore4j.trainer.model.LlamaModel;
 import io.galore4j.trainer.model.ModelConfig;
 import io.galore4j.trainer.model.WeightSource;
 import io.galore4j.trainer.run.ProcessMemory;
+import io.galore4j.trainer.run.BlasThreads;
 import io.galore4j.trainer.run.Progress;
 import io.galore4j.trainer.run.RunDirectory;
 import java.io.IOException;
@@ -141,6 +142,7 @@ public final class FinetuneJob {
         private Map<String, Object> evaluateAndTrain(RunDirectory dir, PrintStream out) throws IOException {
             // optim.* does not apply here: the method alone says how the model was fine-tuned (or evaluated)
             dir.writeConfig(tree.withSection("optim", Map.of("method", method)).toYaml());
+            BlasThreads.apply(train.blasThreads());
             LlamaModel net = new LlamaModel(model, weights);
             long loopStart = System.nanoTime();
             double valBefore = evaluate(net);

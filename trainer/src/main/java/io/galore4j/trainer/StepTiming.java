@@ -14,9 +14,13 @@ package io.galore4j.trainer;
  *                  split weights; about zero for fp32)
  * @param loss      the step's training loss
  * @param refreshes how many bases were recomputed
+ * @param cpu       CPU time of the whole process during the step (every thread: BLAS workers, JIT,
+ *                  GC), not counting the forward-only pass
+ * @param mainCpu   CPU time of the thread that ran the step; {@code total − mainCpu} is time it spent
+ *                  off a core: waiting for BLAS workers, blocked, or runnable but not scheduled
  */
 public record StepTiming(int step, double total, double forward, double optimizer, double refresh, double weights,
-        double loss, int refreshes) {
+        double loss, int refreshes, double cpu, double mainCpu) {
 
     /** What is left of the step after the forward pass and the optimizer: the backward pass. */
     public double backward() {

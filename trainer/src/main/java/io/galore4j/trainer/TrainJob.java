@@ -20,6 +20,7 @@ import io.galore4j.trainer.model.GradientNorms;
 import io.galore4j.trainer.model.LlamaModel;
 import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
+import io.galore4j.trainer.run.BlasThreads;
 import io.galore4j.trainer.run.Progress;
 import io.galore4j.trainer.run.ProcessMemory;
 import io.galore4j.trainer.run.Checkpoints;
@@ -50,6 +51,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * than the rule it approximates. The update uses the mean of the micro-batch gradients.
  */
 public final class TrainJob {
+
+    /** CPU clocks for {@code galore bench}: the main thread's and the whole process's. */
+    private static final java.lang.management.ThreadMXBean THREADS = java.lang.management.ManagementFactory.getThreadMXBean();
+    private static final com.sun.management.OperatingSystemMXBean PROCESS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
 
     private final ConfigTree tree;
     private final ModelConfig model;
@@ -96,6 +102,11 @@ public final class TrainJob {
     /** The model this job trains. */
     public ModelConfig model() {
         return model;
+    }
+
+    /** The BLAS thread count this run uses ({@code train.blas_threads} resolved on this machine). */
+    public int blasThreads() {
+        return BlasThreads.resolve(train.blasThreads());
     }
 
     /** The tokens of one micro-batch: batch_size × seq_len (a {@link Session#bench} step). */
@@ -158,6 +169,7 @@ public final class TrainJob {
         private Session(Checkpoints.Loaded resume, ModelSource source) throws IOException {
             this.resume = resume;
             this.source = source;
+            BlasThreads.apply(train.blasThreads());
             this.opt = LayerwiseOptimizer.create(optim, train.seed());
             this.batches = new TrainingBatches(split, train.batchSize(), model.seqLen(), train.seed());
             try {
@@ -378,6 +390,8 @@ public final class TrainJob {
                     long forward = System.nanoTime() - f0;
                     fetch[0] = 0;
                     long[] update = {0};
+                    long mainCpu0 = THREADS.getCurrentThreadCpuTime();
+                    long cpu0 = PROCESS.getProcessCpuTime();
                     long s0 = System.nanoTime();
                     double loss = net.forwardBackward(batch, (name, grad) -> {
                         long u0 = System.nanoTime();
@@ -387,6 +401,8 @@ public final class TrainJob {
                     long e0 = System.nanoTime();
                     opt.endStep();
                     long end = System.nanoTime();
+                    long cpu = PROCESS.getProcessCpuTime() - cpu0;
+                    long mainCpu = THREADS.getCurrentThreadCpuTime() - mainCpu0;
                     update[0] += end - e0;
                     double refreshMs = 0;
                     int refreshes = 0;
@@ -396,7 +412,7 @@ public final class TrainJob {
                     }
                     if (step >= warmup) {
                         timings.add(new StepTiming(step + 1, (end - s0) / 1e9, forward / 1e9, update[0] / 1e9,
-                                refreshMs / 1e3, fetch[0] / 1e9, loss, refreshes));
+                                refreshMs / 1e3, fetch[0] / 1e9, loss, refreshes, cpu / 1e9, mainCpu / 1e9));
                     }
                 }
             } finally {
@@ -496,7 +512,8 @@ public final class TrainJob {
 
     /** Keys a resumed run may change. */
     static final List<String> RESUMABLE_KEYS = List.of("train.steps", "train.eval_every", "train.log_every",
-            "train.ckpt_every", "train.keep_ckpts", "train.max_bad_steps", "train.eval_batches", "train.time_limit_s");
+            "train.ckpt_every", "train.keep_ckpts", "train.max_bad_steps", "train.eval_batches", "train.time_limit_s",
+            "train.blas_threads");
 
     @SuppressWarnings("unchecked")
     private static void flatten(String prefix, Map<String, Object> map, Map<String, Object> out) {
@@ -577,6 +594,7 @@ public final class TrainJob {
         s.put("steps", train.steps());
         s.put("tokens", tokens);
         s.put("wall_s", wall);
+        s.put("blas_threads", Nd4j.factory().blas().getMaxThreads());
         s.put("tokens_per_s", tokens / loopSeconds);
         s.put("flops_per_token", model.flopsPerToken());
         s.put("gflops_per_s", model.flopsPerToken() * tokens / loopSeconds / 1e9);

@@ -34,7 +34,8 @@ public record TrainSettings(
         int ckptEvery,
         int keepCkpts,
         int maxBadSteps,
-        double timeLimit) {
+        double timeLimit,
+        int blasThreads) {
 
     public static TrainSettings from(ConfigTree tree) {
         return from(tree, 1);
@@ -58,6 +59,7 @@ public record TrainSettings(
                 v.integer("train.ckpt_every", 0, Integer.MAX_VALUE),
                 v.integer("train.keep_ckpts", 1, 1000),
                 v.integer("train.max_bad_steps", 1, Integer.MAX_VALUE),
-                v.number("train.time_limit_s", 0, Double.MAX_VALUE));
+                v.number("train.time_limit_s", 0, Double.MAX_VALUE),
+                v.integer("train.blas_threads", 0, 1024));
     }
 }
