@@ -98,6 +98,7 @@ class MainTest {
         assertEquals("q-galore", summary.get("method").asText());
         assertEquals(4 * 4 * 16, summary.get("tokens").asLong());
         assertEquals(2, summary.get("blas_threads").asInt(), "train.blas_threads reached the BLAS");
+        assertEquals(System.getProperty("org.bytedeco.openblas.load", "openblas"), summary.get("blas").asText());
         assertTrue(summary.get("svd_count").asLong() >= 14, "every GaLore weight refreshed at step 0");
         assertTrue(Double.isFinite(summary.get("val_loss").asDouble()));
         // 2 layers, H 32, I 48, V 256, T 16: 6·(2·(4·32² + 3·32·48) + 256·32) + 12·2·32·16

@@ -75,6 +75,11 @@ class ResumeTest {
         List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx2g", "--add-opens", "java.base/java.nio=ALL-UNNAMED", "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED",
                 "-cp", System.getProperty("java.class.path"), Main.class.getName(), "train", "--out", out.toString()));
+        // the same BLAS as this JVM (MKL and OpenBLAS round differently)
+        String blas = System.getProperty("org.bytedeco.openblas.load");
+        if (blas != null) {
+            cmd.add(1, "-Dorg.bytedeco.openblas.load=" + blas);
+        }
         cmd.addAll(settings);
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.resolveSibling("child.log").toFile())
                 .start();

@@ -3,6 +3,7 @@ package io.galore4j.trainer;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
+import io.galore4j.trainer.run.BlasThreads;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -94,8 +95,8 @@ public final class BenchCommand implements Callable<Integer> {
         ModelConfig m = job.model();
         long tokens = job.tokensPerBatch();
         out.printf("bench: %s; hidden %d, %d layers, intermediate %d, vocab %d (%,d parameters); %d tokens per step"
-                        + " (batch × seq); %d warm-up + %d timed steps%n", job.method(), m.hidden(), m.layers(),
-                m.intermediate(), m.vocab(), m.parameterCount(), tokens, warmup, steps);
+                        + " (batch × seq); %d warm-up + %d timed steps; BLAS %s%n", job.method(), m.hidden(), m.layers(),
+                m.intermediate(), m.vocab(), m.parameterCount(), tokens, warmup, steps, BlasThreads.library());
         out.flush();
 
         org.nd4j.linalg.api.blas.Blas blas = Nd4j.factory().blas();

@@ -594,6 +594,7 @@ public final class TrainJob {
         s.put("steps", train.steps());
         s.put("tokens", tokens);
         s.put("wall_s", wall);
+        s.put("blas", BlasThreads.library());
         s.put("blas_threads", Nd4j.factory().blas().getMaxThreads());
         s.put("tokens_per_s", tokens / loopSeconds);
         s.put("flops_per_token", model.flopsPerToken());

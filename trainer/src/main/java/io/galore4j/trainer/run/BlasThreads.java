@@ -21,6 +21,15 @@ public final class BlasThreads {
     private BlasThreads() {
     }
 
+    /**
+     * The BLAS library JavaCPP loaded for ND4J: {@code mkl_rt} when MKL was asked for
+     * ({@code -Dorg.bytedeco.openblas.load=mkl_rt}, which the launcher sets when MKL is on the
+     * classpath), else {@code openblas}.
+     */
+    public static String library() {
+        return System.getProperty("org.bytedeco.openblas.load", "openblas");
+    }
+
     /** The BLAS's own thread count (what it runs with unless told otherwise). */
     public static int blasDefault() {
         return BLAS_DEFAULT;
