@@ -108,21 +108,9 @@ public final class BenchCommand implements Callable<Integer> {
             double[] squareRate = new double[counts.size()];
             for (int c = 0; c < counts.size(); c++) {
                 blas.setMaxThreads(counts.get(c));
-                out.printf("%-40s count    best ms   GFLOP/s%n", String.format("GEMM (ND4J BLAS, %d thread%s)",
-                        counts.get(c), counts.get(c) == 1 ? "" : "s"));
-                double flops = 0;
-                double seconds = 0;
-                for (Gemm g : modelGemms(m, tokens, repeats)) {
-                    out.printf("  %-38s %5d %10.3f %9.2f%n", g.shape(), g.count(), g.seconds() * 1e3, g.gflops());
-                    flops += g.count() * g.flops();
-                    seconds += g.count() * g.seconds();
-                }
-                modelRate[c] = flops / seconds / 1e9;
-                Gemm square = time("2048 x 2048 x 2048", 1, 2048, 2048, 2048, repeats);
-                squareRate[c] = square.gflops();
-                out.printf("  %-38s %5s %10.3f %9.2f%n", square.shape(), "", square.seconds() * 1e3, square.gflops());
-                out.printf("  the model's GEMMs together: %.1f GFLOP/s%n", modelRate[c]);
-                out.flush();
+                double[] rates = gemmTable(out, m, tokens, counts.get(c));
+                modelRate[c] = rates[0];
+                squareRate[c] = rates[1];
             }
 
             // timed step i runs at counts[i mod n]: the counts alternate, so drift in the machine's
@@ -174,6 +162,28 @@ public final class BenchCommand implements Callable<Integer> {
         } finally {
             blas.setMaxThreads(defaultThreads);
         }
+    }
+
+    /**
+     * Prints the GEMM table at the BLAS's current thread count {@code threads}; returns the
+     * model's GEMMs' rate together and the 2048³ GEMM's rate, in GFLOP/s.
+     */
+    private double[] gemmTable(PrintWriter out, ModelConfig m, long tokens, int threads) {
+        out.printf("%-40s count    best ms   GFLOP/s%n", String.format("GEMM (ND4J BLAS, %d thread%s)", threads,
+                threads == 1 ? "" : "s"));
+        double flops = 0;
+        double seconds = 0;
+        for (Gemm g : modelGemms(m, tokens, repeats)) {
+            out.printf("  %-38s %5d %10.3f %9.2f%n", g.shape(), g.count(), g.seconds() * 1e3, g.gflops());
+            flops += g.count() * g.flops();
+            seconds += g.count() * g.seconds();
+        }
+        double modelRate = flops / seconds / 1e9;
+        Gemm square = time("2048 x 2048 x 2048", 1, 2048, 2048, 2048, repeats);
+        out.printf("  %-38s %5s %10.3f %9.2f%n", square.shape(), "", square.seconds() * 1e3, square.gflops());
+        out.printf("  the model's GEMMs together: %.1f GFLOP/s%n", modelRate);
+        out.flush();
+        return new double[] {modelRate, square.gflops()};
     }
 
     /**

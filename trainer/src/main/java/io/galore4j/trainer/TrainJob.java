@@ -355,16 +355,9 @@ public final class TrainJob {
          * {@code galore bench}: {@code warmup} untimed steps, then {@code steps} timed ones on the
          * training batches, each preceded by a timed forward-only pass over the same batch. Writes
          * no file and closes the optimizer at the end. The updates are the run's (learning-rate
-         * schedule from step 0), without clipping.
-         */
-        public List<StepTiming> bench(int warmup, int steps) {
-            return bench(warmup, steps, step -> { });
-        }
-
-        /**
-         * As {@link #bench(int, int)}, calling {@code beforeStep} with the step's 0-based index
-         * (warm-up steps included) before each step's forward-only pass: a hook to change a setting
-         * (such as the BLAS thread count) from step to step.
+         * schedule from step 0), without clipping. {@code beforeStep} gets each step's 0-based index
+         * (warm-up steps included) before its forward-only pass: a hook to change a setting (such
+         * as the BLAS thread count) from step to step.
          */
         public List<StepTiming> bench(int warmup, int steps, java.util.function.IntConsumer beforeStep) {
             if (warmup < 0 || steps < 1) {
