@@ -88,14 +88,15 @@ class BenchTest {
                 "tokens/s " + first[7] + " outside [" + slowest + ", " + fastest + "]");
         assertTrue(r.out().contains("median step"), r.out());
         // the last two columns: process CPU and the step thread's CPU, which is part of both the
-        // process's and the step's wall time (3 decimals printed)
+        // process's and the step's wall time (3 decimals printed; the JVM reads the process's CPU
+        // time in clock ticks of 10 ms, so a step of a few ms may show 0.000 for the process)
         for (String line : r.out().split("\\R")) {
             if (STEP.matcher(line).find()) {
                 String[] cols = line.trim().split("\\s+");
                 double cpu = Double.parseDouble(cols[cols.length - 2]);
                 double mainCpu = Double.parseDouble(cols[cols.length - 1]);
                 double wall = Double.parseDouble(cols[1]);
-                assertTrue(mainCpu > 0 && mainCpu <= cpu + 0.001 && mainCpu <= wall + 0.001, line);
+                assertTrue(mainCpu > 0 && mainCpu <= cpu + 0.0105 && mainCpu <= wall + 0.001, line);
             }
         }
         assertTrue(r.out().contains("median CPU: "), r.out());

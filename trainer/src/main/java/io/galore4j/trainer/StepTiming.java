@@ -15,7 +15,7 @@ package io.galore4j.trainer;
  * @param loss      the step's training loss
  * @param refreshes how many bases were recomputed
  * @param cpu       CPU time of the whole process during the step (every thread: BLAS workers, JIT,
- *                  GC), not counting the forward-only pass
+ *                  GC), not counting the forward-only pass; read in clock ticks (10 ms on Linux)
  * @param mainCpu   CPU time of the thread that ran the step; {@code total − mainCpu} is time it spent
  *                  off a core: waiting for BLAS workers, blocked, or runnable but not scheduled
  */
