@@ -99,15 +99,14 @@ public final class BenchCommand implements Callable<Integer> {
                 m.intermediate(), m.vocab(), m.parameterCount(), tokens, warmup, steps, BlasThreads.library());
         out.flush();
 
-        org.nd4j.linalg.api.blas.Blas blas = Nd4j.factory().blas();
-        int defaultThreads = blas.getMaxThreads();
+        int threadsBefore = BlasThreads.current();
         List<Integer> counts = blasThreads.isEmpty() ? List.of(job.blasThreads()) : List.copyOf(blasThreads);
         boolean compare = counts.size() > 1;
         try {
             double[] modelRate = new double[counts.size()];
             double[] squareRate = new double[counts.size()];
             for (int c = 0; c < counts.size(); c++) {
-                blas.setMaxThreads(counts.get(c));
+                BlasThreads.apply(counts.get(c));
                 double[] rates = gemmTable(out, m, tokens, counts.get(c));
                 modelRate[c] = rates[0];
                 squareRate[c] = rates[1];
@@ -119,7 +118,7 @@ public final class BenchCommand implements Callable<Integer> {
             List<StepTiming> timings = job.start(null).bench(warmup, steps, step -> {
                 int c = Math.floorMod(step - warmup, counts.size());
                 threadsOf[step] = c;
-                blas.setMaxThreads(counts.get(c));
+                BlasThreads.apply(counts.get(c));
             });
             out.println("step   total s  forward  backward  optimizer (refresh, weights)     tokens/s  GFLOP/s  loss"
                     + "    cpu s  main cpu s" + (compare ? "  BLAS threads" : ""));
@@ -160,7 +159,7 @@ public final class BenchCommand implements Callable<Integer> {
             out.flush();
             return 0;
         } finally {
-            blas.setMaxThreads(defaultThreads);
+            BlasThreads.apply(threadsBefore);
         }
     }
 

@@ -588,7 +588,7 @@ public final class TrainJob {
         s.put("tokens", tokens);
         s.put("wall_s", wall);
         s.put("blas", BlasThreads.library());
-        s.put("blas_threads", Nd4j.factory().blas().getMaxThreads());
+        s.put("blas_threads", BlasThreads.current());
         s.put("tokens_per_s", tokens / loopSeconds);
         s.put("flops_per_token", model.flopsPerToken());
         s.put("gflops_per_s", model.flopsPerToken() * tokens / loopSeconds / 1e9);

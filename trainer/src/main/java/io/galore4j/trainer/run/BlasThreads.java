@@ -30,6 +30,11 @@ public final class BlasThreads {
         return System.getProperty("org.bytedeco.openblas.load", "openblas");
     }
 
+    /** The thread count the BLAS runs with now. */
+    public static int current() {
+        return blas().getMaxThreads();
+    }
+
     /** The BLAS's own thread count (what it runs with unless told otherwise). */
     public static int blasDefault() {
         return BLAS_DEFAULT;
