@@ -18,10 +18,10 @@ import picocli.CommandLine.Parameters;
         header = "Write PNG and SVG charts of runs.",
         mixinStandardHelpOptions = true,
         description = {
-            "Write PNG and SVG charts of runs (headless): training loss against step and tokens and validation",
-            "loss against step (runs overlaid); memory by component; and for each run with subspace.jsonl lines,",
-            "per layer the overlap and |cos| at each refresh, the refresh gap over time, the energy captured, and",
-            "the SVD events. A DIR that is not itself a run stands for every run below it (a sweep).",
+            "Write PNG and SVG charts of runs (headless): training loss against step and tokens and validation "
+                    + "loss against step (runs overlaid); memory by component; and for each run with subspace.jsonl lines, "
+                    + "per layer the overlap and |cos| at each refresh, the refresh gap over time, the energy captured, and "
+                    + "the SVD events. A DIR that is not itself a run stands for every run below it (a sweep).",
             "One run: the images go to DIR/plots/. Several runs: to --out, by default plots/ in their common parent."
         })
 public final class PlotCommand implements Callable<Integer> {

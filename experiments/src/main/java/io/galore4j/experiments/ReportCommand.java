@@ -19,9 +19,9 @@ import picocli.CommandLine.Parameters;
         header = "Print a Markdown table that compares runs.",
         mixinStandardHelpOptions = true,
         description = {
-            "Print a Markdown table of runs: method, the options that differ between the runs (from each",
-            "config.yaml), val_loss, val_ppl, tokens/s, SVD count, bytes per parameter of weights and optimizer",
-            "state, and peak RSS (from each summary.json; \"—\" where a run has not finished).",
+            "Print a Markdown table of runs: method, the options that differ between the runs (from each "
+                    + "config.yaml), val_loss, val_ppl, tokens/s, SVD count, bytes per parameter of weights and optimizer "
+                    + "state, and peak RSS (from each summary.json; \"—\" where a run has not finished).",
             "A DIR that is not itself a run stands for every run below it (a sweep)."
         })
 public final class ReportCommand implements Callable<Integer> {

@@ -32,11 +32,11 @@ import picocli.CommandLine.Option;
         header = "Train every combination of --grid values, then report and plot them.",
         mixinStandardHelpOptions = true,
         description = {
-            "Train every combination of the --grid values, sequentially, each in its own run directory",
-            "under --out, then write report.md and plots/ for the whole sweep.",
-            "Every combination is checked before the first run starts. Running the same command again",
-            "resumes an interrupted sweep: finished runs are skipped, an unfinished one continues from its",
-            "latest checkpoint."
+            "Train every combination of the --grid values, sequentially, each in its own run directory "
+                    + "under --out, then write report.md and plots/ for the whole sweep.",
+            "Every combination is checked before the first run starts. Running the same command again "
+                    + "resumes an interrupted sweep: finished runs are skipped, an unfinished one continues from its "
+                    + "latest checkpoint."
         })
 public final class SweepCommand implements Callable<Integer> {
 

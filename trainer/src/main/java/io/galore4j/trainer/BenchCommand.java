@@ -30,11 +30,11 @@ import picocli.CommandLine.Option;
         header = "Time the model's GEMMs and training steps, split by phase.",
         mixinStandardHelpOptions = true,
         description = {
-            "Time the model's GEMMs and a 2048x2048x2048 GEMM through ND4J's BLAS, then training steps of the",
-            "configured run (no files written): tokens/s, achieved GFLOP/s and its ratio to both GEMM rates, and",
-            "each step split into forward, backward and optimizer (refresh and weight decoding shown apart).",
-            "The BLAS runs train.blas_threads threads; --blas-threads 1,2 compares counts in one run instead: the",
-            "GEMMs are timed at each count and the timed steps cycle through them, so a busy machine slows each alike.",
+            "Time the model's GEMMs and a 2048x2048x2048 GEMM through ND4J's BLAS, then training steps of the "
+                    + "configured run (no files written): tokens/s, achieved GFLOP/s and its ratio to both GEMM rates, and "
+                    + "each step split into forward, backward and optimizer (refresh and weight decoding shown apart).",
+            "The BLAS runs train.blas_threads threads; --blas-threads 1,2 compares counts in one run instead: the "
+                    + "GEMMs are timed at each count and the timed steps cycle through them, so a busy machine slows each alike.",
             "Settings as for train: the embedded defaults, then --config, then each --set."
         })
 public final class BenchCommand implements Callable<Integer> {

@@ -21,8 +21,9 @@ import picocli.CommandLine.Option;
         header = "Estimate the memory of a training run, by component.",
         mixinStandardHelpOptions = true,
         description = {
-            "Estimate the memory of a training run by component (weights, gradients, each optimizer moment,",
-            "projection bases, basis refresh, activations, data, runtime), for one method or all side by side."})
+            "Estimate the memory of a training run by component (weights, gradients, each optimizer moment, "
+                    + "projection bases, basis refresh, activations, data, runtime), for one method or all side by side."
+        })
 public final class MemoryCommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "PRESET_OR_CONFIG",
