@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,16 +78,13 @@ class MainTest {
 
     @Test
     void aTinyTrainingRunWritesEveryRunFile(@TempDir Path dir) throws Exception {
-        Path text = dir.resolve("corpus.txt");
-        Files.writeString(text, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+        Path text = Cli.corpus(dir);
         Path out = dir.resolve("run");
-        Cli.Result r = run("train", "--out", out.toString(), "--set", "data.path=" + text,
-                "--set", "model.hidden=32", "--set", "model.layers=2", "--set", "model.heads=2",
-                "--set", "model.intermediate=48", "--set", "model.seq_len=16",
+        Cli.Result r = run(Cli.withTinyModel(List.of("train", "--out", out.toString(), "--set", "data.path=" + text),
                 "--set", "optim.rank=8", "--set", "optim.refresh_gap=2",
                 "--set", "train.steps=4", "--set", "train.batch_size=4", "--set", "train.warmup=1",
                 "--set", "train.eval_every=2", "--set", "train.eval_batches=1", "--set", "train.log_every=1",
-                "--set", "train.blas_threads=2");
+                "--set", "train.blas_threads=2"));
         assertEquals(0, r.code(), r.err());
         for (String f : new String[] {"config.yaml", "metrics.jsonl", "subspace.jsonl", "summary.json",
             "model.safetensors", "config.json"}) {
@@ -176,16 +174,14 @@ class MainTest {
 
     @Test
     void aDivergingRunSkipsNonFiniteStepsThenStopsKeepingItsLastGoodCheckpoint(@TempDir Path dir) throws Exception {
-        Path text = dir.resolve("corpus.txt");
-        Files.writeString(text, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+        Path text = Cli.corpus(dir);
         Path out = dir.resolve("run");
         // plain SGD at lr 10 without clipping: the loss grows until the forward pass overflows
-        Cli.Result r = run("train", "--out", out.toString(), "--set", "data.path=" + text,
-                "--set", "model.hidden=32", "--set", "model.layers=2", "--set", "model.heads=2",
-                "--set", "model.intermediate=48", "--set", "model.seq_len=16", "--set", "optim.method=sgd",
+        Cli.Result r = run(Cli.withTinyModel(List.of("train", "--out", out.toString(), "--set", "data.path=" + text),
+                "--set", "optim.method=sgd",
                 "--set", "optim.lr=10", "--set", "train.grad_clip=0", "--set", "train.warmup=0",
                 "--set", "train.steps=60", "--set", "train.batch_size=4", "--set", "train.ckpt_every=1",
-                "--set", "train.max_bad_steps=3", "--set", "train.log_every=1", "--set", "train.eval_batches=1");
+                "--set", "train.max_bad_steps=3", "--set", "train.log_every=1", "--set", "train.eval_batches=1"));
         assertEquals(2, r.code(), r.err());
         String err = r.err().strip();
         assertFalse(err.contains("\n"), err);

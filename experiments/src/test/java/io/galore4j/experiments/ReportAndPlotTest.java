@@ -40,17 +40,14 @@ class ReportAndPlotTest {
 
     @BeforeAll
     static void twoTinyRuns() throws Exception {
-        Path corpus = root.resolve("corpus.txt");
-        Files.writeString(corpus, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+        Path corpus = Cli.corpus(root);
         sweep = root.resolve("sweep");
         for (String method : new String[] {"adamw", "q-galore"}) {
-            Cli.Result r = Cli.run("train", "--out", sweep.resolve(method).toString(), "--set", "data.path=" + corpus,
-                    "--set", "optim.method=" + method,
-                    "--set", "model.hidden=32", "--set", "model.layers=2", "--set", "model.heads=2",
-                    "--set", "model.intermediate=48", "--set", "model.seq_len=16",
+            Cli.Result r = Cli.run(Cli.withTinyModel(List.of("train", "--out", sweep.resolve(method).toString(),
+                    "--set", "data.path=" + corpus, "--set", "optim.method=" + method),
                     "--set", "optim.rank=8", "--set", "optim.refresh_gap=2",
                     "--set", "train.steps=6", "--set", "train.batch_size=4", "--set", "train.warmup=1",
-                    "--set", "train.eval_every=2", "--set", "train.eval_batches=1", "--set", "train.log_every=1");
+                    "--set", "train.eval_every=2", "--set", "train.eval_batches=1", "--set", "train.log_every=1"));
             assertEquals(0, r.code(), r.err());
         }
     }

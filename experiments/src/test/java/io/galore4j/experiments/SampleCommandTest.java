@@ -19,6 +19,7 @@ import io.galore4j.trainer.model.ModelConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -31,6 +32,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 class SampleCommandTest {
 
     private static final String PROMPT = "the quick brown fox jumps over "; // longer than seq_len: the window slides
+    /** The tiny model's sequence length ({@link Cli#tinyModel}). */
     private static final int SEQ_LEN = 16;
 
     @TempDir
@@ -44,15 +46,12 @@ class SampleCommandTest {
 
     @BeforeAll
     static void trainATinyRun() throws Exception {
-        corpus = dir.resolve("corpus.txt");
-        Files.writeString(corpus, "the quick brown fox jumps over the lazy dog. ".repeat(400));
+        corpus = Cli.corpus(dir);
         run = dir.resolve("run");
-        Cli.Result r = run("train", "--out", run.toString(), "--set", "data.path=" + corpus,
-                "--set", "model.hidden=32", "--set", "model.layers=2", "--set", "model.heads=2",
-                "--set", "model.intermediate=48", "--set", "model.seq_len=" + SEQ_LEN,
+        Cli.Result r = run(Cli.withTinyModel(List.of("train", "--out", run.toString(), "--set", "data.path=" + corpus),
                 "--set", "optim.rank=8", "--set", "optim.refresh_gap=2",
                 "--set", "train.steps=4", "--set", "train.batch_size=4", "--set", "train.warmup=1",
-                "--set", "train.eval_every=4", "--set", "train.eval_batches=1");
+                "--set", "train.eval_every=4", "--set", "train.eval_batches=1"));
         assertEquals(0, r.code(), r.err());
     }
 
