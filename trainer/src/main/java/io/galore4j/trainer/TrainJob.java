@@ -21,6 +21,7 @@ import io.galore4j.trainer.model.LlamaModel;
 import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
 import io.galore4j.trainer.run.BlasThreads;
+import io.galore4j.trainer.run.InitProgress;
 import io.galore4j.trainer.run.Progress;
 import io.galore4j.trainer.run.ProcessMemory;
 import io.galore4j.trainer.run.Checkpoints;
@@ -64,10 +65,11 @@ public final class TrainJob {
     private final OptimSettings optim;
     private final TokenSplit split;
     private final EvalWindows evalWindows;
+    private final PrintStream log;
     private MemoryEstimate memoryEstimate;
 
     private TrainJob(ConfigTree tree, ModelConfig model, boolean checkpointActivations,
-            TrainSettings train, OptimSettings optim, TokenSplit split, EvalWindows evalWindows) {
+            TrainSettings train, OptimSettings optim, TokenSplit split, EvalWindows evalWindows, PrintStream log) {
         this.tree = tree;
         this.model = model;
         this.checkpointActivations = checkpointActivations;
@@ -75,6 +77,7 @@ public final class TrainJob {
         this.optim = optim;
         this.split = split;
         this.evalWindows = evalWindows;
+        this.log = log;
     }
 
     /** Validates every setting and loads the corpus; throws IllegalArgumentException naming the problem. */
@@ -82,7 +85,11 @@ public final class TrainJob {
         return resolve(tree, null);
     }
 
-    /** As {@link #resolve(ConfigTree)}, printing the corpus's size in bytes and tokens to {@code log} (if not null). */
+    /**
+     * As {@link #resolve(ConfigTree)}, printing to {@code log} (if not null) the corpus's size in bytes
+     * and tokens and, for a model of at least {@link InitProgress#LARGE} parameters, the progress of
+     * its initialization.
+     */
     public static TrainJob resolve(ConfigTree tree, PrintStream log) throws IOException {
         ModelConfig model = modelConfig(tree);
         boolean checkpoint = tree.values().bool("model.checkpoint_activations");
@@ -96,7 +103,7 @@ public final class TrainJob {
             resolved = resolved.set(e.getKey() + "=" + e.getValue());
         }
         resolved = resolved.withSection("optim", optim.toMap());
-        return new TrainJob(resolved, model, checkpoint, train, optim, split, evalWindows);
+        return new TrainJob(resolved, model, checkpoint, train, optim, split, evalWindows, log);
     }
 
     /** The model this job trains. */
@@ -191,10 +198,13 @@ public final class TrainJob {
             } else if (resume == null) {
                 // one fp32 parameter at a time: an INT8 optimizer copies it and the array is released at
                 // once, so initialization never holds the whole model in fp32
+                InitProgress progress = InitProgress.of(model.parameterCount(), log);
                 DenseWeights.forEachInitial(model, DataType.FLOAT, train.seed(), (name, initial) -> {
+                    long n = initial.length();
                     if (!opt.add(name, initial)) {
                         initial.close();
                     }
+                    progress.add(n);
                 });
             } else {
                 addZeros(opt, model); // the checkpoint overwrites every value: no initialization to draw
