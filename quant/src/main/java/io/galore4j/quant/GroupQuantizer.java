@@ -19,10 +19,19 @@ import java.nio.FloatBuffer;
  * <p>FloatBuffer variants use absolute, bulk indexing (the buffer's position is ignored and not
  * changed) and copy through a per-thread scratch array, so direct buffers (e.g. ND4J's
  * {@code data().asNioFloat()}) run at array speed. Instances are immutable and thread-safe.
+ *
+ * <p>Whole tensors are processed in runs of {@code chunk} elements (16,384 rounded to whole
+ * groups). From {@value #PARALLEL_MIN_ELEMENTS} elements on, {@code quantize}, {@code requantize}
+ * and {@code dequantize} spread the runs over the common fork-join pool and the calling thread.
+ * Stochastic rounding draws one word from the caller's generator per call and gives run i the
+ * generator {@link RoundingRng#stream}(word, i), so the codes are the same whatever the size,
+ * the thread count or the order the runs take.
  */
 public final class GroupQuantizer {
     public static final int DEFAULT_GROUP_SIZE = 256;
     private static final int CHUNK_ELEMENTS = 1 << 14;
+    /** Tensors with at least this many elements are encoded and decoded by several threads. */
+    public static final int PARALLEL_MIN_ELEMENTS = 1 << 18;
     private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
 
     private final int bits;
@@ -85,26 +94,28 @@ public final class GroupQuantizer {
     public void requantize(QuantizedTensor into, float[] src, int off, Rounding rounding, RoundingRng rng) {
         checkTarget(into, rounding, rng);
         checkRange("src", src.length, off, into.length());
-        encodeRange(src, off, into, 0, into.length(), rounding, rng);
+        long key = rounding == Rounding.STOCHASTIC ? rng.nextLong() : 0;
+        forEachRun(into.length(), (start, n) -> encodeRange(src, off + start, into, start, n, rounding,
+                runRng(rounding, key, start)));
     }
 
     /** As {@link #requantize(QuantizedTensor, float[], int, Rounding, RoundingRng)} from absolute index {@code off}. */
     public void requantize(QuantizedTensor into, FloatBuffer src, int off, Rounding rounding, RoundingRng rng) {
         checkTarget(into, rounding, rng);
         checkRange("src", src.limit(), off, into.length());
-        float[] scratch = scratch();
-        for (int start = 0; start < into.length(); start += chunk) {
-            int n = Math.min(chunk, into.length() - start);
+        long key = rounding == Rounding.STOCHASTIC ? rng.nextLong() : 0;
+        forEachRun(into.length(), (start, n) -> {
+            float[] scratch = scratch();
             src.get(off + start, scratch, 0, n);
-            encodeRange(scratch, 0, into, start, n, rounding, rng);
-        }
+            encodeRange(scratch, 0, into, start, n, rounding, runRng(rounding, key, start));
+        });
     }
 
     /** Writes the decoded values of {@code q} to {@code dst[dstOff .. dstOff + q.length())}. */
     public void dequantize(QuantizedTensor q, float[] dst, int dstOff) {
         checkSource(q);
         checkRange("dst", dst.length, dstOff, q.length());
-        decodeRange(q, 0, q.length(), dst, dstOff);
+        forEachRun(q.length(), (start, n) -> decodeRange(q, start, n, dst, dstOff + start));
     }
 
     /**
@@ -126,12 +137,48 @@ public final class GroupQuantizer {
     public void dequantize(QuantizedTensor q, FloatBuffer dst, int dstOff) {
         checkSource(q);
         checkRange("dst", dst.limit(), dstOff, q.length());
-        float[] scratch = scratch();
-        for (int start = 0; start < q.length(); start += chunk) {
-            int n = Math.min(chunk, q.length() - start);
+        forEachRun(q.length(), (start, n) -> {
+            float[] scratch = scratch();
             decodeRange(q, start, n, scratch, 0);
             dst.put(dstOff + start, scratch, 0, n);
+        });
+    }
+
+    /** A run of elements [start, start + n) of a tensor. */
+    private interface Run {
+        void process(int start, int n);
+    }
+
+    /**
+     * Calls {@code run} for every run of {@code chunk} elements of a tensor of {@code length}:
+     * in order on this thread, or in parallel from {@value #PARALLEL_MIN_ELEMENTS} elements on.
+     */
+    private void forEachRun(int length, Run run) {
+        int runs = (int) (((long) length + chunk - 1) / chunk);
+        if (length < PARALLEL_MIN_ELEMENTS) {
+            for (int i = 0; i < runs; i++) {
+                int start = i * chunk;
+                run.process(start, Math.min(chunk, length - start));
+            }
+        } else {
+            try {
+                java.util.stream.IntStream.range(0, runs).parallel().forEach(i -> {
+                    int start = i * chunk;
+                    run.process(start, Math.min(chunk, length - start));
+                });
+            } catch (IllegalArgumentException e) {
+                // a worker's exception reaches this thread wrapped in a copy of its type: report the original
+                if (e.getCause() instanceof IllegalArgumentException original && e.getClass() == original.getClass()) {
+                    throw original;
+                }
+                throw e;
+            }
         }
+    }
+
+    /** The generator of the run starting at element {@code start}: stream(key, run index); null for nearest. */
+    private RoundingRng runRng(Rounding rounding, long key, int start) {
+        return rounding == Rounding.STOCHASTIC ? RoundingRng.stream(key, start / chunk) : null;
     }
 
     private float[] scratch() {

@@ -42,6 +42,18 @@ public final class RoundingRng {
         return z ^ (z >>> 31);
     }
 
+    /**
+     * Generator number {@code index} of the family keyed by {@code key}: a caller that splits one
+     * tensor's rounding into independently processed runs (possibly on several threads) draws one
+     * {@code key} from its own generator and gives run i {@code stream(key, i)}, so the codes do
+     * not depend on the order or the threads the runs take. The seed is SplitMix64's output
+     * function of key + index·φ (φ = 0x9E3779B97F4A7C15), a bijection of that sum, so distinct
+     * (key, index) pairs seed distinct generators.
+     */
+    public static RoundingRng stream(long key, long index) {
+        return new RoundingRng(mix(key + index * 0x9E3779B97F4A7C15L));
+    }
+
     /** Restores a generator from a {@link #state()} snapshot; the next outputs are identical. */
     public static RoundingRng fromState(long[] state) {
         if (state == null || state.length != 4) {

@@ -169,6 +169,59 @@ class GroupQuantizerTest {
         assertMessage(() -> new QuantizedTensor(4, 256, 600, codes, bad, zeros), "scales[1]");
     }
 
+    /**
+     * Large tensors are rounded by several threads in runs of 16,384 elements, run i with
+     * RoundingRng.stream(one draw of the caller's generator, i): the same seed gives the same codes
+     * every time, and the first run's codes equal those of its elements quantized alone (a tensor
+     * under the parallel threshold, one run, on this thread) with the same seed.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {4, 8})
+    void largeTensorsRoundTheSameOnSeveralThreadsAsRunByRun(int bits) {
+        GroupQuantizer gq = new GroupQuantizer(bits);
+        int n = GroupQuantizer.PARALLEL_MIN_ELEMENTS * 2 + 1001;
+        float[] x = gaussian(n, 21);
+        QuantizedTensor a = gq.quantize(x, 0, n, Rounding.STOCHASTIC, new RoundingRng(5));
+        QuantizedTensor b = gq.quantize(x, 0, n, Rounding.STOCHASTIC, new RoundingRng(5));
+        QuantizedTensor c = gq.quantize(x, 0, n, Rounding.STOCHASTIC, new RoundingRng(6));
+        QuantizedTensor first = gq.quantize(x, 0, 1 << 14, Rounding.STOCHASTIC, new RoundingRng(5));
+        int differ = 0;
+        for (int i = 0; i < n; i++) {
+            assertEquals(a.code(i), b.code(i), "element " + i);
+            if (a.code(i) != c.code(i)) {
+                differ++;
+            }
+        }
+        for (int i = 0; i < 1 << 14; i++) {
+            assertEquals(first.code(i), a.code(i), "element " + i + " of the first run");
+        }
+        assertTrue(differ > n / 20, "another seed rounds differently: " + differ + " of " + n);
+        float[] decoded = new float[n];
+        gq.dequantize(a, decoded, 0);
+        float[] serial = new float[1 << 14];
+        gq.dequantize(first, serial, 0);
+        for (int i = 0; i < n; i++) {
+            int g = i / gq.groupSize();
+            float step = a.scales[g];
+            assertTrue(Math.abs(decoded[i] - x[i]) <= step * 1.0001f + 1e-7f, "element " + i + " within a step");
+            assertEquals(a.zeroPoints[g] + a.code(i) * step, decoded[i], Math.ulp(decoded[i]) * 2, "element " + i);
+        }
+        for (int i = 0; i < serial.length; i++) {
+            assertEquals(serial[i], decoded[i], "element " + i + " decodes alike alone and in parallel");
+        }
+    }
+
+    @Test
+    void aNonFiniteValueInALargeTensorIsNamedAsInASmallOne() {
+        GroupQuantizer gq = new GroupQuantizer(8);
+        int n = GroupQuantizer.PARALLEL_MIN_ELEMENTS * 2;
+        float[] x = gaussian(n, 4);
+        x[n - 77] = Float.NaN;
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> gq.quantize(x, 0, n, Rounding.STOCHASTIC, new RoundingRng(1)));
+        assertEquals("INT8 quantize: non-finite value NaN at index " + (n - 77), e.getMessage());
+    }
+
     @Test
     void badInputThrowsWithAMessageNamingTheProblem() {
         assertMessage(() -> new GroupQuantizer(3), "bits must be 4 or 8, got 3");

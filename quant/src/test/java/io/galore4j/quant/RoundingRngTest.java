@@ -38,6 +38,18 @@ class RoundingRngTest {
     }
 
     @Test
+    void streamsOfOneKeyAreReproducibleAndDistinct() {
+        assertArrayEquals(RoundingRng.stream(9, 3).state(), RoundingRng.stream(9, 3).state());
+        java.util.Set<Long> firsts = new java.util.HashSet<>();
+        for (long key : new long[] {0, 9, -1}) {
+            for (int i = 0; i < 1000; i++) {
+                firsts.add(RoundingRng.stream(key, i).nextLong());
+            }
+        }
+        assertEquals(3000, firsts.size(), "3 keys x 1000 indices give 3000 different first words");
+    }
+
+    @Test
     void differentSeedsGiveDifferentSequences() {
         assertNotEquals(new RoundingRng(1).nextLong(), new RoundingRng(2).nextLong());
     }
