@@ -47,8 +47,8 @@ public final class RoundingRng {
      * tensor's rounding into independently processed runs (possibly on several threads) draws one
      * {@code key} from its own generator and gives run i {@code stream(key, i)}, so the codes do
      * not depend on the order or the threads the runs take. The seed is SplitMix64's output
-     * function of key + index·φ (φ = 0x9E3779B97F4A7C15), a bijection of that sum, so distinct
-     * (key, index) pairs seed distinct generators.
+     * function (a bijection) of key + index·φ with the odd constant φ = 0x9E3779B97F4A7C15, so the
+     * indices of one key seed distinct generators.
      */
     public static RoundingRng stream(long key, long index) {
         return new RoundingRng(mix(key + index * 0x9E3779B97F4A7C15L));
