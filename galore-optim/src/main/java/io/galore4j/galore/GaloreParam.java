@@ -2,6 +2,7 @@ package io.galore4j.galore;
 
 import io.galore4j.projection.BasisMethod;
 import io.galore4j.projection.Projector;
+import io.galore4j.projection.ProjectionScratch;
 import io.galore4j.projection.ProjectorConfig;
 import io.galore4j.projection.RefreshPolicy;
 import io.galore4j.projection.Side;
@@ -44,11 +45,13 @@ final class GaloreParam extends ParamState {
     private long refreshes;
 
     GaloreParam(String name, long[] shape, ParamSettings s, WeightStore weight, MomentStep kernel,
-                int oversampling, int powerIterations, long seed) {
+                int oversampling, int powerIterations, long seed, ProjectionScratch scratch) {
         super(name, shape, s, weight);
         ProjectorConfig config = new ProjectorConfig(s.rank(), s.scale(), Side.of(s.side()), BasisMethod.of(s.svd()),
                 oversampling, powerIterations, seed, s.basisBits());
-        this.projector = new Projector(name, shape[0], shape[1], config, RefreshPolicy.of(s.refresh(), s.refreshParams()));
+        this.projector = new Projector(name, shape[0], shape[1], config, RefreshPolicy.of(s.refresh(), s.refreshParams()),
+                scratch);
+        scratch.reserve(shape[0], shape[1], config);
         long[] r = projector.projectedShape();
         this.m = new MomentState(s.mCodec(), Moment.FIRST, (int) r[0], (int) r[1]);
         this.v = new MomentState(s.vCodec(), Moment.SECOND, (int) r[0], (int) r[1]);
@@ -61,10 +64,6 @@ final class GaloreParam extends ParamState {
         return bits == 32 ? 4 * n : (n + 1) / 2 + 8 * ((n + 255) / 256);
     }
 
-    /** The projector's fp32 working copy of an INT4 basis (none for an fp32 basis). */
-    static long basisWorkingBytes(int bits, long rank, long dim) {
-        return bits == 32 ? 0 : 4 * rank * dim;
-    }
 
     private void refreshIfDue(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
         if (seenThisStep) {
@@ -180,11 +179,7 @@ final class GaloreParam extends ParamState {
         Map<MemoryAccount.Component, Long> b = new EnumMap<>(MemoryAccount.Component.class);
         b.put(MemoryAccount.Component.WEIGHT, weight.valueBytes());
         b.put(MemoryAccount.Component.WEIGHT_SCALES, weight.scaleBytes());
-        long[] r = projector.projectedShape();
-        long dim = projector.side() == Side.LEFT ? shape[0] : shape[1];
         b.put(MemoryAccount.Component.BASIS, projector.basisBytes());
-        b.put(MemoryAccount.Component.BASIS_WORKING, basisWorkingBytes(settings.basisBits(), settings.rank(), dim));
-        b.put(MemoryAccount.Component.PROJECTED, 4 * r[0] * r[1] + 4L * settings.rank() * settings.rank());
         return row(b, m, v, acc);
     }
 

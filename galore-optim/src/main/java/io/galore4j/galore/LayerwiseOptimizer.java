@@ -2,6 +2,7 @@ package io.galore4j.galore;
 
 import io.galore4j.projection.SubspaceStats;
 import io.galore4j.quant.Rounding;
+import io.galore4j.projection.ProjectionScratch;
 import io.galore4j.quant.RoundingRng;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -27,7 +28,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * The returned array holds the current value until {@value WeightPool#PER_SHAPE}
  * {@code weight()} calls for other parameters of the same shape were made, or until this
  * parameter is updated; do not write to it. Memory grows with the number of distinct shapes,
- * not of parameters.
+ * not of parameters. Likewise the projectors share one {@link ProjectionScratch} for their working
+ * buffers (decoded INT4 bases, projected gradients), sized for the largest layer.
  *
  * <p>Not thread-safe. Randomness (stochastic rounding of INT8 weights and log-codec states,
  * randomized SVD) is seeded from {@code seed}.
@@ -37,6 +39,7 @@ public final class LayerwiseOptimizer implements AutoCloseable {
     private final long seed;
     private final RoundingRng rng;
     private final WeightPool pool = new WeightPool();
+    private final ProjectionScratch scratch = new ProjectionScratch(); // projectors' working buffers, shared
     private final MomentStep kernel = new MomentStep();
     private final Map<String, ParamState> params = new LinkedHashMap<>();
     private final List<SubspaceStats> events = new ArrayList<>();
@@ -85,7 +88,7 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         };
         ParamState state = p.galore()
                 ? new GaloreParam(name, shape, p, w, kernel, settings.svdOversampling(),
-                        settings.svdPowerIterations(), seed ^ name.hashCode())
+                        settings.svdPowerIterations(), seed ^ name.hashCode(), scratch)
                 : new FullRankParam(name, shape, p, w, kernel);
         params.put(name, state);
         return w instanceof Fp32Weight && w.value() == initial;
@@ -171,7 +174,7 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         for (ParamState p : params.values()) {
             rows.add(p.account());
         }
-        return new MemoryAccount(rows, pool.bytes());
+        return new MemoryAccount(rows, pool.bytes(), scratch.bytes());
     }
 
     public Map<String, ParamSettings> effectiveSettings() {

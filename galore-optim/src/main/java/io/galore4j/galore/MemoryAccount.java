@@ -1,5 +1,6 @@
 package io.galore4j.galore;
 
+import io.galore4j.projection.ProjectionScratch;
 import io.galore4j.quant.Moment;
 import io.galore4j.projection.Side;
 import java.util.ArrayList;
@@ -15,17 +16,17 @@ import java.util.Map;
  * <p>Persistent components live from {@code add} to {@code close}: the weight (fp32: 4 bytes per
  * element, INT8: 1, split: 3 = bf16 high part + int8 correction) and its INT8 scales/zero
  * points, the stored basis, and both moments with their scales. Working components: the
- * projector's fp32 working copy of an INT4 basis, its projected-gradient buffer R and r×r
- * rotation, the accumulation buffer (only with gradient accumulation; 4 or, with
+ * accumulation buffer (only with gradient accumulation; 4 or, with
  * {@code accumulation: bf16}, 2 bytes per element), and the trainer's fp32 gradient (4 bytes per
  * element; with layer-wise updates only the largest one is alive at a time, see
  * {@link #layerwiseGradientBytes()}). Shared: the pool INT8 and split weights are decoded into
- * ({@value WeightPool#PER_SHAPE} fp32 arrays per distinct shape).
+ * ({@value WeightPool#PER_SHAPE} fp32 arrays per distinct shape), and the projectors' scratch
+ * ({@link ProjectionScratch}: the largest decoded INT4 basis, projected gradient R and r×r rotation).
  */
 public final class MemoryAccount {
     public enum Component {
         WEIGHT(true), WEIGHT_SCALES(true), BASIS(true), M(true), M_SCALES(true), V(true), V_SCALES(true),
-        BASIS_WORKING(false), PROJECTED(false), ACCUMULATION(false), GRADIENT(false);
+        ACCUMULATION(false), GRADIENT(false);
 
         private final boolean persistent;
 
@@ -65,10 +66,12 @@ public final class MemoryAccount {
 
     private final List<Row> rows;
     private final long weightPoolBytes;
+    private final long projectionScratchBytes;
 
-    MemoryAccount(List<Row> rows, long weightPoolBytes) {
+    MemoryAccount(List<Row> rows, long weightPoolBytes, long projectionScratchBytes) {
         this.rows = List.copyOf(rows);
         this.weightPoolBytes = weightPoolBytes;
+        this.projectionScratchBytes = projectionScratchBytes;
     }
 
     public List<Row> rows() {
@@ -84,9 +87,9 @@ public final class MemoryAccount {
         return rows.stream().mapToLong(r -> r.get(c)).sum();
     }
 
-    /** All per-parameter bytes plus the weight pool. */
+    /** All per-parameter bytes plus the weight pool and the projection scratch. */
     public long total() {
-        return rows.stream().mapToLong(Row::total).sum() + weightPoolBytes;
+        return rows.stream().mapToLong(Row::total).sum() + weightPoolBytes + projectionScratchBytes;
     }
 
     public long persistent() {
@@ -105,6 +108,11 @@ public final class MemoryAccount {
         return weightPoolBytes;
     }
 
+    /** The projectors' shared working buffers (see {@link ProjectionScratch}). */
+    public long projectionScratchBytes() {
+        return projectionScratchBytes;
+    }
+
     /** The largest single gradient (4 bytes per element): what layer-wise updates keep alive. */
     public long layerwiseGradientBytes() {
         return rows.stream().mapToLong(r -> r.get(Component.GRADIENT)).max().orElse(0);
@@ -121,6 +129,7 @@ public final class MemoryAccount {
         List<Row> rows = new ArrayList<>();
         java.util.Set<String> pooledShapes = new java.util.LinkedHashSet<>();
         long pool = 0;
+        List<long[]> projectors = new ArrayList<>();
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             long[] shape = e.getValue();
             ParamSettings p = settings.resolve(e.getKey(), shape);
@@ -152,8 +161,7 @@ public final class MemoryAccount {
                 stateRows = left ? r : m;
                 stateCols = left ? cols : r;
                 b.put(Component.BASIS, GaloreParam.basisBytes(p.basisBits(), r, basisDim));
-                b.put(Component.BASIS_WORKING, GaloreParam.basisWorkingBytes(p.basisBits(), r, basisDim));
-                b.put(Component.PROJECTED, 4 * stateRows * stateCols + 4 * r * r);
+                projectors.add(new long[] {m, cols, r, p.basisBits(), left ? 0 : 1});
             }
             long[] mBytes = MomentState.estimate(p.mCodec(), Moment.FIRST, stateRows, stateCols);
             b.put(Component.M, mBytes[0]);
@@ -169,13 +177,14 @@ public final class MemoryAccount {
             b.put(Component.GRADIENT, 4 * n);
             rows.add(new Row(e.getKey(), n, b));
         }
-        return new MemoryAccount(rows, pool);
+        return new MemoryAccount(rows, pool, ProjectionScratch.bytesFor(projectors));
     }
 
     @Override
     public String toString() {
         StringBuilder s = new StringBuilder("MemoryAccount[persistent=" + persistent() + " B, "
-                + String.format("%.4f", persistentBytesPerParameter()) + " B/param, pool=" + weightPoolBytes + " B]");
+                + String.format("%.4f", persistentBytesPerParameter()) + " B/param, pool=" + weightPoolBytes
+                + " B, projection scratch=" + projectionScratchBytes + " B]");
         for (Component c : Component.values()) {
             s.append("\n  ").append(c).append(' ').append(total(c));
         }

@@ -19,7 +19,7 @@ import java.util.regex.PatternSyntaxException;
  * {@code lr}, {@code beta1}, {@code beta2}, {@code eps}, {@code weight_decay}, {@code momentum}
  * (SGD), {@code projection} (regex over parameter names that get GaLore, or {@code none}),
  * {@code rank}, {@code scale} (α), {@code side} (std|reverse|left|right), {@code svd}
- * (exact|randomized), {@code svd_oversampling}, {@code svd_power_iterations}, {@code refresh}
+ * (exact|randomized|auto), {@code svd_oversampling}, {@code svd_power_iterations}, {@code refresh}
  * (fixed|lazy|adaptive), {@code refresh_gap} (T, all policies), {@code lazy_window},
  * {@code lazy_threshold} (lazy), {@code adaptive_high}, {@code adaptive_low},
  * {@code adaptive_growth}, {@code min_gap} (adaptive), {@code max_gap} (lazy, adaptive),
@@ -222,7 +222,7 @@ public final class OptimSettings {
                 r.fraction("beta2"), r.real("eps", 0, 1, true), r.real("weight_decay", 0, 10, false),
                 r.fraction("momentum"), (int) rank, r.real("scale", 0, 1e6, true),
                 r.choice("side", Set.of("std", "reverse", "left", "right")),
-                r.choice("svd", Set.of("exact", "randomized")), refresh, policy,
+                r.choice("svd", Set.of("exact", "randomized", "auto")), refresh, policy,
                 r.choice("on_refresh", Set.of("keep", "rotate")), r.choice("m_codec", M_CODECS),
                 r.choice("v_codec", V_CODECS), r.choice("weights", WEIGHTS),
                 r.choice("weight_rounding", Set.of("stochastic", "nearest")), basisBits,

@@ -16,7 +16,7 @@ import java.util.Set;
  * <tr><td>solo</td><td>adamw with signed2 first and log2 second moment, β1 0.8 (SOLO, Xu et al. 2025:
  *     a smaller β1 bounds β/(1−β) times the 2-bit quantization error; DESIGN.md §3)</td></tr>
  * <tr><td>galore</td><td>GaLore (Zhao et al. 2024) on attention/MLP projections: rank {@value #GALORE_RANK},
- *     α 0.25, side std, exact SVD, fixed gap 200, fp32 basis/states/weights, lr {@value #GALORE_LR}</td></tr>
+ *     α 0.25, side std, SVD auto (exact up to 1024 wide, randomized above), fixed gap 200, fp32 basis/states/weights, lr {@value #GALORE_LR}</td></tr>
  * <tr><td>q-galore</td><td>Q-GaLore (Zhang et al. 2024): galore + INT8 weights with stochastic rounding,
  *     INT4 basis, lazy refresh (gap 200, window 5, threshold 0.4), dynamic8 states, lr {@value #Q_GALORE_LR}</td></tr>
  * <tr><td>sgd</td><td>full-rank SGD with heavy-ball momentum 0.9, fp32 momentum, lr {@value #SGD_LR}</td></tr>
@@ -103,7 +103,7 @@ final class Presets {
         p.put("rank", GALORE_RANK);
         p.put("scale", 0.25);
         p.put("side", "std");
-        p.put("svd", "exact");
+        p.put("svd", "auto");
         p.put("svd_oversampling", 16);
         p.put("svd_power_iterations", 2);
         p.put("refresh", "fixed");

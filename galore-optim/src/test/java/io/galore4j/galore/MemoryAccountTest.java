@@ -43,9 +43,6 @@ class MemoryAccountTest {
             "flash-adamw", "flash-lion", "flash-sgd"})
     void estimateEqualsLiveAccount(String method) {
         Map<String, Object> section = new HashMap<>(Map.of("method", method, "rank", 16));
-        if (method.equals("q-galore")) {
-            section.put("basis_bits", 32); // TODO: the projection build in this branch has no INT4 basis yet
-        }
         OptimSettings s = OptimSettings.from(section);
         Map<String, long[]> shapes = tinyModel();
         Random rnd = new Random(1);
@@ -69,6 +66,7 @@ class MemoryAccountTest {
             }
         }
         assertEquals(expected.weightPoolBytes(), actual.weightPoolBytes(), "weight pool");
+        assertEquals(expected.projectionScratchBytes(), actual.projectionScratchBytes(), "projection scratch");
         assertEquals(expected.total(), actual.total());
     }
 

@@ -16,25 +16,30 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Where a layer keeps its basis Pᵀ (r×d, fp32 c-order): as fp32, or (Q-GaLore, DESIGN.md §3) as
  * INT4 codes, two per byte, with one scale and zero point per group of 256 consecutive elements
- * of Pᵀ (so groups run along a singular vector), rounded to nearest. The INT4 codes are decoded
- * once per refresh into the fp32 buffer that every projection reuses; both are allocated once.
+ * of Pᵀ (so groups run along a singular vector), rounded to nearest. An INT4 basis is decoded into
+ * a {@link ProjectionScratch} buffer when it is used, and again only if another layer sharing the
+ * scratch used the buffer in between: the layer itself keeps only the codes.
  */
 final class BasisStore {
     private final int rank;
     private final int dimension;
-    private final INDArray basisT;
+    private final INDArray values;            // fp32 Pᵀ; null for INT4
     private final GroupQuantizer quantizer;   // null for fp32
     private final QuantizedTensor codes;      // null for fp32
+    private final ProjectionScratch scratch;
+    private long version;                     // changes whenever the codes do
     private boolean set;
 
-    BasisStore(int rank, int dimension, int bits) {
+    BasisStore(int rank, int dimension, int bits, ProjectionScratch scratch) {
         this.rank = rank;
         this.dimension = dimension;
-        this.basisT = Nd4j.createUninitialized(DataType.FLOAT, rank, dimension);
+        this.scratch = scratch;
         if (bits == 4) {
+            values = null;
             quantizer = new GroupQuantizer(4, GroupQuantizer.DEFAULT_GROUP_SIZE);
             codes = quantizer.allocate(Math.multiplyExact(rank, dimension));
         } else {
+            values = Nd4j.createUninitialized(DataType.FLOAT, rank, dimension);
             quantizer = null;
             codes = null;
         }
@@ -46,19 +51,26 @@ final class BasisStore {
 
     /**
      * Encodes {@code freshT} into this store's codes and overwrites it with their decoded values,
-     * so the caller measures and then {@link #set}s exactly what is kept. Identity for fp32.
-     * The current decoded basis is untouched until {@link #set}.
+     * so the caller measures and then {@link #set}s exactly what is kept. Identity for fp32, whose
+     * current basis is untouched until {@link #set}; an INT4 store's current basis is replaced at
+     * once, so read {@link #basisT()} before calling this when the old basis is still needed.
      */
     void roundTrip(INDArray freshT) {
         if (quantizer != null) {
-            quantizer.requantize(codes, freshT.data().asNioFloat(), 0, Rounding.NEAREST, null);
-            quantizer.dequantize(codes, freshT.data().asNioFloat(), 0);
+            quantizer.requantize(codes, freshT.data().asNioFloat(), (int) freshT.offset(), Rounding.NEAREST, null);
+            version++;
+            quantizer.dequantize(codes, freshT.data().asNioFloat(), (int) freshT.offset());
         }
     }
 
     /** Makes the (round-tripped) basis current. */
     void set(INDArray freshT) {
-        basisT.assign(freshT);
+        if (values != null) {
+            values.assign(freshT);
+        } else {
+            boolean[] fresh = {false};
+            scratch.basis(this, version, rank, dimension, fresh).assign(freshT); // already decoded: keep it
+        }
         set = true;
     }
 
@@ -66,9 +78,20 @@ final class BasisStore {
         return set;
     }
 
-    /** The fp32 (for INT4: decoded) Pᵀ. */
+    /**
+     * The fp32 Pᵀ: the stored array, or for INT4 the decoded codes in the scratch's buffer (valid
+     * until another layer sharing the scratch asks for its basis).
+     */
     INDArray basisT() {
-        return basisT;
+        if (values != null) {
+            return values;
+        }
+        boolean[] fresh = {false};
+        INDArray decoded = scratch.basis(this, version, rank, dimension, fresh);
+        if (!fresh[0]) {
+            quantizer.dequantize(codes, decoded.data().asNioFloat(), (int) decoded.offset());
+        }
+        return decoded;
     }
 
     /** The INT4 codes, or null when the basis is kept in fp32. */
@@ -83,8 +106,8 @@ final class BasisStore {
     Map<String, Buffer> parts() {
         Map<String, Buffer> p = new LinkedHashMap<>();
         if (codes == null) {
-            FloatBuffer b = basisT.data().asNioFloat();
-            b.position((int) basisT.offset()).limit((int) (basisT.offset() + basisT.length()));
+            FloatBuffer b = values.data().asNioFloat();
+            b.position((int) values.offset()).limit((int) (values.offset() + values.length()));
             p.put("values", b.slice().asReadOnlyBuffer());
         } else {
             p.put("codes", codes.codes());
@@ -101,25 +124,25 @@ final class BasisStore {
      */
     void load(Map<String, ? extends Buffer> saved) {
         if (codes == null) {
-            if (!(saved.get("values") instanceof FloatBuffer v) || v.remaining() != basisT.length()) {
-                throw new IllegalArgumentException("basis: expected " + basisT.length() + " fp32 values");
+            if (!(saved.get("values") instanceof FloatBuffer v) || v.remaining() != values.length()) {
+                throw new IllegalArgumentException("basis: expected " + values.length() + " fp32 values");
             }
-            FloatBuffer dst = basisT.data().asNioFloat();
-            float[] tmp = new float[(int) basisT.length()];
+            FloatBuffer dst = values.data().asNioFloat();
+            float[] tmp = new float[(int) values.length()];
             v.duplicate().get(tmp);
             for (float x : tmp) {
                 if (!Float.isFinite(x)) {
                     throw new IllegalArgumentException("basis: non-finite value " + x);
                 }
             }
-            dst.put((int) basisT.offset(), tmp);
+            dst.put((int) values.offset(), tmp);
         } else {
             if (!(saved.get("codes") instanceof ByteBuffer c) || !(saved.get("scales") instanceof FloatBuffer sc)
                     || !(saved.get("zero_points") instanceof FloatBuffer z)) {
                 throw new IllegalArgumentException("basis: expected INT4 codes, scales and zero_points");
             }
+            version++; // before the codes change: a decoded copy of the old ones is stale even if loading fails
             codes.load(c, sc, z);
-            quantizer.dequantize(codes, basisT.data().asNioFloat(), (int) basisT.offset());
         }
         set = true;
     }

@@ -18,9 +18,11 @@ import org.nd4j.linalg.factory.Nd4j;
  *   RIGHT (P = V[:, :r], n×r):  R = G P (m×r),   ΔW = α N Pᵀ
  * </pre>
  * The basis is kept as Pᵀ (r × m or r × n, one singular vector per row), in fp32 or in INT4
- * ({@link ProjectorConfig#basisBits()}); the INT4 codes are decoded once per refresh into the
- * fp32 buffer every projection then reuses. Inputs are 2-D FLOAT or DOUBLE arrays; the
- * projected gradient comes back in a buffer owned by this projector and reused by every call.
+ * ({@link ProjectorConfig#basisBits()}). Working buffers (an INT4 basis's decoded copy, the
+ * projected gradient, the rotation of the last refresh) come from a {@link ProjectionScratch}
+ * that projectors of one optimizer share, so they cost the largest layer's size once, not every
+ * layer's; a buffer handed out stays valid until another projector sharing the scratch needs the
+ * same kind. Inputs are 2-D FLOAT or DOUBLE arrays.
  *
  * <p>Not thread-safe: one projector per layer, called by the optimizer's thread.
  */
@@ -34,16 +36,29 @@ public final class Projector {
     private final BasisSolver solver;
     private final RefreshPolicy policy;
     private final BasisStore store;
+    private final ProjectionScratch scratch;
+    private final BasisMethod basisMethod;
 
     private INDArray basis64;        // DOUBLE copy of Pᵀ for fp64 gradients, made on demand
-    private INDArray projected;      // the reused R buffer
-    private INDArray rotation;       // P_newᵀ P_old (r×r) of the last refresh
+    private long rotations;          // refreshes that computed P_newᵀ P_old (the scratch's version of it)
     private SubspaceStats lastStats;
 
     /**
      * @throws IllegalArgumentException if the shape is not positive or the rank exceeds min(rows, cols)
      */
     public Projector(String layer, long rows, long cols, ProjectorConfig config, RefreshPolicy policy) {
+        this(layer, rows, cols, config, policy, new ProjectionScratch());
+    }
+
+    /**
+     * A projector whose working buffers come from {@code scratch}, shared with other projectors
+     * that are used one at a time (see the class comment).
+     *
+     * @throws IllegalArgumentException if the shape is not positive, the rank exceeds min(rows, cols)
+     *                                  or the policy or scratch is null
+     */
+    public Projector(String layer, long rows, long cols, ProjectorConfig config, RefreshPolicy policy,
+            ProjectionScratch scratch) {
         if (rows < 1 || cols < 1 || rows > Integer.MAX_VALUE || cols > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("shape: layer " + layer + " must be a positive m×n matrix, got "
                     + rows + "×" + cols);
@@ -55,6 +70,9 @@ public final class Projector {
         if (policy == null) {
             throw new IllegalArgumentException("policy: must not be null");
         }
+        if (scratch == null) {
+            throw new IllegalArgumentException("scratch: must not be null");
+        }
         this.layer = layer;
         this.rows = rows;
         this.cols = cols;
@@ -62,9 +80,11 @@ public final class Projector {
         this.side = config.side().resolve(rows, cols);
         this.rank = config.rank();
         this.policy = policy;
-        this.solver = config.basisMethod() == BasisMethod.EXACT ? new ExactSvd()
+        this.basisMethod = config.basisMethod().resolve(rows, cols);
+        this.solver = basisMethod == BasisMethod.EXACT ? new ExactSvd()
                 : new RandomizedSvd(config.oversampling(), config.powerIterations(), config.seed());
-        this.store = new BasisStore(rank, (int) (side == Side.LEFT ? rows : cols), config.basisBits());
+        this.scratch = scratch;
+        this.store = new BasisStore(rank, (int) (side == Side.LEFT ? rows : cols), config.basisBits(), scratch);
     }
 
     /** Recomputes the basis from this gradient if the policy says so at this step. */
@@ -87,14 +107,13 @@ public final class Projector {
                 long t0 = System.nanoTime();
                 float[] sigma = solver.solve(g32, side == Side.LEFT, fresh);
                 double millis = (System.nanoTime() - t0) / 1e6;
+                INDArray old = store.isSet() ? store.basisT() : null; // read before INT4 codes change
                 store.roundTrip(fresh);       // what is kept is what is measured (INT4: the decoded basis)
                 double cosine = Double.NaN;
                 double overlap = Double.NaN;
-                if (store.isSet()) {
-                    if (rotation == null) {
-                        rotation = Nd4j.createUninitialized(DataType.FLOAT, rank, rank);
-                    }
-                    Nd4j.gemm(fresh, store.basisT(), rotation, false, true, 1.0, 0.0); // P_newᵀ P_old
+                if (old != null) {
+                    INDArray rotation = scratch.rotation(this, ++rotations, rank, new boolean[1]);
+                    Nd4j.gemm(fresh, old, rotation, false, true, 1.0, 0.0); // P_newᵀ P_old
                     overlap = SubspaceMeasures.overlapFromRotation(rotation);
                     cosine = Math.abs(rotation.getDouble(0, 0));
                 }
@@ -118,8 +137,8 @@ public final class Projector {
     }
 
     /**
-     * R = Pᵀ G (LEFT, r×n) or G P (RIGHT, m×r), in a buffer owned by this projector that the next
-     * call overwrites (same data type as {@code grad}).
+     * R = Pᵀ G (LEFT, r×n) or G P (RIGHT, m×r), in a scratch buffer that the next projection by
+     * this or another projector sharing the scratch overwrites (same data type as {@code grad}).
      *
      * @throws IllegalArgumentException for a gradient of the wrong shape or with NaN/Inf values
      * @throws IllegalStateException    before the first refresh
@@ -168,19 +187,31 @@ public final class Projector {
      * C = P_newᵀ P_old (r×r, fp32) from the last refresh, for carrying optimizer moments into the
      * new basis: LEFT moments (r×n) rotate as M' = C M, RIGHT moments (m×r) as M' = M Cᵀ
      * (= M P_oldᵀ P_new); {@link #rotate} does exactly that. ‖C‖²_F / r is the overlap statistic.
+     * It lives in the scratch: read it right after the refresh, before another projector sharing
+     * the scratch refreshes.
      *
-     * @throws IllegalStateException before the second refresh
+     * @throws IllegalStateException before the second refresh, or once another projector's
+     *                               refresh has reused the scratch's rotation buffer
      */
     public INDArray rotation() {
-        if (rotation == null) {
+        if (rotations == 0) {
             throw new IllegalStateException("rotation: layer " + layer + " has not been refreshed twice yet");
         }
-        return rotation;
+        if (!scratch.holdsRotation(this, rotations)) {
+            throw new IllegalStateException("rotation: layer " + layer
+                    + "'s rotation was overwritten by another layer's refresh in the shared scratch");
+        }
+        return scratch.rotation(this, rotations, rank, new boolean[1]);
     }
 
-    /** Whether {@link #rotation()} is defined (at least two refreshes). */
+    /** Whether {@link #rotation()} is defined (at least two refreshes, and the scratch still holds it). */
     public boolean hasRotation() {
-        return rotation != null;
+        return rotations > 0 && scratch.holdsRotation(this, rotations);
+    }
+
+    /** The solver this projector uses: the configured method, with {@code auto} resolved for its shape. */
+    public BasisMethod basisMethod() {
+        return basisMethod;
     }
 
     /** out = C M (LEFT) or M Cᵀ (RIGHT) with C = {@link #rotation()}; {@code out} must not be {@code moment}. */
@@ -199,7 +230,10 @@ public final class Projector {
         }
     }
 
-    /** The current Pᵀ (r × m for LEFT, r × n for RIGHT), fp32, owned by this projector: do not modify. */
+    /**
+     * The current Pᵀ (r × m for LEFT, r × n for RIGHT), fp32: do not modify. For an INT4 basis it is
+     * the decoded copy in the scratch, valid until another projector sharing the scratch uses its basis.
+     */
     public INDArray basisTransposed() {
         requireBasis();
         return store.basisT();
@@ -223,7 +257,7 @@ public final class Projector {
         boolean left = Side.of(side).resolve(m, n) == Side.LEFT;
         long dim = left ? m : n;
         long common = 4L * rank * dim + 4L * rank * rank;
-        if (BasisMethod.of(svd) == BasisMethod.EXACT) {
+        if (BasisMethod.of(svd).resolve(m, n) == BasisMethod.EXACT) {
             return 4 * (m * n + k + n * k + k * m + 4 * k * k + 8 * k) + 4 * 8 * k + common;
         }
         long bigM = left ? m : n;
@@ -356,12 +390,7 @@ public final class Projector {
     }
 
     private INDArray projectedBuffer(DataType type) {
-        if (projected == null || projected.dataType() != type) {
-            if (projected != null) {
-                projected.close();
-            }
-            projected = Nd4j.createUninitialized(type, projectedShape());
-        }
-        return projected;
+        long[] shape = projectedShape();
+        return scratch.projected(this, type, shape[0], shape[1]);
     }
 }

@@ -6,7 +6,7 @@ package io.galore4j.projection;
  * @param rank            r, the dimension of the subspace (≥ 1; checked against the shape by {@link Projector})
  * @param scale           α, the factor of the back-projection ΔW = α·(P N or N Pᵀ) (finite, &gt; 0)
  * @param side            which side the basis spans (GaLore's proj_type)
- * @param basisMethod     exact thin SVD or randomized SVD
+ * @param basisMethod     exact thin SVD, randomized SVD, or auto (picked by the matrix's shape, {@link BasisMethod#AUTO})
  * @param oversampling    p, extra random directions of the randomized range finder (≥ 0)
  * @param powerIterations q, power iterations of the randomized range finder (≥ 0)
  * @param seed            seed of the randomized range finder

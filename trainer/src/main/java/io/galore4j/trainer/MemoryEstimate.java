@@ -37,8 +37,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  * shape, released to the optimizer at once) plus the optimizer's accumulation buffers (fp32 or
  * bf16, one per parameter) when train.grad_accum &gt; 1;</li>
  * <li>{@code optimizer_m}, {@code optimizer_v}: each moment with its block scales;</li>
- * <li>{@code projection}: stored bases, fp32 working copies of INT4 bases, projected-gradient
- * buffers;</li>
+ * <li>{@code projection}: stored bases, and the working buffers all projectors share (the largest
+ * decoded INT4 basis, projected gradient and rotation);</li>
  * <li>{@code refresh}: the largest transient working memory of one basis computation (SVD);</li>
  * <li>{@code activations}: activations kept for backward plus scratch, for the run's
  * checkpointing setting ({@code activations_checkpointed} and {@code activations_full} give both);</li>
@@ -104,8 +104,7 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         c.put("gradients", chosen.gradientBytes() + account.total(Component.ACCUMULATION));
         c.put("optimizer_m", account.total(Component.M) + account.total(Component.M_SCALES));
         c.put("optimizer_v", account.total(Component.V) + account.total(Component.V_SCALES));
-        c.put("projection", account.total(Component.BASIS) + account.total(Component.BASIS_WORKING)
-                + account.total(Component.PROJECTED));
+        c.put("projection", account.total(Component.BASIS) + account.projectionScratchBytes());
         c.put("refresh", refresh);
         c.put("activations", chosen.activationBytes());
         c.put("data", dataBytes(tree));

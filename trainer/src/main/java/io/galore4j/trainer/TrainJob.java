@@ -581,8 +581,7 @@ public final class TrainJob {
                 + mem.weightPoolBytes();
         long optimizer = mem.total(MemoryAccount.Component.M) + mem.total(MemoryAccount.Component.M_SCALES)
                 + mem.total(MemoryAccount.Component.V) + mem.total(MemoryAccount.Component.V_SCALES);
-        long projection = mem.total(MemoryAccount.Component.BASIS) + mem.total(MemoryAccount.Component.BASIS_WORKING)
-                + mem.total(MemoryAccount.Component.PROJECTED);
+        long projection = mem.total(MemoryAccount.Component.BASIS) + mem.projectionScratchBytes();
         long gradients = work.gradientBytes() + mem.total(MemoryAccount.Component.ACCUMULATION);
         long activations = work.activationBytes();
         memory.put("weights", weights);
