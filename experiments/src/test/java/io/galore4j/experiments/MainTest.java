@@ -158,6 +158,19 @@ class MainTest {
         assertEquals(2, run("memory", "--model", "micro", "--method", "adam").code());
         assertEquals(2, run("memory", "--model", "micro", "--seq", "4096").code());
         assertEquals(2, run("memory", "--model", "13b").code());
+        Cli.Result none = run("memory");
+        assertEquals(2, none.code());
+        assertTrue(none.err().contains("--model"), none.err());
+    }
+
+    @Test
+    void memoryPapersListsEveryPublishedFigureWithTheEstimate() throws Exception {
+        Cli.Result r = run("memory", "--papers");
+        assertEquals(0, r.code(), r.err());
+        for (String size : new String[] {"60m", "130m", "350m", "1b", "7b"}) {
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith(size + " ") && l.contains("q-galore")), size + " in\n" + r.out());
+        }
+        assertTrue(r.out().contains("Q-GaLore Table 2"), r.out());
     }
 
     @Test

@@ -26,9 +26,13 @@ import picocli.CommandLine.Option;
         })
 public final class MemoryCommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "PRESET_OR_CONFIG",
-            description = "a model preset (micro, 60m, 130m, 350m, 1b, 7b) or a YAML config file")
+    @Option(names = "--model", paramLabel = "PRESET_OR_CONFIG",
+            description = "a model preset (micro, 60m, 130m, 350m, 1b, 7b) or a YAML config file (required unless --papers)")
     String model;
+
+    @Option(names = "--papers", description = "print the GaLore and Q-GaLore papers' published memory figures "
+            + "(60M to 7B) next to this estimator's, under the papers' assumptions: weights and optimizer states only")
+    boolean papers;
 
     @Option(names = "--method", paramLabel = "METHOD", defaultValue = "q-galore",
             description = "optimizer method, or 'all' for every method side by side (default: ${DEFAULT-VALUE})")
@@ -51,6 +55,15 @@ public final class MemoryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (papers) {
+            out.print(PaperFigures.table(PaperFigures.compare()));
+            out.flush();
+            return 0;
+        }
+        if (model == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--model=PRESET_OR_CONFIG'");
+        }
         ConfigTree tree = ConfigTree.defaults();
         Path file = Path.of(model);
         if (model.endsWith(".yaml") || model.endsWith(".yml") || Files.isRegularFile(file)) {
@@ -66,7 +79,6 @@ public final class MemoryCommand implements Callable<Integer> {
         for (String m : methods) {
             estimates.add(MemoryEstimate.of(tree.set("optim.method=" + m), batch, seq));
         }
-        PrintWriter out = spec.commandLine().getOut();
         if (json) {
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
             Object value = estimates.size() == 1 ? estimates.get(0).toMap()
