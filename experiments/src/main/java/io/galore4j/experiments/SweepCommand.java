@@ -1,11 +1,11 @@
 package io.galore4j.experiments;
 
-import io.galore4j.trainer.TrainCommand;
 import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.RunDirectory;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -26,6 +26,11 @@ import picocli.CommandLine.Option;
  * them. Run again with the same arguments, it resumes: finished runs (a summary.json) are kept,
  * an interrupted run continues from its latest checkpoint (exactly, as {@code train --resume}),
  * one interrupted before its first checkpoint starts over.
+ *
+ * <p>Each run is a {@code galore train} in a child JVM started with this JVM's options and class
+ * path: a run's peak RSS in its {@code summary.json} is its own (in one shared JVM it would be the
+ * high-water mark of every run before it, heap and native memory the earlier runs left
+ * resident), and one run's crash or out-of-memory ends only that run.
  */
 @Command(
         name = "sweep",
@@ -88,15 +93,38 @@ public final class SweepCommand implements Callable<Integer> {
                 stdout.flush();
                 continue;
             }
+            List<String> args = new ArrayList<>();
+            Path config = null;
             if (RunDirectory.isRun(run) && hasCheckpoint(run)) {
                 stdout.println(head + ": resuming from its latest checkpoint");
-                stdout.flush();
-                TrainCommand.resume(run, null, List.of(), !noMemoryCheck);
+                args.addAll(List.of("train", "--resume", run.toString()));
             } else {
                 boolean restart = Files.exists(run);
                 stdout.println(head + (restart ? ": interrupted before its first checkpoint, starting over" : ""));
-                stdout.flush();
-                TrainCommand.train(resolve(base, p, System.out), run, restart, !noMemoryCheck);
+                config = Files.createTempFile("galore-sweep-", ".yaml");
+                Files.writeString(config, tree(base, p).toYaml(), StandardCharsets.UTF_8);
+                args.addAll(List.of("train", "--config", config.toString(), "--out", run.toString()));
+                if (restart) {
+                    args.add("--force");
+                }
+            }
+            if (noMemoryCheck) {
+                args.add("--no-memory-check");
+            }
+            stdout.flush();
+            try {
+                int code = runChild(args);
+                if (code != 0) {
+                    PrintWriter err = spec.commandLine().getErr();
+                    err.println("galore sweep: error: run " + p.name() + " ended with exit code " + code
+                            + " (its own message is above); the same command resumes the sweep");
+                    err.flush();
+                    return code == Main.USER_ERROR ? Main.USER_ERROR : 1;
+                }
+            } finally {
+                if (config != null) {
+                    Files.deleteIfExists(config);
+                }
             }
         }
 
@@ -111,13 +139,53 @@ public final class SweepCommand implements Callable<Integer> {
     /** The job of one combination; a bad key or value is reported with the combination's name. */
     private static TrainJob resolve(ConfigTree base, SweepPlan.Point p, java.io.PrintStream log) throws IOException {
         try {
-            ConfigTree tree = base;
-            for (String a : p.assignments()) {
-                tree = tree.set(a);
-            }
-            return TrainJob.resolve(tree, log);
+            return TrainJob.resolve(tree(base, p), log);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--grid, run " + p.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The settings of one combination: the shared ones with its assignments applied. */
+    private static ConfigTree tree(ConfigTree base, SweepPlan.Point p) {
+        ConfigTree tree = base;
+        for (String a : p.assignments()) {
+            tree = tree.set(a);
+        }
+        return tree;
+    }
+
+    /**
+     * Runs {@code galore ARGS} in a child JVM with this JVM's options (heap, BLAS choice, module
+     * opens; a debugger agent left out) and class path, its output going where this one's goes;
+     * returns its exit code. The child is ended if this JVM is.
+     */
+    static int runChild(List<String> args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(ProcessHandle.current().info().command()
+                .orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+        for (String option : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!option.startsWith("-agentlib:jdwp")) {
+                cmd.add(option);
+            }
+        }
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(Main.class.getName());
+        cmd.addAll(args);
+        Process child = new ProcessBuilder(cmd).inheritIO().start();
+        Thread stop = new Thread(child::destroy);
+        Runtime.getRuntime().addShutdownHook(stop);
+        try {
+            return child.waitFor();
+        } finally {
+            if (child.isAlive()) {
+                child.destroy();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(stop);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running or about to: nothing left to undo
+            }
         }
     }
 

@@ -148,6 +148,13 @@ class SweepTest {
         return out;
     }
 
+    @Test
+    void eachRunIsAChildJvmWhoseExitCodeTheSweepSees() throws Exception {
+        // the child gets this JVM's options and class path: it finds the commands and reports their codes
+        assertEquals(0, SweepCommand.runChild(List.of("--version")));
+        assertEquals(Main.USER_ERROR, SweepCommand.runChild(List.of("memory", "--model", "13b")));
+    }
+
     private static void deleteTree(Path dir) throws IOException {
         try (Stream<Path> all = Files.walk(dir)) {
             for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
