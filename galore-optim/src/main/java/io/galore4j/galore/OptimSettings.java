@@ -208,6 +208,11 @@ public final class OptimSettings {
         if (r.has("max_gap")) {
             policy.put("maxGap", r.integer("max_gap", 1));
         }
+        try { // the policy's own checks (e.g. min_gap <= refresh_gap <= max_gap) before any run starts
+            io.galore4j.projection.RefreshPolicy.of(refresh, policy);
+        } catch (IllegalArgumentException e) {
+            throw r.bad("refresh", e.getMessage());
+        }
         r.integer("svd_oversampling", 0);
         r.integer("svd_power_iterations", 0);
         long rank = r.integer("rank", 1);

@@ -27,6 +27,10 @@ class OptimSettingsTest {
         assertTrue(error(Map.of("v_codec", "signed2")).contains("optim.v_codec"), "signed2 is a first-moment codec");
         assertTrue(error(Map.of("refresh", "sometimes")).contains("optim.refresh"));
         assertTrue(error(Map.of("refresh", "fixed", "lazy_window", 3)).contains("optim.lazy_window applies to refresh lazy"));
+        // the policy's own bounds are checked when the settings are read, not when a layer first refreshes
+        String gaps = error(Map.of("refresh", "adaptive", "refresh_gap", 10, "min_gap", 20));
+        assertTrue(gaps.startsWith("optim.refresh") && gaps.contains("minGap"), gaps);
+        OptimSettings.from(Map.of("refresh", "adaptive", "refresh_gap", 10)); // defaults bracket any starting gap
         assertEquals("optim.rank must be ≥ 1 (got 0)", error(Map.of("rank", 0)));
         assertEquals("optim.beta1 must be < 1 (got 1.0)", error(Map.of("beta1", 1.0)));
         assertTrue(error(Map.of("lr", "fast")).startsWith("optim.lr must be a number"));

@@ -13,7 +13,8 @@ import java.util.Map;
  *   <li>{@code fixed}: {@code gap} (200). Refresh every {@code gap} steps (GaLore's T).</li>
  *   <li>{@code lazy}: {@code gap} (200), {@code window} (5), {@code threshold} (0.4),
  *       {@code maxGap} (2³¹−1). Q-GaLore's lazy layer-wise refresh: see {@link LazyRefresh}.</li>
- *   <li>{@code adaptive}: {@code gap} (200), {@code minGap} (50), {@code maxGap} (2000),
+ *   <li>{@code adaptive}: {@code gap} (200), {@code minGap} (50, or the gap if smaller),
+ *       {@code maxGap} (2000, or the gap if larger),
  *       {@code growth} (2), {@code highOverlap} (0.9), {@code lowOverlap} (0.6). Overlap-driven,
  *       grows and shrinks: see {@link AdaptiveRefresh}.</li>
  * </ul>
@@ -48,9 +49,12 @@ public interface RefreshPolicy {
             case "fixed" -> new FixedRefresh(p.positiveLong("gap", 200));
             case "lazy" -> new LazyRefresh(p.positiveLong("gap", 200), (int) p.positiveLong("window", 5),
                     p.unitInterval("threshold", 0.4), p.positiveLong("maxGap", Integer.MAX_VALUE));
-            case "adaptive" -> new AdaptiveRefresh(p.positiveLong("gap", 200), p.positiveLong("minGap", 50),
-                    p.positiveLong("maxGap", 2000), p.real("growth", 2.0), p.unitInterval("highOverlap", 0.9),
-                    p.unitInterval("lowOverlap", 0.6));
+            case "adaptive" -> {
+                long gap = p.positiveLong("gap", 200);
+                yield new AdaptiveRefresh(gap, p.positiveLong("minGap", Math.min(50, gap)),
+                        p.positiveLong("maxGap", Math.max(2000, gap)), p.real("growth", 2.0),
+                        p.unitInterval("highOverlap", 0.9), p.unitInterval("lowOverlap", 0.6));
+            }
             default -> throw new IllegalArgumentException(
                     "refresh policy: unknown name '" + name + "' (expected fixed, lazy or adaptive)");
         };

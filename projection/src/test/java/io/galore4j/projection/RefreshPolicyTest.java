@@ -113,6 +113,9 @@ class RefreshPolicyTest {
         assertMessage("maxGap", () -> RefreshPolicy.of("lazy", Map.of("gap", 100, "maxGap", 50)));
         assertMessage("growth", () -> RefreshPolicy.of("adaptive", Map.of("growth", 1)));
         assertMessage("minGap", () -> RefreshPolicy.of("adaptive", Map.of("gap", 10, "minGap", 20)));
+        // unset, the bounds take in the starting gap: min(50, gap) and max(2000, gap)
+        assertEquals(10, RefreshPolicy.of("adaptive", Map.of("gap", 10)).gap());
+        assertEquals(5000, RefreshPolicy.of("adaptive", Map.of("gap", 5000)).gap());
         assertMessage("lowOverlap", () -> RefreshPolicy.of("adaptive", Map.of("lowOverlap", 0.95)));
         RefreshPolicy lazy = RefreshPolicy.of("lazy", Map.of());
         assertMessage("policy", () -> lazy.restore(RefreshPolicy.of("fixed", Map.of()).state()));
