@@ -25,6 +25,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * decode → Adam → encode → weight loop per block, per state codec, against ND4J's Adam updater
  * ({@code AdamUpdater.applyUpdater}, a native op) followed by W −= update, in the same run.
  * Ratio = nd4j time / method time (≥ 1 means at least as fast).
+ *
+ * <p>Run: {@code ./galore jmh galore-optim AdamStepBench -f 1 -wi 2 -i 5}
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

@@ -29,10 +29,12 @@ import org.openjdk.jmh.annotations.TearDown;
 
 /**
  * One q-galore step for a 2048×5461 weight at rank 512 (no refresh inside the measured steps),
- * and its parts through the public APIs it is built from: the projection GEMM R = PᵀG, the
- * back-projection GEMM α P N, the dynamic8 state codec round trip of M and V (r×n), and the
- * INT8 stochastic-rounding requantization of the weight; next to a plain GEMM of the same shape
- * (512×2048 · 2048×5461). The basis is fp32 here: this branch's projection has no INT4 basis yet.
+ * and its parts through the public APIs it is built from: the projection GEMM R = PᵀG alone and
+ * followed by the back-projection GEMM α P N, the dynamic8 state codec round trip of M and V
+ * (r×n), and the INT8 stochastic-rounding requantization of the weight; next to a plain GEMM of
+ * the same shape (512×2048 · 2048×5461). The basis is INT4, as in the q-galore preset.
+ *
+ * <p>Run: {@code ./galore jmh galore-optim QGaloreStepBench -f 1 -wi 2 -i 5}
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -62,14 +64,14 @@ public class QGaloreStepBench {
     @Setup(Level.Trial)
     public void setup() {
         opt = LayerwiseOptimizer.create(OptimSettings.from(Map.of("method", "q-galore", "rank", R, "projection", "w",
-                "basis_bits", 32, "refresh_gap", 1_000_000)), 1);
+                "refresh_gap", 1_000_000)), 1);
         opt.add("w", Nd4j.rand(DataType.FLOAT, M, N).subi(0.5));
         grad = Nd4j.rand(DataType.FLOAT, M, N).subi(0.5).muli(1e-2);
         gradCopy = grad.dup();
         opt.update("w", gradCopy, 1e-3, 1.0); // first step: the SVD, outside the measurement
         opt.endStep();
-        projector = new Projector("w", M, N, ProjectorConfig.of(R).withBasisMethod(io.galore4j.projection.BasisMethod.RANDOMIZED),
-                RefreshPolicy.fixed(1_000_000));
+        projector = new Projector("w", M, N, ProjectorConfig.of(R).withBasisBits(4)
+                .withBasisMethod(io.galore4j.projection.BasisMethod.RANDOMIZED), RefreshPolicy.fixed(1_000_000));
         projector.refresh(0, grad);
         back = Nd4j.create(DataType.FLOAT, M, N);
         a = Nd4j.rand(DataType.FLOAT, R, M);
@@ -104,7 +106,7 @@ public class QGaloreStepBench {
     }
 
     @Benchmark
-    public void projectBackGemm() {
+    public void projectAndProjectBack() {
         projector.projectBack(projector.project(grad), back);
     }
 
