@@ -169,6 +169,11 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         return n;
     }
 
+    /** The fused moment kernel all parameters share (for tests). */
+    MomentStep kernel() {
+        return kernel;
+    }
+
     public MemoryAccount memory() {
         List<MemoryAccount.Row> rows = new ArrayList<>();
         for (ParamState p : params.values()) {

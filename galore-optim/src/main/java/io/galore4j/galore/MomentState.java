@@ -30,6 +30,11 @@ final class MomentState {
         return codec.supportsRanges();
     }
 
+    /** Whether writing draws random numbers (then chunks must be written in order). */
+    boolean stochastic() {
+        return codec.stochastic();
+    }
+
     int length() {
         return state.length();
     }

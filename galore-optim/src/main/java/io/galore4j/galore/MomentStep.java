@@ -22,10 +22,27 @@ final class MomentStep {
         void accept(int start, int len, float[] update);
     }
 
+    /**
+     * From this many elements on, the chunks of one update run on the fork-join common pool (and
+     * the calling thread) when every moment codec encodes each block alone (not the log codecs,
+     * whose stochastic rounding follows the order of the calls): chunks are independent, so the
+     * result is the same bit for bit as in order.
+     */
+    static final int PARALLEL_MIN_ELEMENTS = 1 << 18;
+
+    private static final ThreadLocal<float[][]> CHUNK_BUFFERS =
+            ThreadLocal.withInitial(() -> new float[4][Chunks.SIZE]);
+
     private float[] gb = new float[Chunks.SIZE];
     private float[] ab = new float[Chunks.SIZE];
     private float[] mb = new float[Chunks.SIZE];
     private float[] vb = new float[Chunks.SIZE];
+    private int parallelMin = PARALLEL_MIN_ELEMENTS;
+
+    /** For tests: the size from which chunks run in parallel. */
+    void parallelMinElements(int n) {
+        parallelMin = n;
+    }
 
     /**
      * @param t   the step number of this update, 1-based (bias correction over the parameter's own count)
@@ -34,21 +51,73 @@ final class MomentStep {
     void run(ParamSettings p, String rule, long t, MomentState m, MomentState v, FloatBuffer g, int gOff,
              Accumulation acc, float gradScale, int n, Sink sink, RoundingRng rng) {
         boolean ranged = m.ranged() && (v == null || v.ranged());
+        Chunk step = new Chunk(p, rule, t, m, v, g, gOff, acc, gradScale, sink, rng);
+        if (ranged && n >= parallelMin && !m.stochastic() && (v == null || !v.stochastic())
+                && Runtime.getRuntime().availableProcessors() > 1) {
+            int chunks = (n + Chunks.SIZE - 1) / Chunks.SIZE;
+            try {
+                java.util.stream.IntStream.range(0, chunks).parallel().forEach(c -> {
+                    float[][] b = CHUNK_BUFFERS.get();
+                    int start = c * Chunks.SIZE;
+                    step.apply(start, Math.min(Chunks.SIZE, n - start), b[0], b[1], b[2], b[3]);
+                });
+            } catch (IllegalArgumentException e) {
+                // a worker's exception may come back as a copy around the original: keep its message
+                throw e.getCause() instanceof IllegalArgumentException original ? original : e;
+            }
+            return;
+        }
         int chunk = ranged ? Chunks.SIZE : n;
         ensure(chunk);
-        float b1 = (float) p.beta1();
-        float b2 = (float) p.beta2();
-        float c1 = 1 - b1;
-        float c2 = 1 - b2;
-        double bc1 = 1 - Math.pow(p.beta1(), t);
-        double bc2 = 1 - Math.pow(p.beta2(), t);
-        float invBc1 = (float) (1 / bc1);
-        float invSqrtBc2 = (float) (1 / Math.sqrt(bc2));
-        float eps = (float) p.eps();
-        float mu = (float) p.momentum();
         for (int start = 0; start < n; start += chunk) {
-            int len = Math.min(chunk, n - start);
-            float[] gr = gb;
+            step.apply(start, Math.min(chunk, n - start), gb, ab, mb, vb);
+        }
+    }
+
+    /** One update's constants and the work on one chunk of it, with the caller's buffers. */
+    private static final class Chunk {
+        private final String rule;
+        private final MomentState m;
+        private final MomentState v;
+        private final FloatBuffer g;
+        private final int gOff;
+        private final Accumulation acc;
+        private final float gradScale;
+        private final Sink sink;
+        private final RoundingRng rng;
+        private final float b1;
+        private final float b2;
+        private final float c1;
+        private final float c2;
+        private final float invBc1;
+        private final float invSqrtBc2;
+        private final float eps;
+        private final float mu;
+
+        Chunk(ParamSettings p, String rule, long t, MomentState m, MomentState v, FloatBuffer g, int gOff,
+                Accumulation acc, float gradScale, Sink sink, RoundingRng rng) {
+            this.rule = rule;
+            this.m = m;
+            this.v = v;
+            this.g = g;
+            this.gOff = gOff;
+            this.acc = acc;
+            this.gradScale = gradScale;
+            this.sink = sink;
+            this.rng = rng;
+            b1 = (float) p.beta1();
+            b2 = (float) p.beta2();
+            c1 = 1 - b1;
+            c2 = 1 - b2;
+            double bc1 = 1 - Math.pow(p.beta1(), t);
+            double bc2 = 1 - Math.pow(p.beta2(), t);
+            invBc1 = (float) (1 / bc1);
+            invSqrtBc2 = (float) (1 / Math.sqrt(bc2));
+            eps = (float) p.eps();
+            mu = (float) p.momentum();
+        }
+
+        void apply(int start, int len, float[] gr, float[] ab, float[] mb, float[] vb) {
             g.get(gOff + start, gr, 0, len);
             if (acc != null) {
                 acc.read(start, len, ab);

@@ -11,7 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * update.
  */
 abstract class WeightStore {
-    private final float[] piece = new float[Chunks.SIZE];
+    private static final ThreadLocal<float[]> PIECE = ThreadLocal.withInitial(() -> new float[Chunks.SIZE]);
 
     /** The current value as fp32 (the stored array, or a pooled dequantized copy). */
     abstract INDArray value();
@@ -25,7 +25,7 @@ abstract class WeightStore {
      */
     final void applyChunk(int start, int len, float[] delta, double lr, double weightDecay,
             FloatBuffer work, int workOff) {
-        float[] c = piece;
+        float[] c = PIECE.get(); // per thread: the optimizer may apply chunks of one update in parallel
         float eta = (float) lr;
         float decay = (float) (lr * weightDecay);
         for (int s = 0; s < len; s += c.length) {

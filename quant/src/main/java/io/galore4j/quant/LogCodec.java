@@ -45,6 +45,11 @@ final class LogCodec extends BlockCodec {
     }
 
     @Override
+    public boolean stochastic() {
+        return true;
+    }
+
+    @Override
     void encodeBlocks(float[] src, int p, EncodedState s, int from, int len, RoundingRng rng) {
         byte[] codes = new byte[blockSize];
         float[] work = new float[blockSize];

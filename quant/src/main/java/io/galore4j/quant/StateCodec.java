@@ -67,6 +67,14 @@ public interface StateCodec {
     /** Whether {@link #encodeRange}/{@link #decodeRange} accept partial ranges (false only for rank-1 scaling). */
     boolean supportsRanges();
 
+    /**
+     * Whether encoding draws from the {@link RoundingRng} (stochastic rounding: the log codecs), so
+     * the result depends on the order of the calls; the other codecs encode each block alone.
+     */
+    default boolean stochastic() {
+        return false;
+    }
+
     /** A rows × cols state that decodes to all zeros. */
     EncodedState allocate(int rows, int cols);
 
