@@ -1,6 +1,7 @@
 package io.galore4j.galore;
 
 import io.galore4j.quant.RoundingRng;
+import io.galore4j.quant.WorkerExceptions;
 import java.nio.FloatBuffer;
 
 /**
@@ -62,8 +63,7 @@ final class MomentStep {
                     step.apply(start, Math.min(Chunks.SIZE, n - start), b[0], b[1], b[2], b[3]);
                 });
             } catch (IllegalArgumentException e) {
-                // a worker's exception may come back as a copy around the original: keep its message
-                throw e.getCause() instanceof IllegalArgumentException original ? original : e;
+                throw WorkerExceptions.original(e); // a worker's exception arrives as a copy: report the original
             }
             return;
         }

@@ -1,12 +1,12 @@
 package io.galore4j.galore;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Map;
 import java.util.Random;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -39,18 +39,24 @@ class ParallelStepTest {
         assertArrayEquals(inOrder, parallel, method);
     }
 
-    @Test
-    void aNonFiniteGradientIsStillReportedWithItsOwnMessage() {
+    @ParameterizedTest
+    @ValueSource(strings = {"adamw8bit", "flash-adamw"})
+    void aNonFiniteGradientIsReportedWithTheSameMessageAsInOrder(String method) {
+        assertEquals(nanMessage(method, false), nanMessage(method, true));
+    }
+
+    private static String nanMessage(String method, boolean parallel) {
         Random rnd = new Random(5);
         int n = (int) (SHAPE[0] * SHAPE[1]);
-        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(OptimSettings.from(Map.of("method", "adamw8bit")), 3)) {
-            opt.kernel().parallelMinElements(1 << 14);
+        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(OptimSettings.from(Map.of("method", method)), 3)) {
+            opt.kernel().parallelMinElements(parallel ? 1 << 14 : Integer.MAX_VALUE);
             opt.add("lm_head.weight", Nd4j.create(TestArrays.gaussian(rnd, n, 0.02), SHAPE, 'c'));
             float[] g = TestArrays.gaussian(rnd, n, 1e-3);
             g[n - 5] = Float.NaN;
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                     () -> opt.update("lm_head.weight", Nd4j.create(g, SHAPE, 'c'), 1e-3, 1.0));
-            assertTrue(e.getMessage() != null && !e.getMessage().isEmpty(), String.valueOf(e.getMessage()));
+            assertTrue(e.getMessage() != null && !e.getMessage().isEmpty(), method);
+            return e.getMessage();
         }
     }
 }

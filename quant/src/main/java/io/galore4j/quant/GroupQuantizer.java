@@ -167,11 +167,7 @@ public final class GroupQuantizer {
                     run.process(start, Math.min(chunk, length - start));
                 });
             } catch (IllegalArgumentException e) {
-                // a worker's exception reaches this thread wrapped in a copy of its type: report the original
-                if (e.getCause() instanceof IllegalArgumentException original && e.getClass() == original.getClass()) {
-                    throw original;
-                }
-                throw e;
+                throw WorkerExceptions.original(e); // a worker's exception arrives as a copy: report the original
             }
         }
     }
