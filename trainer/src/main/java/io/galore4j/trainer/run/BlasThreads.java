@@ -6,12 +6,12 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The thread count of the BLAS that runs the model's matrix products ({@code train.blas_threads}).
  *
- * <p>0 means automatic: one thread on a machine with at most two cores, otherwise the BLAS's own
- * default. On two cores a second BLAS thread has to share a core with the step's own thread, the
- * JVM's compiler and GC threads and everything else on the machine; while it waits, the step's
- * thread spins in {@code sched_yield}. {@code galore bench --blas-threads 1,2} on the micro
- * default measured one thread 1.18× and 1.31× faster per step (median of paired steps) and 1.38×
- * cheaper in process CPU time.
+ * <p>0 means the BLAS's own default (one thread per core). On this project's 2-core machine with
+ * nothing else running, {@code galore bench --blas-threads 1,2} measured two threads 1.42× faster
+ * per step on the micro default and 1.47× on 60m (median of paired steps), for 1.16–1.20× the
+ * process CPU time. While the machine was shared, one thread had been faster (1.18× and 1.31×
+ * on micro): a second BLAS thread then waits for a core while the step's thread spins in
+ * {@code sched_yield}. Set 1 on a busy machine.
  */
 public final class BlasThreads {
 
@@ -48,7 +48,7 @@ public final class BlasThreads {
         if (setting > 0) {
             return setting;
         }
-        return Runtime.getRuntime().availableProcessors() <= 2 ? 1 : BLAS_DEFAULT;
+        return BLAS_DEFAULT;
     }
 
     /** Applies {@link #resolve(int) resolve(setting)} to the BLAS and returns the count applied. */
