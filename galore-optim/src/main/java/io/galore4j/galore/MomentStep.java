@@ -1,7 +1,7 @@
 package io.galore4j.galore;
 
 import io.galore4j.quant.RoundingRng;
-import io.galore4j.quant.WorkerExceptions;
+import io.galore4j.quant.ParallelRuns;
 import java.nio.FloatBuffer;
 
 /**
@@ -53,25 +53,17 @@ final class MomentStep {
              Accumulation acc, float gradScale, int n, Sink sink, RoundingRng rng) {
         boolean ranged = m.ranged() && (v == null || v.ranged());
         Chunk step = new Chunk(p, rule, t, m, v, g, gOff, acc, gradScale, sink, rng);
-        if (ranged && n >= parallelMin && !m.stochastic() && (v == null || !v.stochastic())
-                && Runtime.getRuntime().availableProcessors() > 1) {
-            int chunks = (n + Chunks.SIZE - 1) / Chunks.SIZE;
-            try {
-                java.util.stream.IntStream.range(0, chunks).parallel().forEach(c -> {
-                    float[][] b = CHUNK_BUFFERS.get();
-                    int start = c * Chunks.SIZE;
-                    step.apply(start, Math.min(Chunks.SIZE, n - start), b[0], b[1], b[2], b[3]);
-                });
-            } catch (IllegalArgumentException e) {
-                throw WorkerExceptions.original(e); // a worker's exception arrives as a copy: report the original
-            }
+        if (!ranged) { // a rank-1 codec: the whole tensor is one chunk
+            ensure(n);
+            step.apply(0, n, gb, ab, mb, vb);
             return;
         }
-        int chunk = ranged ? Chunks.SIZE : n;
-        ensure(chunk);
-        for (int start = 0; start < n; start += chunk) {
-            step.apply(start, Math.min(chunk, n - start), gb, ab, mb, vb);
-        }
+        boolean parallel = n >= parallelMin && !m.stochastic() && (v == null || !v.stochastic())
+                && Runtime.getRuntime().availableProcessors() > 1;
+        ParallelRuns.forEach(n, Chunks.SIZE, parallel, (start, len) -> {
+            float[][] b = CHUNK_BUFFERS.get();
+            step.apply(start, len, b[0], b[1], b[2], b[3]);
+        });
     }
 
     /** One update's constants and the work on one chunk of it, with the caller's buffers. */

@@ -31,14 +31,13 @@ public final class ProjectionScratch {
      * scratch's size is known before the first step (and {@link #bytes()} matches an estimate).
      */
     public void reserve(long rows, long cols, ProjectorConfig config) {
-        Side side = config.side().resolve(rows, cols);
-        long dim = side == Side.LEFT ? rows : cols;
-        long r = config.rank();
-        if (config.basisBits() == 4) {
-            basis.reserve(DataType.FLOAT, r * dim);
+        long[] e = elements(rows, cols, config.rank(), config.basisBits(),
+                config.side().resolve(rows, cols) == Side.LEFT);
+        if (e[0] > 0) {
+            basis.reserve(DataType.FLOAT, e[0]);
         }
-        projected.reserve(DataType.FLOAT, side == Side.LEFT ? r * cols : rows * r);
-        rotation.reserve(DataType.FLOAT, r * r);
+        projected.reserve(DataType.FLOAT, e[1]);
+        rotation.reserve(DataType.FLOAT, e[2]);
     }
 
     /**
@@ -47,21 +46,23 @@ public final class ProjectionScratch {
      * {rows, cols, rank, basisBits, side (0 LEFT, 1 RIGHT)} with the side already resolved.
      */
     public static long bytesFor(List<long[]> projectors) {
-        long b = 0;
-        long p = 0;
-        long c = 0;
+        long[] max = new long[3];
         for (long[] x : projectors) {
-            long rows = x[0];
-            long cols = x[1];
-            long r = x[2];
-            boolean left = x[4] == 0;
-            if (x[3] == 4) {
-                b = Math.max(b, r * (left ? rows : cols));
+            long[] e = elements(x[0], x[1], (int) x[2], (int) x[3], x[4] == 0);
+            for (int k = 0; k < 3; k++) {
+                max[k] = Math.max(max[k], e[k]);
             }
-            p = Math.max(p, left ? r * cols : rows * r);
-            c = Math.max(c, r * r);
         }
-        return 4 * (b + p + c);
+        return 4 * (max[0] + max[1] + max[2]);
+    }
+
+    /**
+     * Elements of the fp32 buffers one projector uses: {decoded basis (0 for an fp32 basis, which
+     * is its own store), projected gradient, rotation}.
+     */
+    private static long[] elements(long rows, long cols, int rank, int basisBits, boolean left) {
+        long r = rank;
+        return new long[] {basisBits == 4 ? r * (left ? rows : cols) : 0, left ? r * cols : rows * r, r * r};
     }
 
     /** Bytes allocated now. */

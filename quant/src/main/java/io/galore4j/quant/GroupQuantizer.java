@@ -144,32 +144,12 @@ public final class GroupQuantizer {
         });
     }
 
-    /** A run of elements [start, start + n) of a tensor. */
-    private interface Run {
-        void process(int start, int n);
-    }
-
     /**
      * Calls {@code run} for every run of {@code chunk} elements of a tensor of {@code length}:
      * in order on this thread, or in parallel from {@value #PARALLEL_MIN_ELEMENTS} elements on.
      */
-    private void forEachRun(int length, Run run) {
-        int runs = (int) (((long) length + chunk - 1) / chunk);
-        if (length < PARALLEL_MIN_ELEMENTS) {
-            for (int i = 0; i < runs; i++) {
-                int start = i * chunk;
-                run.process(start, Math.min(chunk, length - start));
-            }
-        } else {
-            try {
-                java.util.stream.IntStream.range(0, runs).parallel().forEach(i -> {
-                    int start = i * chunk;
-                    run.process(start, Math.min(chunk, length - start));
-                });
-            } catch (IllegalArgumentException e) {
-                throw WorkerExceptions.original(e); // a worker's exception arrives as a copy: report the original
-            }
-        }
+    private void forEachRun(int length, ParallelRuns.Run run) {
+        ParallelRuns.forEach(length, chunk, length >= PARALLEL_MIN_ELEMENTS, run);
     }
 
     /** The generator of the run starting at element {@code start}: stream(key, run index); null for nearest. */
