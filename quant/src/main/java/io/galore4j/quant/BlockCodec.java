@@ -55,6 +55,46 @@ abstract class BlockCodec implements StateCodec {
     /** Decodes elements [from, from + len) (a checked range) into dst[d ..]. */
     abstract void decodeBlocks(EncodedState s, int from, int len, float[] dst, int d);
 
+    /**
+     * From this many elements on, whole-tensor {@link #encode}/{@link #decode} of a codec whose
+     * blocks are independent (not {@link #stochastic()}) run in runs of {@value #PARALLEL_RUN}
+     * elements on the fork-join common pool and the calling thread; the result is the same as in
+     * order. Ranges ({@link #encodeRange}, the optimizer's chunks) stay on the calling thread.
+     */
+    static final int PARALLEL_MIN_ELEMENTS = 1 << 18;
+
+    /** Elements per parallel run: a multiple of every block size, and of 8 (whole bytes of 2-, 3- and 4-bit codes). */
+    static final int PARALLEL_RUN = 1 << 16;
+
+    private boolean parallel(EncodedState s) {
+        return s != null && s.length() >= PARALLEL_MIN_ELEMENTS && supportsRanges() && !stochastic();
+    }
+
+    @Override
+    public final void encode(float[] src, int srcOff, EncodedState dst, RoundingRng rng) {
+        if (!parallel(dst)) {
+            encodeRange(src, srcOff, dst, 0, dst == null ? 0 : dst.length(), rng);
+            return;
+        }
+        int len = dst.length();
+        checkRange("encode", dst, 0, len);
+        checkArray("src", src == null ? -1 : src.length, srcOff, len);
+        ParallelRuns.forEach(len, PARALLEL_RUN, true,
+                (start, n) -> encodeBlocks(src, srcOff + start, dst, start, n, rng));
+    }
+
+    @Override
+    public final void decode(EncodedState src, float[] dst, int dstOff) {
+        if (!parallel(src)) {
+            decodeRange(src, 0, src == null ? 0 : src.length(), dst, dstOff);
+            return;
+        }
+        int len = src.length();
+        checkRange("decode", src, 0, len);
+        checkArray("dst", dst == null ? -1 : dst.length, dstOff, len);
+        ParallelRuns.forEach(len, PARALLEL_RUN, true, (start, n) -> decodeBlocks(src, start, n, dst, dstOff + start));
+    }
+
     @Override
     public final void encodeRange(float[] src, int srcOff, EncodedState dst, int from, int len, RoundingRng rng) {
         checkRange("encode", dst, from, len);
@@ -100,38 +140,29 @@ abstract class BlockCodec implements StateCodec {
      * codec stores the second moment. {@code element} is the state index of src[p].
      */
     final float absMax(float[] src, int p, int n, int element) {
-        // |x| orders like its bits as an int, and an int max reduction vectorizes (a float
-        // Math.max, with its NaN rules, does not). Bits >= 0x7F800000 are ±inf or NaN.
-        int maxAbs = 0;
-        int signs = 0;
-        for (int j = p; j < p + n; j++) {
-            int bits = Float.floatToRawIntBits(src[j]);
-            maxAbs = Math.max(maxAbs, bits & 0x7FFFFFFF);
-            signs |= bits;
+        // Float Math.max/min reductions vectorize (JDK 17 C2, AVX) and carry a NaN through; a
+        // reduction over the float bits as ints does not vectorize (the bit move blocks it).
+        if (moment == Moment.SECOND) {
+            float hi = 0f;
+            float lo = 0f;
+            for (int j = p; j < p + n; j++) {
+                float x = src[j];
+                hi = Math.max(hi, x);
+                lo = Math.min(lo, x);
+            }
+            if (!(hi < Float.POSITIVE_INFINITY) || lo < 0) { // NaN, +inf, or some x < 0 (−0.0 passes)
+                throw badValue(src, p, n, element);
+            }
+            return hi;
         }
-        return checkedMax(maxAbs, signs, src, p, n, element);
-    }
-
-    /**
-     * The float of {@code maxAbs}, the largest |x| bits of a scan of src[p .. p + n) whose
-     * sign bits OR to {@code signs}; throws for a non-finite value, or a negative one when this
-     * codec stores the second moment (a sign bit alone may be −0.0, which passes).
-     */
-    final float checkedMax(int maxAbs, int signs, float[] src, int p, int n, int element) {
-        if (maxAbs >= 0x7F800000 || (moment == Moment.SECOND && signs < 0 && hasNegative(src, p, n))) {
+        float max = 0f;
+        for (int j = p; j < p + n; j++) {
+            max = Math.max(max, Math.abs(src[j]));
+        }
+        if (!(max < Float.POSITIVE_INFINITY)) { // NaN or ±inf
             throw badValue(src, p, n, element);
         }
-        return Float.intBitsToFloat(maxAbs);
-    }
-
-    /** Whether some x &lt; 0 (a sign bit alone may be −0.0, which is not negative). */
-    private static boolean hasNegative(float[] src, int p, int n) {
-        for (int j = p; j < p + n; j++) {
-            if (src[j] < 0) {
-                return true;
-            }
-        }
-        return false;
+        return max;
     }
 
     final IllegalArgumentException badValue(float[] src, int p, int n, int element) {

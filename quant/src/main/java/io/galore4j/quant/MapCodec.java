@@ -54,34 +54,15 @@ final class MapCodec extends BlockCodec {
             s.scales[element / blockSize] = scale;
             float inv = scale > 0 ? 1f / scale : 0f;
             if (bits == 8) {
-                encode8(src, q, n, inv, codes, element);
+                nearest.indices(src, q, n, inv, zeroCode, codes, element);
             } else if (bits == 4) {
-                encode4(src, q, n, inv, codes, element >>> 1);
+                nearest.indices4(src, q, n, inv, zeroCode, codes, element >>> 1);
             } else {
                 for (int j = 0; j < n; j++) {
                     scratch[j] = (byte) code(src[q + j], inv);
                 }
                 BitPacking.pack(scratch, n, bits, codes, element);
             }
-        }
-    }
-
-    // The per-block loops are methods of their own, so the JIT compiles them as such (hot from
-    // many calls) rather than only as part of a long-running caller.
-    private void encode8(float[] src, int q, int n, float inv, byte[] codes, int e) {
-        for (int j = 0; j < n; j++) {
-            codes[e + j] = (byte) code(src[q + j], inv);
-        }
-    }
-
-    /** As BitPacking: code 2i in the low nibble of byte b + i, code 2i + 1 in the high one. */
-    private void encode4(float[] src, int q, int n, float inv, byte[] codes, int b) {
-        int pairs = n >>> 1;
-        for (int i = 0; i < pairs; i++) {
-            codes[b + i] = (byte) (code(src[q + 2 * i], inv) | (code(src[q + 2 * i + 1], inv) << 4));
-        }
-        if ((n & 1) != 0) {
-            codes[b + pairs] = (byte) code(src[q + n - 1], inv);
         }
     }
 

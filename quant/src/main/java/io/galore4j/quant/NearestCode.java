@@ -133,6 +133,75 @@ final class NearestCode {
         return c;
     }
 
+    /**
+     * codes[e + j] = index(src[q + j] · inv) for j &lt; n; where {@code zero} ≥ 0, a positive x whose
+     * nearest level is that index gets the next one instead. The same results as {@link #index}
+     * in a loop with the table and the shift in locals.
+     */
+    void indices(float[] src, int q, int n, float inv, int zero, byte[] codes, int e) {
+        if (!singleStep) {
+            for (int j = 0; j < n; j++) {
+                codes[e + j] = (byte) adjust(index(src[q + j] * inv), zero, src[q + j]);
+            }
+            return;
+        }
+        int[] table = packed;
+        int s = shift;
+        int low = (1 << s) - 1;
+        int off = offset;
+        for (int j = 0; j < n; j++) {
+            float x = src[q + j];
+            int bits = Float.floatToRawIntBits(x * inv);
+            int key = bits ^ ((bits >> 31) & 0x7FFFFFFF);
+            int t = table[(key >> s) + off];
+            int c = (t >>> 24) + (((t & 0xFFFFFF) - (key & low)) >>> 31);
+            codes[e + j] = (byte) (c == zero && x > 0 ? c + 1 : c);
+        }
+    }
+
+    /**
+     * As {@link #indices} for 4-bit codes packed two per byte from byte b (code 2i in the low
+     * nibble, 2i + 1 in the high one; an odd last code alone in the low nibble).
+     */
+    void indices4(float[] src, int q, int n, float inv, int zero, byte[] codes, int b) {
+        int pairs = n >>> 1;
+        if (!singleStep) {
+            for (int i = 0; i < pairs; i++) {
+                int c0 = adjust(index(src[q + 2 * i] * inv), zero, src[q + 2 * i]);
+                int c1 = adjust(index(src[q + 2 * i + 1] * inv), zero, src[q + 2 * i + 1]);
+                codes[b + i] = (byte) (c0 | (c1 << 4));
+            }
+        } else {
+            int[] table = packed;
+            int s = shift;
+            int low = (1 << s) - 1;
+            int off = offset;
+            for (int i = 0; i < pairs; i++) {
+                float x0 = src[q + 2 * i];
+                float x1 = src[q + 2 * i + 1];
+                int b0 = Float.floatToRawIntBits(x0 * inv);
+                int b1 = Float.floatToRawIntBits(x1 * inv);
+                int k0 = b0 ^ ((b0 >> 31) & 0x7FFFFFFF);
+                int k1 = b1 ^ ((b1 >> 31) & 0x7FFFFFFF);
+                int t0 = table[(k0 >> s) + off];
+                int t1 = table[(k1 >> s) + off];
+                int c0 = (t0 >>> 24) + (((t0 & 0xFFFFFF) - (k0 & low)) >>> 31);
+                int c1 = (t1 >>> 24) + (((t1 & 0xFFFFFF) - (k1 & low)) >>> 31);
+                c0 = c0 == zero && x0 > 0 ? c0 + 1 : c0;
+                c1 = c1 == zero && x1 > 0 ? c1 + 1 : c1;
+                codes[b + i] = (byte) (c0 | (c1 << 4));
+            }
+        }
+        if ((n & 1) != 0) {
+            float x = src[q + n - 1];
+            codes[b + pairs] = (byte) adjust(index(x * inv), zero, x);
+        }
+    }
+
+    private static int adjust(int c, int zero, float x) {
+        return c == zero && x > 0 ? c + 1 : c;
+    }
+
     /** log2 of the bucket width in keys (for tests). */
     int shift() {
         return shift;

@@ -32,60 +32,90 @@ final class Rank1Linear4Codec extends BlockCodec {
         }
     }
 
+    /**
+     * Rows per parallel run of a rows × cols tensor: about {@value BlockCodec#PARALLEL_RUN}
+     * elements, and even when cols is odd, so every run starts on a whole byte of codes.
+     */
+    private static int rowsPerRun(int cols) {
+        int r = Math.max(1, PARALLEL_RUN / Math.max(1, cols));
+        return (cols & 1) != 0 && (r & 1) != 0 ? r + 1 : r;
+    }
+
+    private static boolean parallel(EncodedState s) {
+        return s.length() >= PARALLEL_MIN_ELEMENTS;
+    }
+
     @Override
     void encodeBlocks(float[] src, int p, EncodedState s, int from, int len, RoundingRng rng) {
         requireWhole(s, from, len);
         int rows = s.rows();
         int cols = s.cols();
         float[] rowMax = s.rowScales;
-        // row and column maxima in one read, over the float bits as ints: for finite x ≥ 0 int
-        // order is float order (−0 below +0 as in Math.max); checkedMax reports a row with a
-        // non-finite or negative value before the column maxima are used
-        int[] colBits = new int[cols];
-        for (int i = 0; i < rows; i++) {
-            int base = p + i * cols;
-            int maxAbs = 0;
-            int signs = 0;
-            for (int j = 0; j < cols; j++) {
-                int bits = Float.floatToRawIntBits(src[base + j]);
-                maxAbs = Math.max(maxAbs, bits & 0x7FFFFFFF);
-                signs |= bits;
-                colBits[j] = Math.max(colBits[j], bits);
-            }
-            rowMax[i] = checkedMax(maxAbs, signs, src, base, cols, i * cols);
-        }
         float[] colMax = s.colScales;
+        java.util.Arrays.fill(colMax, 0f);
+        int step = rowsPerRun(cols);
+        // row and column maxima in one read; each run keeps its own column maxima, merged below
+        // (max is exact in any order). A row with a non-finite or negative value is reported
+        // before any column maximum is used.
+        ParallelRuns.forEach(rows, step, parallel(s), (r0, nr) -> {
+            float[] col = new float[cols];
+            for (int i = r0; i < r0 + nr; i++) {
+                int base = p + i * cols;
+                float hi = 0f;
+                float lo = 0f;
+                for (int j = 0; j < cols; j++) {
+                    float x = src[base + j];
+                    hi = Math.max(hi, x);
+                    lo = Math.min(lo, x);
+                    col[j] = Math.max(col[j], x);
+                }
+                if (!(hi < Float.POSITIVE_INFINITY) || lo < 0) {
+                    throw badValue(src, base, cols, i * cols);
+                }
+                rowMax[i] = hi;
+            }
+            synchronized (colMax) {
+                for (int j = 0; j < cols; j++) {
+                    colMax[j] = Math.max(colMax[j], col[j]);
+                }
+            }
+        });
         float[] invCol = new float[cols];
         for (int j = 0; j < cols; j++) {
-            colMax[j] = Float.intBitsToFloat(colBits[j]);
             invCol[j] = inverse(colMax[j]);
         }
         byte[] codes = s.codes;
-        float[] inv = new float[cols];
-        for (int i = 0; i < rows; i++) {
-            // 1 / min(r, c) = max(1/r, 1/c); level (k+1)/16 nearest to y: k = round(16 y) − 1,
-            // clipped; inv holds 16 / min(r, c) (×16 is exact, so 16·y rounds as before)
-            float invRow = inverse(rowMax[i]);
-            for (int j = 0; j < cols; j++) {
-                inv[j] = 16f * Math.max(invRow, invCol[j]);
+        ParallelRuns.forEach(rows, step, parallel(s), (r0, nr) -> {
+            float[] inv = new float[cols];
+            for (int i = r0; i < r0 + nr; i++) {
+                encodeRow(src, p, i, cols, inverse(rowMax[i]), invCol, inv, codes);
             }
-            int base = i * cols; // element index of (i, 0); code e in nibble e & 1 of byte e >>> 1
-            int j = 0;
-            if ((base & 1) != 0 && cols > 0) { // high nibble of a byte the previous row began
-                codes[base >>> 1] = (byte) ((codes[base >>> 1] & 0xF) | (code(src[p + base] * inv[0]) << 4));
-                j = 1;
-            }
-            int b = (base + j) >>> 1;
-            int pairs = (cols - j) >>> 1;
-            int q = p + base + j;
-            for (int t = 0; t < pairs; t++) {
-                int k0 = code(src[q + 2 * t] * inv[j + 2 * t]);
-                int k1 = code(src[q + 2 * t + 1] * inv[j + 2 * t + 1]);
-                codes[b + t] = (byte) (k0 | (k1 << 4));
-            }
-            if (j + 2 * pairs < cols) { // low nibble; the next row (or nothing) writes the high one
-                codes[b + pairs] = (byte) code(src[p + base + cols - 1] * inv[cols - 1]);
-            }
+        });
+    }
+
+    private static void encodeRow(float[] src, int p, int i, int cols, float invRow, float[] invCol, float[] inv,
+                                  byte[] codes) {
+        // 1 / min(r, c) = max(1/r, 1/c); level (k+1)/16 nearest to y: k = round(16 y) − 1,
+        // clipped; inv holds 16 / min(r, c) (×16 is exact, so 16·y rounds as before)
+        for (int j = 0; j < cols; j++) {
+            inv[j] = 16f * Math.max(invRow, invCol[j]);
+        }
+        int base = i * cols; // element index of (i, 0); code e in nibble e & 1 of byte e >>> 1
+        int j = 0;
+        if ((base & 1) != 0 && cols > 0) { // high nibble of a byte the previous row began
+            codes[base >>> 1] = (byte) ((codes[base >>> 1] & 0xF) | (code(src[p + base] * inv[0]) << 4));
+            j = 1;
+        }
+        int b = (base + j) >>> 1;
+        int pairs = (cols - j) >>> 1;
+        int q = p + base + j;
+        for (int t = 0; t < pairs; t++) {
+            int k0 = code(src[q + 2 * t] * inv[j + 2 * t]);
+            int k1 = code(src[q + 2 * t + 1] * inv[j + 2 * t + 1]);
+            codes[b + t] = (byte) (k0 | (k1 << 4));
+        }
+        if (j + 2 * pairs < cols) { // low nibble; the next row (or nothing) writes the high one
+            codes[b + pairs] = (byte) code(src[p + base + cols - 1] * inv[cols - 1]);
         }
     }
 
@@ -101,33 +131,38 @@ final class Rank1Linear4Codec extends BlockCodec {
     @Override
     void decodeBlocks(EncodedState s, int from, int len, float[] dst, int d) {
         requireWhole(s, from, len);
-        int rows = s.rows();
         int cols = s.cols();
+        ParallelRuns.forEach(s.rows(), rowsPerRun(cols), parallel(s), (r0, nr) -> {
+            float[] scale = new float[cols];
+            for (int i = r0; i < r0 + nr; i++) {
+                decodeRow(s, i, cols, scale, dst, d);
+            }
+        });
+    }
+
+    private static void decodeRow(EncodedState s, int i, int cols, float[] scale, float[] dst, int d) {
         byte[] codes = s.codes;
         float[] colScales = s.colScales;
-        float[] scale = new float[cols];
-        for (int i = 0; i < rows; i++) {
-            float r = s.rowScales[i];
-            for (int j = 0; j < cols; j++) {
-                scale[j] = Math.min(r, colScales[j]);
-            }
-            int base = i * cols;
-            int o = d + base;
-            int j = 0;
-            if ((base & 1) != 0 && cols > 0) {
-                dst[o] = level((codes[base >>> 1] >>> 4) & 0xF) * scale[0];
-                j = 1;
-            }
-            int b = (base + j) >>> 1;
-            int pairs = (cols - j) >>> 1;
-            for (int t = 0; t < pairs; t++) {
-                int c = codes[b + t];
-                dst[o + j + 2 * t] = level(c & 0xF) * scale[j + 2 * t];
-                dst[o + j + 2 * t + 1] = level((c >>> 4) & 0xF) * scale[j + 2 * t + 1];
-            }
-            if (j + 2 * pairs < cols) {
-                dst[o + cols - 1] = level(codes[b + pairs] & 0xF) * scale[cols - 1];
-            }
+        float r = s.rowScales[i];
+        for (int j = 0; j < cols; j++) {
+            scale[j] = Math.min(r, colScales[j]);
+        }
+        int base = i * cols;
+        int o = d + base;
+        int j = 0;
+        if ((base & 1) != 0 && cols > 0) {
+            dst[o] = level((codes[base >>> 1] >>> 4) & 0xF) * scale[0];
+            j = 1;
+        }
+        int b = (base + j) >>> 1;
+        int pairs = (cols - j) >>> 1;
+        for (int t = 0; t < pairs; t++) {
+            int c = codes[b + t];
+            dst[o + j + 2 * t] = level(c & 0xF) * scale[j + 2 * t];
+            dst[o + j + 2 * t + 1] = level((c >>> 4) & 0xF) * scale[j + 2 * t + 1];
+        }
+        if (j + 2 * pairs < cols) {
+            dst[o + cols - 1] = level(codes[b + pairs] & 0xF) * scale[cols - 1];
         }
     }
 

@@ -22,8 +22,9 @@ import java.util.List;
  *
  * <p>NaN policy: every encoder throws {@link IllegalArgumentException} for a NaN or infinite
  * input (and second-moment codecs for a negative one), naming the codec, the value and its
- * element index, e.g. {@code "dynamic8 encode: non-finite value NaN at index 1234"}. Blocks
- * before the offending one may already be overwritten; no code is produced from a bad value.
+ * element index, e.g. {@code "dynamic8 encode: non-finite value NaN at index 1234"}. Other
+ * blocks may already be overwritten (whole tensors are encoded in runs, in parallel from
+ * 2^18 elements on); no code is produced from a bad value.
  *
  * <p>Second-moment codecs never decode a positive value to zero (a zero v makes m/√v
  * explode). Codecs are stateless and thread-safe; a state is not.

@@ -110,6 +110,58 @@ class StateCodecTest {
         assertArrayEquals(a, b, codec.name());
     }
 
+    /**
+     * A tensor large enough for the parallel whole-tensor path (odd column count, so runs of rows
+     * meet inside bytes of 4-bit codes) codes exactly as block ranges in order on one thread; a
+     * NaN in it is reported with its index.
+     */
+    @ParameterizedTest
+    @MethodSource("codecs")
+    void parallelWholeTensorCodingEqualsRangesInOrder(StateCodec codec) {
+        int rows = 515;
+        int cols = 513;
+        int n = rows * cols;
+        assertTrue(n >= BlockCodec.PARALLEL_MIN_ELEMENTS);
+        float[] x = sample(codec.moment(), n, 21);
+        EncodedState whole = codec.allocate(rows, cols);
+        codec.encode(x, 0, whole, new RoundingRng(8));
+        float[] a = new float[n];
+        codec.decode(whole, a, 0);
+        float[] b = new float[n];
+        if (codec.supportsRanges()) {
+            EncodedState ranged = codec.allocate(rows, cols);
+            RoundingRng rng = new RoundingRng(8);
+            int step = 4096;
+            for (int from = 0; from < n; from += step) {
+                int len = Math.min(step, n - from);
+                codec.encodeRange(x, from, ranged, from, len, rng);
+                codec.decodeRange(ranged, from, len, b, from);
+            }
+        } else { // rank-1 scaling from its formula: min(row max, column max), level (k + 1)/16
+            float[] rowMax = new float[rows];
+            float[] colMax = new float[cols];
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    rowMax[i] = Math.max(rowMax[i], x[i * cols + j]);
+                    colMax[j] = Math.max(colMax[j], x[i * cols + j]);
+                }
+            }
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < cols; j++) {
+                    float scale = Math.min(rowMax[i], colMax[j]);
+                    float y16 = x[i * cols + j] * (16f / scale);
+                    int k = Math.min(15, Math.max(0, Math.round(y16) - 1));
+                    b[i * cols + j] = (k + 1) / 16f * scale;
+                }
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            assertEquals(b[i], a[i], Math.ulp(b[i]), codec.name() + " at " + i);
+        }
+        x[n - 5] = Float.NaN;
+        assertMessage(() -> codec.encode(x, 0, whole, null), "non-finite value NaN at index " + (n - 5));
+    }
+
     /** Second-moment codecs: a positive v never decodes to 0 (normal floats, spread over 60 decades). */
     @ParameterizedTest
     @MethodSource("codecs")
