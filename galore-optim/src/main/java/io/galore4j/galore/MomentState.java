@@ -39,12 +39,22 @@ final class MomentState {
         return state.length();
     }
 
+    /** Decodes [from, from + len) into dst[0 ..]; the whole tensor through the codec's (parallel) whole-tensor path. */
     void read(int from, int len, float[] dst) {
-        codec.decodeRange(state, from, len, dst, 0);
+        if (from == 0 && len == state.length()) {
+            codec.decode(state, dst, 0);
+        } else {
+            codec.decodeRange(state, from, len, dst, 0);
+        }
     }
 
+    /** Encodes src[0 .. len) into [from, from + len); the whole tensor as {@link #read}. */
     void write(int from, int len, float[] src, RoundingRng rng) {
-        codec.encodeRange(src, 0, state, from, len, rng);
+        if (from == 0 && len == state.length()) {
+            codec.encode(src, 0, state, rng);
+        } else {
+            codec.encodeRange(src, 0, state, from, len, rng);
+        }
     }
 
     /** The encoded state as named read-only buffers (see {@link EncodedState#parts()}). */

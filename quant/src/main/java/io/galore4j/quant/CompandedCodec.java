@@ -15,7 +15,21 @@ package io.galore4j.quant;
  */
 final class CompandedCodec extends BlockCodec {
     private static final int BLOCK = 32;
-    private static final ThreadLocal<float[]> SCRATCH = ThreadLocal.withInitial(() -> new float[BLOCK]);
+    /** Elements per pass of the encoder: 64 groups. */
+    private static final int SPAN = 64 * BLOCK;
+    /** 2²³ + 2²²: adding it to t ∈ [0, 2²²) leaves rint(t) in the low mantissa bits (ties to even). */
+    private static final float MAGIC = 12582912f;
+    private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
+
+    /** Per-thread scratch of one span. */
+    private static final class Scratch {
+        final float[] x = new float[SPAN];
+        final float[] inv = new float[SPAN];
+        final float[] t = new float[SPAN];
+        final int[] codes = new int[SPAN];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
     private final float[] decodeTable;
 
     CompandedCodec(Moment moment) {
@@ -54,38 +68,124 @@ final class CompandedCodec extends BlockCodec {
 
     @Override
     void encodeBlocks(float[] src, int p, EncodedState s, int from, int len, RoundingRng rng) {
-        byte[] codes = s.codes;
+        Scratch scratch = SCRATCH.get();
+        for (int k = 0; k < len; k += SPAN) {
+            encodeSpan(src, p + k, s, from + k, Math.min(SPAN, len - k), scratch);
+        }
+    }
+
+    /**
+     * One span of up to {@value #SPAN} elements. The arithmetic runs as loops over the whole span
+     * at offset 0, which JDK 17's C2 vectorizes (a group of 32 is too short, and a loop over
+     * arrays at different offsets is not vectorized): the group maxima (a scalar loop over the
+     * float bits, four at a time, which also finds non-finite and negative values), each group's
+     * 1/scale spread over its elements, the companding, and the rounding by adding
+     * {@link #MAGIC}; only the final narrowing to bytes is a scalar loop.
+     */
+    private void encodeSpan(float[] src, int q, EncodedState s, int element, int m, Scratch w) {
         boolean first = moment == Moment.FIRST;
-        float[] t = SCRATCH.get();
-        for (int k = 0; k < len; k += blockSize) {
-            int n = Math.min(blockSize, len - k);
-            int element = from + k;
-            int q = p + k;
-            float amax = absMax(src, q, n, element);
+        float[] x = w.x;
+        float[] inv = w.inv;
+        float[] t = w.t;
+        int[] c = w.codes;
+        System.arraycopy(src, q, x, 0, m);
+        for (int g = 0; g < m; g += BLOCK) {
+            int n = Math.min(BLOCK, m - g);
+            int maxBits = first ? absMaxBits(x, g, n) : maxBitsOfNonNegative(x, g, n);
+            if (maxBits < 0) {
+                throw badValue(src, q + g, n, element + g);
+            }
+            float amax = Float.intBitsToFloat(maxBits);
             short h = bf16Up(first ? amax : (float) Math.sqrt(amax));
-            s.halfScales[element / blockSize] = h;
+            s.halfScales[(element + g) / BLOCK] = h;
             float scale = bf16(h);
-            float inv = scale > 0 ? 1f / scale : 0f;
-            if (first) {
-                // two passes: the float arithmetic vectorizes on its own, the float-to-byte
-                // conversion does not (JDK 17), and one loop doing both runs 2.3× slower.
-                // t = 127·y + 128.5 > 0, so (int) t − 128 = ⌊127·y + 0.5⌋ = round(127·y); |z| ≤ 1
-                // up to the rounding of 1/scale, which keeps 127·y below 127.5
-                for (int j = 0; j < n; j++) {
-                    float z = src[q + j] * inv;
-                    t[j] = 254f * z / (1f + Math.abs(z)) + 128.5f;
-                }
-                for (int j = 0; j < n; j++) {
-                    codes[element + j] = (byte) ((int) t[j] - 128);
-                }
-            } else {
-                for (int j = 0; j < n; j++) {
-                    float x = src[q + j];
-                    int c = Math.min(255, (int) ((float) Math.sqrt(x) * inv * 255f + 0.5f));
-                    codes[element + j] = (byte) (c == 0 && x > 0 ? 1 : c);
+            java.util.Arrays.fill(inv, g, g + n, scale > 0 ? 1f / scale : 0f);
+        }
+        if (first) {
+            // round(127·y) + 128 ∈ [1, 255]: |z| ≤ 1 up to the rounding of 1/scale, which keeps
+            // 127·y within 127.5
+            for (int j = 0; j < m; j++) {
+                float z = x[j] * inv[j];
+                t[j] = 254f * z / (1f + Math.abs(z)) + (MAGIC + 128f);
+            }
+            for (int j = 0; j < m; j++) {
+                c[j] = Float.floatToRawIntBits(t[j]) - (MAGIC_BITS + 128);
+            }
+        } else {
+            for (int j = 0; j < m; j++) {
+                // at most 255, and at least 1 for v > 0: v·10³⁸·10³⁸ ≥ 1 for every positive
+                // float v (the smallest is 1.4·10⁻⁴⁵), 0 for v = 0 (−0 for −0.0)
+                float r = (float) Math.sqrt(x[j]) * inv[j] * 255f;
+                t[j] = Math.min(255f, Math.max(r, Math.min(1f, x[j] * 1e38f * 1e38f))) + MAGIC;
+            }
+            for (int j = 0; j < m; j++) {
+                c[j] = Float.floatToRawIntBits(t[j]) - MAGIC_BITS;
+            }
+        }
+        byte[] codes = s.codes;
+        for (int j = 0; j < m; j++) {
+            codes[element + j] = (byte) c[j];
+        }
+    }
+
+    /** Bits of max |x| over x[g .. g + n), or −1 when some x is NaN or infinite. */
+    private static int absMaxBits(float[] x, int g, int n) {
+        int m0 = 0;
+        int m1 = 0;
+        int m2 = 0;
+        int m3 = 0;
+        int j = g;
+        for (; j + 4 <= g + n; j += 4) {
+            m0 = Math.max(m0, Float.floatToRawIntBits(x[j]) & 0x7FFFFFFF);
+            m1 = Math.max(m1, Float.floatToRawIntBits(x[j + 1]) & 0x7FFFFFFF);
+            m2 = Math.max(m2, Float.floatToRawIntBits(x[j + 2]) & 0x7FFFFFFF);
+            m3 = Math.max(m3, Float.floatToRawIntBits(x[j + 3]) & 0x7FFFFFFF);
+        }
+        for (; j < g + n; j++) {
+            m0 = Math.max(m0, Float.floatToRawIntBits(x[j]) & 0x7FFFFFFF);
+        }
+        int max = Math.max(Math.max(m0, m1), Math.max(m2, m3));
+        return max >= 0x7F800000 ? -1 : max;
+    }
+
+    /**
+     * Bits of max x over x[g .. g + n) of a second moment, or −1 when some x is NaN, infinite or
+     * negative. The maximum is over the bits as ints, which order non-negative floats; a set sign
+     * bit anywhere (a negative value, a NaN with its sign set, or −0.0, which passes) sends the
+     * group to a check of its values.
+     */
+    private static int maxBitsOfNonNegative(float[] x, int g, int n) {
+        int m0 = 0;
+        int m1 = 0;
+        int m2 = 0;
+        int m3 = 0;
+        int signs = 0;
+        int j = g;
+        for (; j + 4 <= g + n; j += 4) {
+            int b0 = Float.floatToRawIntBits(x[j]);
+            int b1 = Float.floatToRawIntBits(x[j + 1]);
+            int b2 = Float.floatToRawIntBits(x[j + 2]);
+            int b3 = Float.floatToRawIntBits(x[j + 3]);
+            m0 = Math.max(m0, b0);
+            m1 = Math.max(m1, b1);
+            m2 = Math.max(m2, b2);
+            m3 = Math.max(m3, b3);
+            signs |= b0 | b1 | b2 | b3;
+        }
+        for (; j < g + n; j++) {
+            int b0 = Float.floatToRawIntBits(x[j]);
+            m0 = Math.max(m0, b0);
+            signs |= b0;
+        }
+        if (signs < 0) {
+            for (int i = g; i < g + n; i++) {
+                if (!(x[i] >= 0)) {
+                    return -1;
                 }
             }
         }
+        int max = Math.max(Math.max(m0, m1), Math.max(m2, m3));
+        return max >= 0x7F800000 ? -1 : max;
     }
 
     @Override
