@@ -17,10 +17,6 @@ final class CompandedCodec extends BlockCodec {
     private static final int BLOCK = 32;
     /** Elements per pass of the encoder: 64 groups. */
     private static final int SPAN = 64 * BLOCK;
-    /** 2²³ + 2²²: adding it to t ∈ [0, 2²²) leaves rint(t) in the low mantissa bits (ties to even). */
-    private static final float MAGIC = 12582912f;
-    private static final int MAGIC_BITS = Float.floatToRawIntBits(MAGIC);
-
     /** Per-thread scratch of one span. */
     private static final class Scratch {
         final float[] x = new float[SPAN];
@@ -80,7 +76,7 @@ final class CompandedCodec extends BlockCodec {
      * arrays at different offsets is not vectorized): the group maxima (a scalar loop over the
      * float bits, four at a time, which also finds non-finite and negative values), each group's
      * 1/scale spread over its elements, the companding, and the rounding by adding
-     * {@link #MAGIC}; only the final narrowing to bytes is a scalar loop.
+     * {@link MagicRound}; only the final narrowing to bytes is a scalar loop.
      */
     private void encodeSpan(float[] src, int q, EncodedState s, int element, int m, Scratch w) {
         boolean first = moment == Moment.FIRST;
@@ -106,20 +102,20 @@ final class CompandedCodec extends BlockCodec {
             // 127·y within 127.5
             for (int j = 0; j < m; j++) {
                 float z = x[j] * inv[j];
-                t[j] = 254f * z / (1f + Math.abs(z)) + (MAGIC + 128f);
+                t[j] = 254f * z / (1f + Math.abs(z)) + (MagicRound.MAGIC + 128f);
             }
             for (int j = 0; j < m; j++) {
-                c[j] = Float.floatToRawIntBits(t[j]) - (MAGIC_BITS + 128);
+                c[j] = Float.floatToRawIntBits(t[j]) - (MagicRound.BITS + 128);
             }
         } else {
             for (int j = 0; j < m; j++) {
                 // at most 255, and at least 1 for v > 0: v·10³⁸·10³⁸ ≥ 1 for every positive
                 // float v (the smallest is 1.4·10⁻⁴⁵), 0 for v = 0 (−0 for −0.0)
                 float r = (float) Math.sqrt(x[j]) * inv[j] * 255f;
-                t[j] = Math.min(255f, Math.max(r, Math.min(1f, x[j] * 1e38f * 1e38f))) + MAGIC;
+                t[j] = Math.min(255f, Math.max(r, Math.min(1f, x[j] * 1e38f * 1e38f))) + MagicRound.MAGIC;
             }
             for (int j = 0; j < m; j++) {
-                c[j] = Float.floatToRawIntBits(t[j]) - MAGIC_BITS;
+                c[j] = Float.floatToRawIntBits(t[j]) - MagicRound.BITS;
             }
         }
         byte[] codes = s.codes;

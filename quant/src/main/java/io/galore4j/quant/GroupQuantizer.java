@@ -6,8 +6,8 @@ import java.nio.FloatBuffer;
  * Group-wise asymmetric min–max quantizer for weights and projection bases (Q-GaLore, DESIGN.md
  * §3 "Q-GaLore additions"): consecutive groups of {@code groupSize} elements (default 256), each
  * with scale s = (max − min) / (2^bits − 1) and zero point z = min; code
- * q = clip(round((x − z) / s), 0, 2^bits − 1), decoded x̂ = z + q·s. A constant group has s = 0
- * and decodes exactly. {@link Rounding#STOCHASTIC} rounds t = (x − z)/s up with probability
+ * q = clip(round((x − z) / s), 0, 2^bits − 1) (to nearest, ties to even), decoded x̂ = z + q·s.
+ * A constant group has s = 0 and decodes exactly. {@link Rounding#STOCHASTIC} rounds t = (x − z)/s up with probability
  * frac(t), so E[x̂] = x.
  *
  * <p>INT4 codes are packed two per byte (see {@link QuantizedTensor}); INT8 one per byte.
@@ -197,19 +197,13 @@ public final class GroupQuantizer {
         for (int k = 0; k < n; k += groupSize) {
             int m = Math.min(groupSize, n - k);
             int from = p + k;
-            // min and max over monotone integer keys (an int reduction vectorizes; float
-            // Math.min/max, with their NaN rules, do not): the keys order as the floats do,
-            // −0 below +0 as in Math.min/max, and a NaN key lies beyond ±inf, so a NaN
-            // surfaces as a non-finite min or max
-            int minKey = Integer.MAX_VALUE;
-            int maxKey = Integer.MIN_VALUE;
+            // float min/max reductions vectorize (JDK 17 C2); a NaN carries through them
+            float min = Float.POSITIVE_INFINITY;
+            float max = Float.NEGATIVE_INFINITY;
             for (int j = from; j < from + m; j++) {
-                int key = key(src[j]);
-                minKey = Math.min(minKey, key);
-                maxKey = Math.max(maxKey, key);
+                min = Math.min(min, src[j]);
+                max = Math.max(max, src[j]);
             }
-            float min = fromKey(minKey);
-            float max = fromKey(maxKey);
             if (!Float.isFinite(min) || !Float.isFinite(max)) {
                 throw nonFinite(src, from, m, start + k);
             }
@@ -237,16 +231,6 @@ public final class GroupQuantizer {
         throw new AssertionError("no non-finite value found");
     }
 
-    /** Monotone integer key of a float (an involution: {@link #fromKey} undoes it). */
-    private static int key(float x) {
-        int bits = Float.floatToRawIntBits(x);
-        return bits ^ ((bits >> 31) & 0x7FFFFFFF);
-    }
-
-    private static float fromKey(int key) {
-        return Float.intBitsToFloat(key ^ ((key >> 31) & 0x7FFFFFFF));
-    }
-
     private void encode8(float[] src, int from, int m, byte[] codes, int e, float zero, float inv,
                          boolean stochastic, RoundingRng rng) {
         if (stochastic) {
@@ -262,11 +246,46 @@ public final class GroupQuantizer {
                 codes[e + j] = (byte) Math.min((int) ((src[from + j] - zero) * inv + rng.nextFloat()), 255);
             }
         } else {
+            int[] c = nearestCodes(src, from, m, zero, inv);
             for (int j = 0; j < m; j++) {
-                int q = (int) ((src[from + j] - zero) * inv + 0.5f);
-                codes[e + j] = (byte) Math.min(q, 255);
+                codes[e + j] = (byte) c[j];
             }
         }
+    }
+
+    private static final ThreadLocal<Rtn> RTN = new ThreadLocal<>();
+
+    /** Per-thread scratch of the round-to-nearest path, for one group. */
+    private static final class Rtn {
+        final float[] x;
+        final int[] codes;
+
+        Rtn(int n) {
+            x = new float[n];
+            codes = new int[n];
+        }
+    }
+
+    /**
+     * The round-to-nearest codes of src[from .. from + m): min(maxCode, rint((x − zero)·inv)),
+     * ties to even. The group is copied to offset 0 first: C2 vectorizes the loop there (not
+     * over arrays at different offsets), with {@link MagicRound} in place of a conversion.
+     */
+    private int[] nearestCodes(float[] src, int from, int m, float zero, float inv) {
+        Rtn w = RTN.get();
+        if (w == null || w.x.length < groupSize) {
+            w = new Rtn(groupSize);
+            RTN.set(w);
+        }
+        float[] x = w.x;
+        int[] c = w.codes;
+        System.arraycopy(src, from, x, 0, m);
+        int top = maxCode;
+        for (int j = 0; j < m; j++) {
+            // x − zero ≥ 0 and (x − zero)·inv ≤ maxCode up to rounding, far below 2²²
+            c[j] = Math.min(top, Float.floatToRawIntBits((x[j] - zero) * inv + MagicRound.MAGIC) - MagicRound.BITS);
+        }
+        return c;
     }
 
     /**
@@ -295,11 +314,14 @@ public final class GroupQuantizer {
                 codes[b + i] = (byte) (q0 | (q1 << 4));
             }
         } else {
+            int[] c = nearestCodes(src, from, m, zero, inv);
             for (int i = 0; i < pairs; i++) {
-                int q0 = Math.min(15, (int) ((src[from + 2 * i] - zero) * inv + 0.5f));
-                int q1 = Math.min(15, (int) ((src[from + 2 * i + 1] - zero) * inv + 0.5f));
-                codes[b + i] = (byte) (q0 | (q1 << 4));
+                codes[b + i] = (byte) (c[2 * i] | (c[2 * i + 1] << 4));
             }
+            if ((m & 1) != 0) {
+                codes[b + pairs] = (byte) c[m - 1];
+            }
+            return;
         }
         if ((m & 1) != 0) { // odd tail: last element of the tensor, high nibble stays 0
             float u = stochastic ? rng.nextFloat() : 0.5f;
