@@ -8,7 +8,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The three LAPACK routines the basis computations need, called through JavaCPP's OpenBLAS
+ * The LAPACK routines the basis computations need, called through JavaCPP's OpenBLAS
  * preset on raw fp32 memory (DESIGN.md §5: ND4J's own {@code gesvd} always forms the full U and
  * Vᵀ and its {@code qr} op is very slow).
  *
@@ -53,6 +53,15 @@ final class Lapack {
     static void thinSvd(FloatPointer a, int rows, int cols, FloatPointer s, FloatPointer u, FloatPointer vt) {
         int k = Math.min(rows, cols);
         check("sgesdd", openblas.LAPACKE_sgesdd(LAPACK_COL_MAJOR, (byte) 'S', rows, cols, a, rows, s, u, rows, vt, k));
+    }
+
+    /**
+     * Eigen-decomposition of the symmetric column-major n×n matrix {@code a} (its upper triangle
+     * is read) by divide and conquer (ssyevd, jobz='V'): eigenvalues ascending in {@code w},
+     * the orthonormal eigenvectors replace {@code a}, column i for w[i].
+     */
+    static void symmetricEigen(FloatPointer a, int n, FloatPointer w) {
+        check("ssyevd", openblas.LAPACKE_ssyevd(LAPACK_COL_MAJOR, (byte) 'V', (byte) 'U', n, a, n, w));
     }
 
     private static void check(String routine, int info) {

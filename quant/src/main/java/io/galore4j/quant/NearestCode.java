@@ -15,6 +15,9 @@ package io.galore4j.quant;
 final class NearestCode {
     private static final int MAX_SHIFT = 24;
     private static final int MIN_SHIFT = 15; // at most 2^17 buckets (128 KiB)
+    /** Direct buckets are 2^5 times narrower than the single-step ones: few hold a threshold. */
+    private static final int DIRECT_SUBDIVISION = 5;
+    private static final int DIRECT_MIN_SHIFT = 12; // at most 2^20 entries (2 MiB)
 
     final float[] levels;
     private final float[] thresholds; // thresholds[k] = midpoint of levels k, k+1; last = +inf
@@ -24,6 +27,8 @@ final class NearestCode {
     private final boolean singleStep;
     private final byte[] start;
     private final int[] packed; // singleStep: start << 24 | offset of the bucket's threshold key
+    private final int directShift;
+    private volatile short[] direct; // built on first use, see direct()
 
     NearestCode(float[] levels) {
         if (levels.length > 256) {
@@ -65,6 +70,7 @@ final class NearestCode {
             start[b] = (byte) below;
         }
         int mask = (1 << s) - 1;
+        directShift = Math.max(DIRECT_MIN_SHIFT, s - DIRECT_SUBDIVISION);
         packed = new int[singleStep ? start.length : 0];
         for (int b = 0; b < packed.length; b++) {
             int c = start[b] & 0xFF;
@@ -134,28 +140,42 @@ final class NearestCode {
     }
 
     /**
+     * The direct table over the raw float bits: entry b is the code of every float whose bits
+     * shifted right by {@code directShift} are b, or −1 where that bucket holds a threshold
+     * (or NaN), for which {@link #index} decides. Indexed by the raw bits, a lookup needs no
+     * order-preserving key and no comparison; with buckets 2^{@value #DIRECT_SUBDIVISION} times
+     * narrower than {@link #index}'s, few lookups fall back (measured on blocks of Gaussian first
+     * moments and their squares: 0.4–1.0% for dynamic8, de4 and linear4nz, 2.9% for signed2).
+     * Built on first use (a racing thread builds the same table).
+     */
+    private short[] direct() {
+        short[] d = direct;
+        if (d == null) {
+            d = new short[1 << (32 - directShift)];
+            int width = (1 << directShift) - 1;
+            for (int b = 0; b < d.length; b++) {
+                int lowBits = b << directShift;
+                float lo = Float.intBitsToFloat(lowBits);
+                float hi = Float.intBitsToFloat(lowBits | width);
+                int a = index(lo);
+                d[b] = (short) (!Float.isNaN(lo) && !Float.isNaN(hi) && a == index(hi) ? a : -1);
+            }
+            direct = d;
+        }
+        return d;
+    }
+
+    /**
      * codes[e + j] = index(src[q + j] · inv) for j &lt; n; where {@code zero} ≥ 0, a positive x whose
-     * nearest level is that index gets the next one instead. The same results as {@link #index}
-     * in a loop with the table and the shift in locals.
+     * nearest level is that index gets the next one instead. The same results as {@link #index},
+     * through the direct table.
      */
     void indices(float[] src, int q, int n, float inv, int zero, byte[] codes, int e) {
-        if (!singleStep) {
-            for (int j = 0; j < n; j++) {
-                codes[e + j] = (byte) adjust(index(src[q + j] * inv), zero, src[q + j]);
-            }
-            return;
-        }
-        int[] table = packed;
-        int s = shift;
-        int low = (1 << s) - 1;
-        int off = offset;
+        short[] table = direct();
+        int s = directShift;
         for (int j = 0; j < n; j++) {
             float x = src[q + j];
-            int bits = Float.floatToRawIntBits(x * inv);
-            int key = bits ^ ((bits >> 31) & 0x7FFFFFFF);
-            int t = table[(key >> s) + off];
-            int c = (t >>> 24) + (((t & 0xFFFFFF) - (key & low)) >>> 31);
-            codes[e + j] = (byte) (c == zero && x > 0 ? c + 1 : c);
+            codes[e + j] = (byte) adjust(code(table, s, x * inv), zero, x);
         }
     }
 
@@ -164,42 +184,35 @@ final class NearestCode {
      * nibble, 2i + 1 in the high one; an odd last code alone in the low nibble).
      */
     void indices4(float[] src, int q, int n, float inv, int zero, byte[] codes, int b) {
+        short[] table = direct();
+        int s = directShift;
         int pairs = n >>> 1;
-        if (!singleStep) {
-            for (int i = 0; i < pairs; i++) {
-                int c0 = adjust(index(src[q + 2 * i] * inv), zero, src[q + 2 * i]);
-                int c1 = adjust(index(src[q + 2 * i + 1] * inv), zero, src[q + 2 * i + 1]);
-                codes[b + i] = (byte) (c0 | (c1 << 4));
-            }
-        } else {
-            int[] table = packed;
-            int s = shift;
-            int low = (1 << s) - 1;
-            int off = offset;
-            for (int i = 0; i < pairs; i++) {
-                float x0 = src[q + 2 * i];
-                float x1 = src[q + 2 * i + 1];
-                int b0 = Float.floatToRawIntBits(x0 * inv);
-                int b1 = Float.floatToRawIntBits(x1 * inv);
-                int k0 = b0 ^ ((b0 >> 31) & 0x7FFFFFFF);
-                int k1 = b1 ^ ((b1 >> 31) & 0x7FFFFFFF);
-                int t0 = table[(k0 >> s) + off];
-                int t1 = table[(k1 >> s) + off];
-                int c0 = (t0 >>> 24) + (((t0 & 0xFFFFFF) - (k0 & low)) >>> 31);
-                int c1 = (t1 >>> 24) + (((t1 & 0xFFFFFF) - (k1 & low)) >>> 31);
-                c0 = c0 == zero && x0 > 0 ? c0 + 1 : c0;
-                c1 = c1 == zero && x1 > 0 ? c1 + 1 : c1;
-                codes[b + i] = (byte) (c0 | (c1 << 4));
-            }
+        for (int i = 0; i < pairs; i++) {
+            float x0 = src[q + 2 * i];
+            float x1 = src[q + 2 * i + 1];
+            int c0 = adjust(code(table, s, x0 * inv), zero, x0);
+            int c1 = adjust(code(table, s, x1 * inv), zero, x1);
+            codes[b + i] = (byte) (c0 | (c1 << 4));
         }
         if ((n & 1) != 0) {
             float x = src[q + n - 1];
-            codes[b + pairs] = (byte) adjust(index(x * inv), zero, x);
+            codes[b + pairs] = (byte) adjust(code(table, s, x * inv), zero, x);
         }
+    }
+
+    /** index(y) by the direct table, falling back to {@link #index} in a bucket with a threshold. */
+    private int code(short[] table, int s, float y) {
+        int c = table[Float.floatToRawIntBits(y) >>> s];
+        return c >= 0 ? c : index(y);
     }
 
     private static int adjust(int c, int zero, float x) {
         return c == zero && x > 0 ? c + 1 : c;
+    }
+
+    /** log2 of the direct table's bucket width in raw float bits (for tests). */
+    int directShift() {
+        return directShift;
     }
 
     /** log2 of the bucket width in keys (for tests). */

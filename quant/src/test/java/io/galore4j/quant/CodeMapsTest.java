@@ -113,6 +113,59 @@ class CodeMapsTest {
         }
     }
 
+    /**
+     * The bulk lookups through the direct table (8-bit codes, and 4-bit codes packed in pairs)
+     * equal the binary search on both sides of every direct bucket edge, at the midpoints and
+     * the levels' neighbours, and on random bit patterns; with a zero code, a positive value
+     * nearest to level 0 gets the next code.
+     */
+    @Test
+    void bulkLookupsThroughTheDirectTableEqualBinarySearch() {
+        for (float[] map : allMaps()) {
+            NearestCode nearest = new NearestCode(map);
+            java.util.List<Float> ys = new java.util.ArrayList<>();
+            for (long b = 0; b < 1L << (32 - nearest.directShift()); b++) {
+                int edge = (int) (b << nearest.directShift());
+                for (int bits : new int[] {edge, edge - 1, edge + 1}) {
+                    ys.add(Float.intBitsToFloat(bits));
+                }
+            }
+            for (int k = 0; k + 1 < map.length; k++) {
+                float mid = (float) (((double) map[k] + map[k + 1]) / 2);
+                ys.addAll(java.util.List.of(mid, Math.nextUp(mid), Math.nextDown(mid), map[k], Math.nextUp(map[k])));
+            }
+            Random r = new Random(3);
+            for (int i = 0; i < 100_000; i++) {
+                ys.add(Float.intBitsToFloat(r.nextInt()));
+            }
+            ys.removeIf(y -> Float.isNaN(y));
+            float[] y = new float[ys.size()];
+            for (int i = 0; i < y.length; i++) {
+                y[i] = ys.get(i);
+            }
+            int zero = -1;
+            for (int k = 0; k < map.length; k++) {
+                zero = map[k] == 0f ? k : zero;
+            }
+            byte[] codes = new byte[y.length];
+            nearest.indices(y, 0, y.length, 1f, -1, codes, 0);
+            byte[] raised = new byte[y.length];
+            nearest.indices(y, 0, y.length, 1f, zero, raised, 0);
+            byte[] packed = new byte[(y.length + 1) / 2];
+            nearest.indices4(y, 0, y.length, 1f, -1, packed, 0);
+            for (int i = 0; i < y.length; i++) {
+                int expected = nearest.indexByBinarySearch(y[i]);
+                float v = y[i];
+                assertEquals(expected, codes[i] & 0xFF, () -> "y=" + v);
+                int up = expected == zero && v > 0 ? expected + 1 : expected;
+                assertEquals(up, raised[i] & 0xFF, () -> "raised, y=" + v);
+                if (map.length <= 16) {
+                    assertEquals(expected, (packed[i >>> 1] >>> (4 * (i & 1))) & 0xF, () -> "4-bit, y=" + v);
+                }
+            }
+        }
+    }
+
     private static float[][] allMaps() {
         return new float[][] {CodeMaps.dynamic8(true), CodeMaps.dynamic8(false), CodeMaps.de4(), CodeMaps.signed2(),
                 CodeMaps.signed3(), CodeMaps.linear4NoZero()};
