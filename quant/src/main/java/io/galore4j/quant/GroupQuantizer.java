@@ -280,10 +280,14 @@ public final class GroupQuantizer {
         float[] x = w.x;
         int[] c = w.codes;
         System.arraycopy(src, from, x, 0, m);
-        int top = maxCode;
+        float top = maxCode;
+        // x − zero ≥ 0 and (x − zero)·inv ≤ maxCode up to rounding; two loops, as C2 vectorizes
+        // float Math.min only in a loop without the bit move
         for (int j = 0; j < m; j++) {
-            // x − zero ≥ 0 and (x − zero)·inv ≤ maxCode up to rounding, far below 2²²
-            c[j] = Math.min(top, Float.floatToRawIntBits((x[j] - zero) * inv + MagicRound.MAGIC) - MagicRound.BITS);
+            x[j] = Math.min(top, (x[j] - zero) * inv) + MagicRound.MAGIC;
+        }
+        for (int j = 0; j < m; j++) {
+            c[j] = Float.floatToRawIntBits(x[j]) - MagicRound.BITS;
         }
         return c;
     }

@@ -59,18 +59,21 @@ final class Rank1Linear4Codec extends BlockCodec {
         // before any column maximum is used.
         ParallelRuns.forEach(rows, step, parallel(s), (r0, nr) -> {
             float[] col = new float[cols];
+            float[] x = new float[cols];
             for (int i = r0; i < r0 + nr; i++) {
                 int base = p + i * cols;
+                System.arraycopy(src, base, x, 0, cols); // offset 0 with col: C2 vectorizes both loops
                 float hi = 0f;
                 float lo = 0f;
                 for (int j = 0; j < cols; j++) {
-                    float x = src[base + j];
-                    hi = Math.max(hi, x);
-                    lo = Math.min(lo, x);
-                    col[j] = Math.max(col[j], x);
+                    hi = Math.max(hi, x[j]);
+                    lo = Math.min(lo, x[j]);
                 }
                 if (!(hi < Float.POSITIVE_INFINITY) || lo < 0) {
                     throw badValue(src, base, cols, i * cols);
+                }
+                for (int j = 0; j < cols; j++) {
+                    col[j] = Math.max(col[j], x[j]);
                 }
                 rowMax[i] = hi;
             }
@@ -86,42 +89,48 @@ final class Rank1Linear4Codec extends BlockCodec {
         }
         byte[] codes = s.codes;
         ParallelRuns.forEach(rows, step, parallel(s), (r0, nr) -> {
+            float[] x = new float[cols];
             float[] inv = new float[cols];
+            int[] c = new int[cols];
             for (int i = r0; i < r0 + nr; i++) {
-                encodeRow(src, p, i, cols, inverse(rowMax[i]), invCol, inv, codes);
+                encodeRow(src, p, i, cols, inverse(rowMax[i]), invCol, x, inv, c, codes);
             }
         });
     }
 
-    private static void encodeRow(float[] src, int p, int i, int cols, float invRow, float[] invCol, float[] inv,
-                                  byte[] codes) {
-        // 1 / min(r, c) = max(1/r, 1/c); level (k+1)/16 nearest to y: k = round(16 y) − 1,
-        // clipped; inv holds 16 / min(r, c) (×16 is exact, so 16·y rounds as before)
+    /**
+     * Codes of row i: level (k+1)/16 nearest to y = v/min(r, c) is k = rint(16 y − 1) clipped
+     * to 0…15 (ties to even). 1/min(r, c) = max(1/r, 1/c); inv holds 16/min(r, c) (×16 is exact,
+     * and so is 16 y − 1 wherever it is not clipped to 0). The row is copied to offset 0 so C2
+     * vectorizes the arithmetic, which rounds by {@link MagicRound}; only the packing is scalar.
+     */
+    private static void encodeRow(float[] src, int p, int i, int cols, float invRow, float[] invCol, float[] x,
+                                  float[] inv, int[] c, byte[] codes) {
+        int base = i * cols; // element index of (i, 0); code e in nibble e & 1 of byte e >>> 1
+        System.arraycopy(src, p + base, x, 0, cols);
         for (int j = 0; j < cols; j++) {
             inv[j] = 16f * Math.max(invRow, invCol[j]);
         }
-        int base = i * cols; // element index of (i, 0); code e in nibble e & 1 of byte e >>> 1
+        // two loops: C2 vectorizes float Math.min/max only in a loop without the bit move
+        for (int j = 0; j < cols; j++) {
+            inv[j] = Math.min(15f, Math.max(0f, x[j] * inv[j] - 1f)) + MagicRound.MAGIC;
+        }
+        for (int j = 0; j < cols; j++) {
+            c[j] = Float.floatToRawIntBits(inv[j]) - MagicRound.BITS;
+        }
         int j = 0;
         if ((base & 1) != 0 && cols > 0) { // high nibble of a byte the previous row began
-            codes[base >>> 1] = (byte) ((codes[base >>> 1] & 0xF) | (code(src[p + base] * inv[0]) << 4));
+            codes[base >>> 1] = (byte) ((codes[base >>> 1] & 0xF) | (c[0] << 4));
             j = 1;
         }
         int b = (base + j) >>> 1;
         int pairs = (cols - j) >>> 1;
-        int q = p + base + j;
         for (int t = 0; t < pairs; t++) {
-            int k0 = code(src[q + 2 * t] * inv[j + 2 * t]);
-            int k1 = code(src[q + 2 * t + 1] * inv[j + 2 * t + 1]);
-            codes[b + t] = (byte) (k0 | (k1 << 4));
+            codes[b + t] = (byte) (c[j + 2 * t] | (c[j + 2 * t + 1] << 4));
         }
         if (j + 2 * pairs < cols) { // low nibble; the next row (or nothing) writes the high one
-            codes[b + pairs] = (byte) code(src[p + base + cols - 1] * inv[cols - 1]);
+            codes[b + pairs] = (byte) c[cols - 1];
         }
-    }
-
-    /** Code of y16 = 16·v/scale: round(y16) − 1 clipped to 0…15. */
-    private static int code(float y16) {
-        return Math.min(15, Math.max(0, (int) (y16 + 0.5f) - 1));
     }
 
     private static float inverse(float max) {
