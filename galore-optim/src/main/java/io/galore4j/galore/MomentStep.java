@@ -34,10 +34,10 @@ final class MomentStep {
     private static final ThreadLocal<float[][]> CHUNK_BUFFERS =
             ThreadLocal.withInitial(() -> new float[4][Chunks.SIZE]);
 
-    private float[] gb = new float[Chunks.SIZE];
-    private float[] ab = new float[Chunks.SIZE];
-    private float[] mb = new float[Chunks.SIZE];
-    private float[] vb = new float[Chunks.SIZE];
+    /** Whole-tensor moments and update (a rank-1 codec), grown on demand and dropped by {@link #trim}. */
+    private float[] mb = new float[0];
+    private float[] vb = new float[0];
+    private float[] ub = new float[0];
     private int parallelMin = PARALLEL_MIN_ELEMENTS;
 
     /** For tests: the size from which chunks run in parallel. */
@@ -53,13 +53,43 @@ final class MomentStep {
              Accumulation acc, float gradScale, int n, Sink sink, RoundingRng rng) {
         boolean ranged = m.ranged() && (v == null || v.ranged());
         Chunk step = new Chunk(p, rule, t, m, v, g, gOff, acc, gradScale, sink, rng);
-        if (!ranged) { // a rank-1 codec: the whole tensor is one chunk
-            ensure(n);
-            step.apply(0, n, gb, ab, mb, vb);
+        boolean cores = n >= parallelMin && Runtime.getRuntime().availableProcessors() > 1;
+        if (!ranged) {
+            // a rank-1 codec: decode and encode the whole tensor (each in parallel inside the
+            // codec), and run the rule, then the sink, on chunks of it, which are independent.
+            // The moments are encoded before the sink sees any update, as in the ranged path,
+            // so a non-finite value stops the step before the weight changes.
+            boolean second = step.usesSecondMoment();
+            ensure(n, second);
+            m.read(0, n, mb);
+            if (second) {
+                v.read(0, n, vb);
+            }
+            ParallelRuns.forEach(n, Chunks.SIZE, cores, (start, len) -> {
+                float[][] b = CHUNK_BUFFERS.get();
+                System.arraycopy(mb, start, b[2], 0, len); // to offset 0, where C2 vectorizes the rule
+                if (second) {
+                    System.arraycopy(vb, start, b[3], 0, len);
+                }
+                step.update(len, start, b[0], b[1], b[2], b[3]);
+                System.arraycopy(b[2], 0, mb, start, len);
+                if (second) {
+                    System.arraycopy(b[3], 0, vb, start, len);
+                }
+                System.arraycopy(b[0], 0, ub, start, len);
+            });
+            if (second) {
+                v.write(0, n, vb, rng);
+            }
+            m.write(0, n, mb, rng);
+            ParallelRuns.forEach(n, Chunks.SIZE, cores, (start, len) -> {
+                float[] u = CHUNK_BUFFERS.get()[0];
+                System.arraycopy(ub, start, u, 0, len);
+                sink.accept(start, len, u);
+            });
             return;
         }
-        boolean parallel = n >= parallelMin && !m.stochastic() && (v == null || !v.stochastic())
-                && Runtime.getRuntime().availableProcessors() > 1;
+        boolean parallel = cores && !m.stochastic() && (v == null || !v.stochastic());
         ParallelRuns.forEach(n, Chunks.SIZE, parallel, (start, len) -> {
             float[][] b = CHUNK_BUFFERS.get();
             step.apply(start, len, b[0], b[1], b[2], b[3]);
@@ -109,7 +139,30 @@ final class MomentStep {
             mu = (float) p.momentum();
         }
 
+        boolean usesSecondMoment() {
+            return rule.equals("adamw");
+        }
+
+        /** Reads the moments of a chunk, applies the rule, writes them back, hands the update to the sink. */
         void apply(int start, int len, float[] gr, float[] ab, float[] mb, float[] vb) {
+            m.read(start, len, mb);
+            if (usesSecondMoment()) {
+                v.read(start, len, vb);
+            }
+            update(len, start, gr, ab, mb, vb);
+            if (usesSecondMoment()) {
+                v.write(start, len, vb, rng);
+            }
+            m.write(start, len, mb, rng);
+            sink.accept(start, len, gr);
+        }
+
+        /**
+         * The gradient of elements [start, start + len) (plus the accumulated one, scaled) into
+         * gr[0 .. len), then the rule on the moments mb, vb [0 .. len) in place, leaving the
+         * update N in gr.
+         */
+        void update(int len, int start, float[] gr, float[] ab, float[] mb, float[] vb) {
             g.get(gOff + start, gr, 0, len);
             if (acc != null) {
                 acc.read(start, len, ab);
@@ -122,10 +175,8 @@ final class MomentStep {
                     gr[i] *= gradScale;
                 }
             }
-            m.read(start, len, mb);
             switch (rule) {
                 case "adamw" -> {
-                    v.read(start, len, vb);
                     for (int i = 0; i < len; i++) {
                         float gi = gr[i];
                         float mi = b1 * mb[i] + c1 * gi;
@@ -135,7 +186,6 @@ final class MomentStep {
                         // M̂/(√V̂ + ε) with M̂ = M/(1−β1ᵗ), √V̂ = √V/√(1−β2ᵗ)
                         gr[i] = mi * invBc1 / ((float) Math.sqrt(vi) * invSqrtBc2 + eps);
                     }
-                    v.write(start, len, vb, rng);
                 }
                 case "sgd" -> {
                     for (int i = 0; i < len; i++) {
@@ -154,27 +204,23 @@ final class MomentStep {
                 }
                 default -> throw new IllegalStateException("unknown rule " + rule);
             }
-            m.write(start, len, mb, rng);
-            sink.accept(start, len, gr);
         }
     }
 
-    private void ensure(int size) {
-        if (gb.length < size) {
-            gb = new float[size];
-            ab = new float[size];
+    private void ensure(int size, boolean second) {
+        if (mb.length < size) {
             mb = new float[size];
+            ub = new float[size];
+        }
+        if (second && vb.length < size) {
             vb = new float[size];
         }
     }
 
-    /** Drops whole-tensor scratch arrays (after a rank-1 codec used them). */
+    /** Drops the whole-tensor moment arrays (after a rank-1 codec used them). */
     void trim() {
-        if (gb.length > Chunks.SIZE) {
-            gb = new float[Chunks.SIZE];
-            ab = new float[Chunks.SIZE];
-            mb = new float[Chunks.SIZE];
-            vb = new float[Chunks.SIZE];
-        }
+        mb = new float[0];
+        vb = new float[0];
+        ub = new float[0];
     }
 }

@@ -31,8 +31,14 @@ abstract class WeightStore {
         for (int s = 0; s < len; s += c.length) {
             int n = Math.min(c.length, len - s);
             read(start + s, n, c);
-            for (int i = 0; i < n; i++) {
-                c[i] = c[i] - eta * delta[s + i] - decay * c[i];
+            if (s == 0) { // the usual case, one piece: both arrays at offset 0, which C2 vectorizes
+                for (int i = 0; i < n; i++) {
+                    c[i] = c[i] - eta * delta[i] - decay * c[i];
+                }
+            } else {
+                for (int i = 0; i < n; i++) {
+                    c[i] = c[i] - eta * delta[s + i] - decay * c[i];
+                }
             }
             write(start + s, n, c, work, workOff);
         }

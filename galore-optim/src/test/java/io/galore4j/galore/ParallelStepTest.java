@@ -40,7 +40,7 @@ class ParallelStepTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"adamw8bit", "flash-adamw"})
+    @ValueSource(strings = {"adamw8bit", "adamw4bit", "flash-adamw"})
     void aNonFiniteGradientIsReportedWithTheSameMessageAsInOrder(String method) {
         assertEquals(nanMessage(method, false), nanMessage(method, true));
     }
