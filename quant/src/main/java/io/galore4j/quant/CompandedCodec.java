@@ -73,8 +73,8 @@ final class CompandedCodec extends BlockCodec {
     /**
      * One span of up to {@value #SPAN} elements. The arithmetic runs as loops over the whole span
      * at offset 0, which JDK 17's C2 vectorizes (a group of 32 is too short, and a loop over
-     * arrays at different offsets is not vectorized): the group maxima (a scalar loop over the
-     * float bits, four at a time, which also finds non-finite and negative values), each group's
+     * arrays at different offsets is not vectorized): the group maxima ({@link #maxBits}, which
+     * also finds non-finite and negative values), each group's
      * 1/scale spread over its elements, the companding, and the rounding by adding
      * {@link MagicRound}; only the final narrowing to bytes is a scalar loop.
      */
@@ -87,7 +87,7 @@ final class CompandedCodec extends BlockCodec {
         System.arraycopy(src, q, x, 0, m);
         for (int g = 0; g < m; g += BLOCK) {
             int n = Math.min(BLOCK, m - g);
-            int maxBits = first ? absMaxBits(x, g, n) : maxBitsOfNonNegative(x, g, n);
+            int maxBits = maxBits(x, g, n, first);
             if (maxBits < 0) {
                 throw badValue(src, q + g, n, element + g);
             }
@@ -124,33 +124,15 @@ final class CompandedCodec extends BlockCodec {
         }
     }
 
-    /** Bits of max |x| over x[g .. g + n), or −1 when some x is NaN or infinite. */
-    private static int absMaxBits(float[] x, int g, int n) {
-        int m0 = 0;
-        int m1 = 0;
-        int m2 = 0;
-        int m3 = 0;
-        int j = g;
-        for (; j + 4 <= g + n; j += 4) {
-            m0 = Math.max(m0, Float.floatToRawIntBits(x[j]) & 0x7FFFFFFF);
-            m1 = Math.max(m1, Float.floatToRawIntBits(x[j + 1]) & 0x7FFFFFFF);
-            m2 = Math.max(m2, Float.floatToRawIntBits(x[j + 2]) & 0x7FFFFFFF);
-            m3 = Math.max(m3, Float.floatToRawIntBits(x[j + 3]) & 0x7FFFFFFF);
-        }
-        for (; j < g + n; j++) {
-            m0 = Math.max(m0, Float.floatToRawIntBits(x[j]) & 0x7FFFFFFF);
-        }
-        int max = Math.max(Math.max(m0, m1), Math.max(m2, m3));
-        return max >= 0x7F800000 ? -1 : max;
-    }
-
     /**
-     * Bits of max x over x[g .. g + n) of a second moment, or −1 when some x is NaN, infinite or
-     * negative. The maximum is over the bits as ints, which order non-negative floats; a set sign
+     * Bits of the group maximum over x[g .. g + n): of |x| for a first moment, of x for a second
+     * one; −1 when some x is NaN or infinite, or, for a second moment, negative. A second
+     * moment's maximum is over the raw bits as ints, which order non-negative floats; a set sign
      * bit anywhere (a negative value, a NaN with its sign set, or −0.0, which passes) sends the
-     * group to a check of its values.
+     * group to a check of its values. Four lanes at a time, for independent chains.
      */
-    private static int maxBitsOfNonNegative(float[] x, int g, int n) {
+    private static int maxBits(float[] x, int g, int n, boolean first) {
+        int mask = first ? 0x7FFFFFFF : -1;
         int m0 = 0;
         int m1 = 0;
         int m2 = 0;
@@ -162,18 +144,18 @@ final class CompandedCodec extends BlockCodec {
             int b1 = Float.floatToRawIntBits(x[j + 1]);
             int b2 = Float.floatToRawIntBits(x[j + 2]);
             int b3 = Float.floatToRawIntBits(x[j + 3]);
-            m0 = Math.max(m0, b0);
-            m1 = Math.max(m1, b1);
-            m2 = Math.max(m2, b2);
-            m3 = Math.max(m3, b3);
+            m0 = Math.max(m0, b0 & mask);
+            m1 = Math.max(m1, b1 & mask);
+            m2 = Math.max(m2, b2 & mask);
+            m3 = Math.max(m3, b3 & mask);
             signs |= b0 | b1 | b2 | b3;
         }
         for (; j < g + n; j++) {
             int b0 = Float.floatToRawIntBits(x[j]);
-            m0 = Math.max(m0, b0);
+            m0 = Math.max(m0, b0 & mask);
             signs |= b0;
         }
-        if (signs < 0) {
+        if (!first && signs < 0) {
             for (int i = g; i < g + n; i++) {
                 if (!(x[i] >= 0)) {
                     return -1;
