@@ -140,29 +140,28 @@ abstract class BlockCodec implements StateCodec {
      * codec stores the second moment. {@code element} is the state index of src[p].
      */
     final float absMax(float[] src, int p, int n, int element) {
-        // Float Math.max/min reductions vectorize (JDK 17 C2, AVX) and carry a NaN through; a
-        // reduction over the float bits as ints does not vectorize (the bit move blocks it).
+        // reductions over the bits as ints (see OrderedBits)
         if (moment == Moment.SECOND) {
-            float hi = 0f;
-            float lo = 0f;
+            int hi = 0;
+            int lo = 0;
             for (int j = p; j < p + n; j++) {
-                float x = src[j];
-                hi = Math.max(hi, x);
-                lo = Math.min(lo, x);
+                int o = OrderedBits.of(Float.floatToRawIntBits(src[j]));
+                hi = Math.max(hi, o);
+                lo = Math.min(lo, o);
             }
-            if (!(hi < Float.POSITIVE_INFINITY) || lo < 0) { // NaN, +inf, or some x < 0 (−0.0 passes)
+            if (hi >= OrderedBits.POS_INF || lo < OrderedBits.NEG_ZERO) { // NaN, +inf, or some x < 0 (−0.0 passes)
                 throw badValue(src, p, n, element);
             }
-            return hi;
+            return Float.intBitsToFloat(hi);
         }
-        float max = 0f;
+        int max = 0;
         for (int j = p; j < p + n; j++) {
-            max = Math.max(max, Math.abs(src[j]));
+            max = Math.max(max, Float.floatToRawIntBits(src[j]) & 0x7FFFFFFF);
         }
-        if (!(max < Float.POSITIVE_INFINITY)) { // NaN or ±inf
+        if (max >= OrderedBits.ABS_INF) { // NaN or ±inf
             throw badValue(src, p, n, element);
         }
-        return max;
+        return Float.intBitsToFloat(max);
     }
 
     final IllegalArgumentException badValue(float[] src, int p, int n, int element) {

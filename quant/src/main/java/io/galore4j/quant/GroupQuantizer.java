@@ -197,16 +197,19 @@ public final class GroupQuantizer {
         for (int k = 0; k < n; k += groupSize) {
             int m = Math.min(groupSize, n - k);
             int from = p + k;
-            // float min/max reductions vectorize (JDK 17 C2); a NaN carries through them
-            float min = Float.POSITIVE_INFINITY;
-            float max = Float.NEGATIVE_INFINITY;
+            // min and max over the ordered bits (see OrderedBits)
+            int lo = Integer.MAX_VALUE;
+            int hi = Integer.MIN_VALUE;
             for (int j = from; j < from + m; j++) {
-                min = Math.min(min, src[j]);
-                max = Math.max(max, src[j]);
+                int o = OrderedBits.of(Float.floatToRawIntBits(src[j]));
+                lo = Math.min(lo, o);
+                hi = Math.max(hi, o);
             }
-            if (!Float.isFinite(min) || !Float.isFinite(max)) {
+            if (lo <= OrderedBits.NEG_INF || hi >= OrderedBits.POS_INF) { // a NaN orders beyond the infinities
                 throw nonFinite(src, from, m, start + k);
             }
+            float min = Float.intBitsToFloat(OrderedBits.of(lo));
+            float max = Float.intBitsToFloat(OrderedBits.of(hi));
             float scale = (max - min) / maxCode;
             float inv = scale > 0 ? 1f / scale : 0f;
             int g = (start + k) / groupSize;
