@@ -23,9 +23,9 @@ import java.nio.FloatBuffer;
  * <p>Whole tensors are processed in runs of {@code chunk} elements (16,384 rounded to whole
  * groups). From {@value #PARALLEL_MIN_ELEMENTS} elements on, {@code quantize}, {@code requantize}
  * and {@code dequantize} spread the runs over the common fork-join pool and the calling thread.
- * Stochastic rounding draws one word from the caller's generator per call and gives run i the
- * generator {@link RoundingRng#stream}(word, i), so the codes are the same whatever the size,
- * the thread count or the order the runs take.
+ * Stochastic rounding draws one word from the caller's generator per call and takes element i's
+ * uniform from {@link RoundingRng#counterWords}(word, i), so the codes are the same whatever the
+ * size, the thread count or the order the runs take.
  */
 public final class GroupQuantizer {
     public static final int DEFAULT_GROUP_SIZE = 256;
@@ -95,8 +95,7 @@ public final class GroupQuantizer {
         checkTarget(into, rounding, rng);
         checkRange("src", src.length, off, into.length());
         long key = rounding == Rounding.STOCHASTIC ? rng.nextLong() : 0;
-        forEachRun(into.length(), (start, n) -> encodeRange(src, off + start, into, start, n, rounding,
-                runRng(rounding, key, start)));
+        forEachRun(into.length(), (start, n) -> encodeRange(src, off + start, into, start, n, rounding, key));
     }
 
     /** As {@link #requantize(QuantizedTensor, float[], int, Rounding, RoundingRng)} from absolute index {@code off}. */
@@ -107,7 +106,7 @@ public final class GroupQuantizer {
         forEachRun(into.length(), (start, n) -> {
             float[] scratch = scratch();
             src.get(off + start, scratch, 0, n);
-            encodeRange(scratch, 0, into, start, n, rounding, runRng(rounding, key, start));
+            encodeRange(scratch, 0, into, start, n, rounding, key);
         });
     }
 
@@ -152,11 +151,6 @@ public final class GroupQuantizer {
         ParallelRuns.forEach(length, chunk, length >= PARALLEL_MIN_ELEMENTS, run);
     }
 
-    /** The generator of the run starting at element {@code start}: stream(key, run index); null for nearest. */
-    private RoundingRng runRng(Rounding rounding, long key, int start) {
-        return rounding == Rounding.STOCHASTIC ? RoundingRng.stream(key, start / chunk) : null;
-    }
-
     private float[] scratch() {
         float[] s = SCRATCH.get();
         if (s == null || s.length < chunk) {
@@ -190,9 +184,12 @@ public final class GroupQuantizer {
         }
     }
 
-    /** Encodes elements [start, start + n) of {@code t} (start a multiple of groupSize) from src[p ..]. */
+    /**
+     * Encodes elements [start, start + n) of {@code t} (start a multiple of groupSize) from src[p ..];
+     * {@code key} keys the stochastic rounding's counter words.
+     */
     private void encodeRange(float[] src, int p, QuantizedTensor t, int start, int n,
-                             Rounding rounding, RoundingRng rng) {
+                             Rounding rounding, long key) {
         boolean stochastic = rounding == Rounding.STOCHASTIC;
         for (int k = 0; k < n; k += groupSize) {
             int m = Math.min(groupSize, n - k);
@@ -217,9 +214,9 @@ public final class GroupQuantizer {
             t.zeroPoints[g] = min;
             int e = start + k;
             if (bits == 8) {
-                encode8(src, from, m, t.codes, e, min, inv, stochastic, rng);
+                encode8(src, from, m, t.codes, e, min, inv, stochastic, key);
             } else {
-                encode4(src, from, m, t.codes, e, min, inv, stochastic, rng);
+                encode4(src, from, m, t.codes, e, min, inv, stochastic, key);
             }
         }
     }
@@ -235,38 +232,35 @@ public final class GroupQuantizer {
     }
 
     private void encode8(float[] src, int from, int m, byte[] codes, int e, float zero, float inv,
-                         boolean stochastic, RoundingRng rng) {
-        if (stochastic) {
-            int j = 0;
-            for (; j + 1 < m; j += 2) { // one 64-bit draw: two 24-bit uniforms (see uniformHigh/Low)
-                long r = rng.nextLong();
-                int q0 = (int) ((src[from + j] - zero) * inv + uniformHigh(r));
-                int q1 = (int) ((src[from + j + 1] - zero) * inv + uniformLow(r));
-                codes[e + j] = (byte) Math.min(q0, 255);
-                codes[e + j + 1] = (byte) Math.min(q1, 255);
-            }
-            if (j < m) {
-                codes[e + j] = (byte) Math.min((int) ((src[from + j] - zero) * inv + rng.nextFloat()), 255);
-            }
-        } else {
-            int[] c = nearestCodes(src, from, m, zero, inv);
-            for (int j = 0; j < m; j++) {
-                codes[e + j] = (byte) c[j];
-            }
+                         boolean stochastic, long key) {
+        int[] c = stochastic ? stochasticCodes(src, from, m, zero, inv, e, key) : nearestCodes(src, from, m, zero, inv);
+        for (int j = 0; j < m; j++) {
+            codes[e + j] = (byte) c[j];
         }
     }
 
     private static final ThreadLocal<Rtn> RTN = new ThreadLocal<>();
 
-    /** Per-thread scratch of the round-to-nearest path, for one group. */
+    /** Per-thread scratch of the code loops, for one group. */
     private static final class Rtn {
         final float[] x;
+        final float[] u;
         final int[] codes;
 
         Rtn(int n) {
             x = new float[n];
+            u = new float[n];
             codes = new int[n];
         }
+    }
+
+    private Rtn rtn() {
+        Rtn w = RTN.get();
+        if (w == null || w.x.length < groupSize) {
+            w = new Rtn(groupSize);
+            RTN.set(w);
+        }
+        return w;
     }
 
     /**
@@ -275,11 +269,7 @@ public final class GroupQuantizer {
      * over arrays at different offsets), with {@link MagicRound} in place of a conversion.
      */
     private int[] nearestCodes(float[] src, int from, int m, float zero, float inv) {
-        Rtn w = RTN.get();
-        if (w == null || w.x.length < groupSize) {
-            w = new Rtn(groupSize);
-            RTN.set(w);
-        }
+        Rtn w = rtn();
         float[] x = w.x;
         int[] c = w.codes;
         System.arraycopy(src, from, x, 0, m);
@@ -296,43 +286,46 @@ public final class GroupQuantizer {
     }
 
     /**
-     * Stochastic rounding draws one 64-bit word per pair of elements (half the generator calls
-     * of one draw each): the first element's uniform is the top 24 bits, the second's the top 24
-     * bits of the low half. Both are uniform on the multiples of 2⁻²⁴ in [0, 1) and independent.
+     * The stochastic codes of src[from .. from + m) (element e first): ⌊t + u⌋ for t = (x − zero)·inv,
+     * at most maxCode, with u uniform on the 2²² odd multiples of 2⁻²³ in (0, 1) (mean ½) taken from
+     * the element's counter word. Computed as rint(t + (u − ½)) by {@link MagicRound}, so every loop
+     * vectorizes (C2 does not vectorize a float-to-int conversion). The two differ only where the
+     * float sum t + (u − ½) rounds to a half-integer, which rint sends to the even neighbour: an
+     * error of the float rounding of the sum, as ⌊t + u⌋ computed in float has; for t &lt; 256 it
+     * needs u within 2⁻¹⁷ of 1 − frac(t).
      */
-    private static float uniformHigh(long r) {
-        return (r >>> 40) * 0x1.0p-24f;
+    private int[] stochasticCodes(float[] src, int from, int m, float zero, float inv, int e, long key) {
+        Rtn w = rtn();
+        float[] x = w.x;
+        float[] u = w.u;
+        int[] c = w.codes;
+        System.arraycopy(src, from, x, 0, m);
+        RoundingRng.counterWords(key, e, c, m);
+        for (int j = 0; j < m; j++) { // the float 1 + u from the word's top 22 bits and a low 1
+            u[j] = Float.intBitsToFloat((c[j] >>> 9) | 0x3F800001);
+        }
+        float top = maxCode;
+        // separate loops: C2 vectorizes float Math.min only in a loop without a bit move
+        for (int j = 0; j < m; j++) {
+            x[j] = Math.min(top, (x[j] - zero) * inv + (u[j] - 1.5f)) + MagicRound.MAGIC;
+        }
+        for (int j = 0; j < m; j++) {
+            c[j] = Float.floatToRawIntBits(x[j]) - MagicRound.BITS;
+        }
+        return c;
     }
 
-    private static float uniformLow(long r) {
-        return (((int) r) >>> 8) * 0x1.0p-24f;
-    }
-
-    /** Code 2i in the low nibble of byte i, 2i + 1 in the high one; t = (x − z)/s ≥ 0, q = ⌊t + u⌋. */
+    /** Code 2i in the low nibble of byte i, 2i + 1 in the high one (an odd tail's high nibble stays 0). */
     private void encode4(float[] src, int from, int m, byte[] codes, int e, float zero, float inv,
-                         boolean stochastic, RoundingRng rng) {
+                         boolean stochastic, long key) {
         int b = e >>> 1;
         int pairs = m >>> 1;
-        if (stochastic) {
-            for (int i = 0; i < pairs; i++) {
-                long r = rng.nextLong();
-                int q0 = Math.min(15, (int) ((src[from + 2 * i] - zero) * inv + uniformHigh(r)));
-                int q1 = Math.min(15, (int) ((src[from + 2 * i + 1] - zero) * inv + uniformLow(r)));
-                codes[b + i] = (byte) (q0 | (q1 << 4));
-            }
-        } else {
-            int[] c = nearestCodes(src, from, m, zero, inv);
-            for (int i = 0; i < pairs; i++) {
-                codes[b + i] = (byte) (c[2 * i] | (c[2 * i + 1] << 4));
-            }
-            if ((m & 1) != 0) {
-                codes[b + pairs] = (byte) c[m - 1];
-            }
-            return;
+        int[] c = stochastic ? stochasticCodes(src, from, m, zero, inv, e, key) : nearestCodes(src, from, m, zero, inv);
+        for (int i = 0; i < pairs; i++) {
+            codes[b + i] = (byte) (c[2 * i] | (c[2 * i + 1] << 4));
         }
-        if ((m & 1) != 0) { // odd tail: last element of the tensor, high nibble stays 0
-            float u = stochastic ? rng.nextFloat() : 0.5f;
-            codes[b + pairs] = (byte) Math.min(15, (int) ((src[from + m - 1] - zero) * inv + u));
+        if ((m & 1) != 0) {
+            codes[b + pairs] = (byte) c[m - 1];
         }
     }
 

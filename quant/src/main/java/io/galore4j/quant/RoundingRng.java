@@ -42,16 +42,56 @@ public final class RoundingRng {
         return z ^ (z >>> 31);
     }
 
+    /** j·φ₃₂ for the indices of one block of counter words. */
+    private static final int COUNTER_BLOCK = 1024;
+    private static final int[] GOLDEN_MULTIPLES = new int[COUNTER_BLOCK];
+
+    static {
+        for (int j = 0; j < COUNTER_BLOCK; j++) {
+            GOLDEN_MULTIPLES[j] = j * 0x9E3779B9;
+        }
+    }
+
     /**
-     * Generator number {@code index} of the family keyed by {@code key}: a caller that splits one
-     * tensor's rounding into independently processed runs (possibly on several threads) draws one
-     * {@code key} from its own generator and gives run i {@code stream(key, i)}, so the codes do
-     * not depend on the order or the threads the runs take. The seed is SplitMix64's output
-     * function (a bijection) of key + index·φ with the odd constant φ = 0x9E3779B97F4A7C15, so the
-     * indices of one key seed distinct generators.
+     * Counter-based random words for bulk stochastic rounding: {@code out[j]} (j &lt; n) is a keyed
+     * hash of the element index {@code first + j}, so a tensor's words depend only on the key and
+     * the index (not on how its elements are split into runs or threads), and the loop carries no
+     * state, so C2 vectorizes it. The hash is MurmurHash3's 32-bit finalizer (a bijection of the
+     * 32-bit words, with full avalanche) of ((i·φ₃₂) ⊕ key_lo) + key_hi, φ₃₂ = 0x9E3779B9. Draw a
+     * fresh {@code key} from a generator for every tensor encoded: two keys send the indices of one
+     * tensor to different, scrambled inputs of the finalizer.
      */
-    public static RoundingRng stream(long key, long index) {
-        return new RoundingRng(mix(key + index * 0x9E3779B97F4A7C15L));
+    public static void counterWords(long key, int first, int[] out, int n) {
+        for (int b = 0; b < n; b += COUNTER_BLOCK) {
+            int m = Math.min(COUNTER_BLOCK, n - b);
+            if (b == 0) {
+                counterBlock(key, first, out, m);
+            } else {
+                int[] block = new int[m];
+                counterBlock(key, first + b, block, m);
+                System.arraycopy(block, 0, out, b, m);
+            }
+        }
+    }
+
+    /**
+     * Words of indices first .. first + m − 1 (m ≤ COUNTER_BLOCK) into out[0 .. m): (first + j)·φ =
+     * first·φ + j·φ from a table, as C2 does not vectorize over the loop index, with every array
+     * at offset 0, as C2 vectorizes only arrays indexed alike.
+     */
+    private static void counterBlock(long key, int first, int[] out, int m) {
+        int lo = (int) key;
+        int hi = (int) (key >>> 32);
+        int base = first * 0x9E3779B9;
+        int[] phi = GOLDEN_MULTIPLES;
+        for (int j = 0; j < m; j++) {
+            int h = ((base + phi[j]) ^ lo) + hi;
+            h ^= h >>> 16;
+            h *= 0x85EBCA6B;
+            h ^= h >>> 13;
+            h *= 0xC2B2AE35;
+            out[j] = h ^ (h >>> 16);
+        }
     }
 
     /** Restores a generator from a {@link #state()} snapshot; the next outputs are identical. */

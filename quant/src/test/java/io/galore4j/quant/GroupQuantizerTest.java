@@ -100,6 +100,43 @@ class GroupQuantizerTest {
                 "nearest rounding should be biased for " + target + ", got " + q.get(1));
     }
 
+    /**
+     * A value on a code stays there under stochastic rounding, except where the float sum of t and
+     * the uniform rounds to a tie (probability about 2⁻¹⁷ per element for t below 256); values a
+     * quarter step above a code go up about a quarter of the time.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {4, 8})
+    void stochasticRoundingKeepsValuesOnCodes(int bits) {
+        int levels = 1 << bits;
+        int groups = (1 << 20) / levels;
+        GroupQuantizer gq = new GroupQuantizer(bits, levels);
+        float[] onCodes = new float[groups * levels];
+        float[] quarter = new float[groups * levels];
+        for (int i = 0; i < onCodes.length; i++) {
+            int code = i % levels;
+            onCodes[i] = code; // every group spans 0 .. levels − 1: scale 1, zero point 0
+            quarter[i] = code == 0 || code == levels - 1 ? code : code + 0.25f;
+        }
+        QuantizedTensor q = gq.quantize(onCodes, 0, onCodes.length, Rounding.STOCHASTIC, new RoundingRng(3));
+        int moved = 0;
+        for (int i = 0; i < onCodes.length; i++) {
+            moved += q.get(i) != onCodes[i] ? 1 : 0;
+        }
+        assertTrue(moved <= onCodes.length >> 16, moved + " of " + onCodes.length + " values on a code moved");
+        q = gq.quantize(quarter, 0, quarter.length, Rounding.STOCHASTIC, new RoundingRng(4));
+        int up = 0;
+        int inner = 0;
+        for (int i = 0; i < quarter.length; i++) {
+            int code = i % levels;
+            if (code != 0 && code != levels - 1) {
+                inner++;
+                up += q.get(i) == code + 1 ? 1 : 0;
+            }
+        }
+        assertEquals(0.25, up / (double) inner, 4 * Math.sqrt(0.25 * 0.75 / inner), "share rounded up");
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {4, 8})
     void floatBufferPathsMatchArrayPaths(int bits) {
@@ -170,8 +207,8 @@ class GroupQuantizerTest {
     }
 
     /**
-     * Large tensors are rounded by several threads in runs of 16,384 elements, run i with
-     * RoundingRng.stream(one draw of the caller's generator, i): the same seed gives the same codes
+     * Large tensors are rounded by several threads in runs of 16,384 elements, element i with
+     * RoundingRng.counterWords(one draw of the caller's generator, i): the same seed gives the same codes
      * every time, and the first run's codes equal those of its elements quantized alone (a tensor
      * under the parallel threshold, one run, on this thread) with the same seed.
      */

@@ -38,15 +38,60 @@ class RoundingRngTest {
     }
 
     @Test
-    void streamsOfOneKeyAreReproducibleAndDistinct() {
-        assertArrayEquals(RoundingRng.stream(9, 3).state(), RoundingRng.stream(9, 3).state());
-        java.util.Set<Long> firsts = new java.util.HashSet<>();
-        for (long key : new long[] {0, 9, -1}) {
-            for (int i = 0; i < 1000; i++) {
-                firsts.add(RoundingRng.stream(key, i).nextLong());
+    void counterWordsDependOnlyOnKeyAndIndex() {
+        long key = 0x1234_5678_9ABC_DEF0L;
+        int n = 3000; // more than one block of 1024
+        int[] whole = new int[n];
+        RoundingRng.counterWords(key, 777, whole, n);
+        for (int split : new int[] {1, 256, 1023, 1024, 1500}) {
+            int[] head = new int[split];
+            int[] tail = new int[n - split];
+            RoundingRng.counterWords(key, 777, head, split);
+            RoundingRng.counterWords(key, 777 + split, tail, n - split);
+            for (int j = 0; j < n; j++) {
+                assertEquals(whole[j], j < split ? head[j] : tail[j - split], "split " + split + ", index " + j);
             }
         }
-        assertEquals(3000, firsts.size(), "3 keys x 1000 indices give 3000 different first words");
+        int[] other = new int[n];
+        RoundingRng.counterWords(key + 1, 777, other, n);
+        int same = 0;
+        for (int j = 0; j < n; j++) {
+            same += whole[j] == other[j] ? 1 : 0;
+        }
+        assertTrue(same < 3, "another key gives other words: " + same + " of " + n + " equal");
+    }
+
+    /**
+     * The words' top 8 bits are uniform (chi-square over 256 bins, p > 1e-4), and the uniforms of
+     * neighbouring indices, and of one index under two keys, are uncorrelated (|r| within 4
+     * standard errors, 1/sqrt(n)).
+     */
+    @Test
+    void counterWordsAreUniformAndUncorrelated() {
+        int n = 1 << 20;
+        int[] w = new int[n];
+        int[] v = new int[n];
+        RoundingRng.counterWords(42, 0, w, n);
+        RoundingRng.counterWords(43, 0, v, n);
+        long[] bins = new long[256];
+        double[] expected = new double[256];
+        java.util.Arrays.fill(expected, n / 256.0);
+        for (int x : w) {
+            bins[x >>> 24]++;
+        }
+        double p = new org.apache.commons.math3.stat.inference.ChiSquareTest().chiSquareTest(expected, bins);
+        assertTrue(p > 1e-4, "top byte histogram: chi-square p = " + p);
+        double[] u = new double[n];
+        double[] u2 = new double[n];
+        for (int j = 0; j < n; j++) {
+            u[j] = (w[j] >>> 8) * 0x1.0p-24;
+            u2[j] = (v[j] >>> 8) * 0x1.0p-24;
+        }
+        var pearson = new org.apache.commons.math3.stat.correlation.PearsonsCorrelation();
+        double neighbours = pearson.correlation(java.util.Arrays.copyOf(u, n - 1), java.util.Arrays.copyOfRange(u, 1, n));
+        double keys = pearson.correlation(u, u2);
+        assertEquals(0, neighbours, 4 / Math.sqrt(n), "neighbouring indices");
+        assertEquals(0, keys, 4 / Math.sqrt(n), "one index under two keys");
     }
 
     @Test
