@@ -42,7 +42,7 @@ public final class RoundingRng {
         return z ^ (z >>> 31);
     }
 
-    /** j·φ₃₂ for the indices of one block of counter words. */
+    /** j·φ₃₂ for the first indices of a call to {@link #counterWords}. */
     private static final int COUNTER_BLOCK = 1024;
     private static final int[] GOLDEN_MULTIPLES = new int[COUNTER_BLOCK];
 
@@ -62,36 +62,29 @@ public final class RoundingRng {
      * tensor to different, scrambled inputs of the finalizer.
      */
     public static void counterWords(long key, int first, int[] out, int n) {
-        for (int b = 0; b < n; b += COUNTER_BLOCK) {
-            int m = Math.min(COUNTER_BLOCK, n - b);
-            if (b == 0) {
-                counterBlock(key, first, out, m);
-            } else {
-                int[] block = new int[m];
-                counterBlock(key, first + b, block, m);
-                System.arraycopy(block, 0, out, b, m);
-            }
+        int lo = (int) key;
+        int hi = (int) (key >>> 32);
+        int[] phi = GOLDEN_MULTIPLES;
+        int m = Math.min(COUNTER_BLOCK, n);
+        int base = first * 0x9E3779B9;
+        // (first + j)·φ = first·φ + j·φ from a table, as C2 does not vectorize over the loop
+        // index; the first block has every array at offset 0, the only case C2 vectorizes
+        for (int j = 0; j < m; j++) {
+            out[j] = counterWord(base + phi[j], lo, hi);
+        }
+        for (int j = m; j < n; j++) {
+            out[j] = counterWord((first + j) * 0x9E3779B9, lo, hi);
         }
     }
 
-    /**
-     * Words of indices first .. first + m − 1 (m ≤ COUNTER_BLOCK) into out[0 .. m): (first + j)·φ =
-     * first·φ + j·φ from a table, as C2 does not vectorize over the loop index, with every array
-     * at offset 0, as C2 vectorizes only arrays indexed alike.
-     */
-    private static void counterBlock(long key, int first, int[] out, int m) {
-        int lo = (int) key;
-        int hi = (int) (key >>> 32);
-        int base = first * 0x9E3779B9;
-        int[] phi = GOLDEN_MULTIPLES;
-        for (int j = 0; j < m; j++) {
-            int h = ((base + phi[j]) ^ lo) + hi;
-            h ^= h >>> 16;
-            h *= 0x85EBCA6B;
-            h ^= h >>> 13;
-            h *= 0xC2B2AE35;
-            out[j] = h ^ (h >>> 16);
-        }
+    /** MurmurHash3's 32-bit finalizer of (iφ ⊕ lo) + hi. */
+    private static int counterWord(int iPhi, int lo, int hi) {
+        int h = (iPhi ^ lo) + hi;
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
+        return h ^ (h >>> 16);
     }
 
     /** Restores a generator from a {@link #state()} snapshot; the next outputs are identical. */
