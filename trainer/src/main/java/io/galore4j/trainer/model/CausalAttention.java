@@ -49,13 +49,13 @@ final class CausalAttention {
                 int row = r * seq;
                 double max = Double.NEGATIVE_INFINITY;
                 for (int j = 0; j <= t; j++) {
-                    max = Math.max(max, scale * x[row + j]);
+                    max = Math.max(max, x[row + j]);
                 }
+                // scale > 0, so the largest scaled score is scale · max
+                Exp.affine(x, row, t + 1, scale, -scale * max);
                 double sum = 0;
                 for (int j = 0; j <= t; j++) {
-                    double v = Math.exp(scale * x[row + j] - max);
-                    x[row + j] = v;
-                    sum += v;
+                    sum += x[row + j];
                 }
                 double inv = 1.0 / sum;
                 for (int j = 0; j <= t; j++) {

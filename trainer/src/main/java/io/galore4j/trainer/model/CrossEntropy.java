@@ -32,16 +32,18 @@ final class CrossEntropy {
                 for (int j = 0; j < vocab; j++) {
                     max = Math.max(max, x[base + j]);
                 }
+                int target = targets[r0 + r];
+                double targetLogit = x[base + target];
+                Exp.affine(x, base, vocab, 1.0, -max);
                 double sum = 0;
                 for (int j = 0; j < vocab; j++) {
-                    sum += Math.exp(x[base + j] - max);
+                    sum += x[base + j];
                 }
-                double logSumExp = max + Math.log(sum);
-                int target = targets[r0 + r];
-                total += logSumExp - x[base + target];
+                total += max + Math.log(sum) - targetLogit;
                 if (gradient) {
+                    double scale = invN / sum;
                     for (int j = 0; j < vocab; j++) {
-                        x[base + j] = Math.exp(x[base + j] - logSumExp) * invN;
+                        x[base + j] *= scale;
                     }
                     x[base + target] -= invN;
                 }

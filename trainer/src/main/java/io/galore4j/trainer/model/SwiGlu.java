@@ -18,13 +18,16 @@ final class SwiGlu {
         Elements a = Elements.of(act);
         double[] z = Elements.buffer(0, Elements.CHUNK);
         double[] v = Elements.buffer(1, Elements.CHUNK);
+        double[] e = Elements.buffer(2, Elements.CHUNK);
         int n = Math.toIntExact(gate.length());
         for (int from = 0; from < n; from += Elements.CHUNK) {
             int len = Math.min(Elements.CHUNK, n - from);
             g.read(from, len, z, 0);
             u.read(from, len, v, 0);
+            System.arraycopy(z, 0, e, 0, len);
+            Exp.affine(e, 0, len, -1.0, 0.0);
             for (int i = 0; i < len; i++) {
-                z[i] = z[i] / (1.0 + Math.exp(-z[i])) * v[i];
+                z[i] = z[i] / (1.0 + e[i]) * v[i];
             }
             a.write(z, 0, len, from);
         }
@@ -42,14 +45,17 @@ final class SwiGlu {
         double[] d = Elements.buffer(0, Elements.CHUNK);
         double[] z = Elements.buffer(1, Elements.CHUNK);
         double[] v = Elements.buffer(2, Elements.CHUNK);
+        double[] e = Elements.buffer(3, Elements.CHUNK);
         int n = Math.toIntExact(gate.length());
         for (int from = 0; from < n; from += Elements.CHUNK) {
             int len = Math.min(Elements.CHUNK, n - from);
             da.read(from, len, d, 0);
             g.read(from, len, z, 0);
             u.read(from, len, v, 0);
+            System.arraycopy(z, 0, e, 0, len);
+            Exp.affine(e, 0, len, -1.0, 0.0);
             for (int i = 0; i < len; i++) {
-                double s = 1.0 / (1.0 + Math.exp(-z[i]));
+                double s = 1.0 / (1.0 + e[i]);
                 double dGateI = d[i] * v[i] * s * (1.0 + z[i] * (1.0 - s));
                 v[i] = d[i] * z[i] * s; // dUp
                 z[i] = dGateI;
