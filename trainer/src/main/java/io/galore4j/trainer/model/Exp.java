@@ -26,25 +26,31 @@ final class Exp {
     private static final double SHIFT = 0x1.8p52;
     private static final double LOW = -708.0;
     private static final double HIGH = 709.0;
-    /** Elements per pass: the scratch of 2^k stays in L1. */
+    /** Elements per pass: the block and the powers of two stay in L1. */
     private static final int BLOCK = 2048;
-    private static final ThreadLocal<double[]> POW2 = ThreadLocal.withInitial(() -> new double[BLOCK]);
+    private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[2][BLOCK]);
 
     private Exp() {
     }
 
     /** x[off .. off + len) ← exp(a·x + b). */
     static void affine(double[] x, int off, int len, double a, double b) {
-        double[] pow2 = POW2.get();
+        double[][] scratch = SCRATCH.get();
+        double[] t = scratch[0];
+        double[] pow2 = scratch[1];
         for (int done = 0; done < len; done += BLOCK) {
             int n = Math.min(BLOCK, len - done);
-            block(x, off + done, n, a, b, pow2);
+            // the passes index t and pow2 from 0: C2 does not vectorize a loop whose arrays are
+            // indexed at different variable offsets (x[off + i] next to pow2[i])
+            System.arraycopy(x, off + done, t, 0, n);
+            block(t, n, a, b, pow2);
+            System.arraycopy(t, 0, x, off + done, n);
         }
     }
 
-    private static void block(double[] x, int off, int n, double a, double b, double[] pow2) {
+    private static void block(double[] t, int n, double a, double b, double[] pow2) {
         for (int i = 0; i < n; i++) {
-            double v = Math.max(LOW, Math.min(HIGH, Math.fma(a, x[off + i], b)));
+            double v = Math.max(LOW, Math.min(HIGH, Math.fma(a, t[i], b)));
             double shifted = v * LOG2E + SHIFT;
             double k = shifted - SHIFT;
             double r = Math.fma(-k, LN2_LO, Math.fma(-k, LN2_HI, v));
@@ -60,7 +66,7 @@ final class Exp {
             p = Math.fma(p, r, 1.0 / 6);
             p = Math.fma(p, r, 0.5);
             p = Math.fma(p, r, 1.0);
-            x[off + i] = Math.fma(p, r, 1.0);
+            t[i] = Math.fma(p, r, 1.0);
             pow2[i] = shifted;
         }
         for (int i = 0; i < n; i++) {
@@ -69,7 +75,7 @@ final class Exp {
             pow2[i] = Double.longBitsToDouble((bits + (1023 - (1L << 51))) << 52);
         }
         for (int i = 0; i < n; i++) {
-            x[off + i] *= pow2[i];
+            t[i] *= pow2[i];
         }
     }
 }
