@@ -47,17 +47,10 @@ final class CausalAttention {
             for (int r = 0; r < nr; r++) {
                 int t = (r0 + r) % seq;
                 int row = r * seq;
-                double max = Double.NEGATIVE_INFINITY;
-                for (int j = 0; j <= t; j++) {
-                    max = Math.max(max, x[row + j]);
-                }
+                double max = CrossEntropy.max(x, row, t + 1);
                 // scale > 0, so the largest scaled score is scale · max
                 Exp.affine(x, row, t + 1, scale, -scale * max);
-                double sum = 0;
-                for (int j = 0; j <= t; j++) {
-                    sum += x[row + j];
-                }
-                double inv = 1.0 / sum;
+                double inv = 1.0 / CrossEntropy.sum(x, row, t + 1);
                 for (int j = 0; j <= t; j++) {
                     x[row + j] *= inv;
                 }
