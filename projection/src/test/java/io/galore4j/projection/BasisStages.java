@@ -1,0 +1,113 @@
+package io.galore4j.projection;
+
+import io.galore4j.projection.bench.GradientLike;
+import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.openblas.global.openblas;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * Where the randomized basis's Gram scheme spends its time, stage by stage, on a gradient-like
+ * M×N matrix (σ_i ∝ i^−0.5) at rank r (ℓ = r + max(16, r/2), 4 power iterations): forming
+ * C = A Aᵀ, the 5 products with C, their 5 Householder orthonormalizations, T = Qᵀ C Q and its
+ * eigen-problem; beside the Householder step, CholeskyQR2 (two rounds of ssyrk, spotrf, strsm)
+ * on the same matrices as the cheaper alternative (it fails where a product is too ill-conditioned
+ * for fp32 Cholesky, as at ℓ = M, where the scheme needs no iteration and the stages are not run);
+ * then the full eigen-problem of C and ND4J's {@code gesvd} of A (full U and Vᵀ), in the same
+ * process. Each line is one repetition; the first warms up. Lives beside the package-private
+ * {@link Lapack}.
+ *
+ * <p>Run: {@code java -cp <projection test classpath> io.galore4j.projection.BasisStages M N r}
+ * (add {@code -Dorg.bytedeco.openblas.load=mkl_rt} for MKL).
+ */
+public final class BasisStages {
+    private static final int POWER_ITERATIONS = 4;
+
+    public static void main(String[] args) {
+        if (args.length != 3) {
+            System.err.println("usage: BasisStages M N r");
+            System.exit(2);
+        }
+        int m = Integer.parseInt(args[0]);
+        int n = Integer.parseInt(args[1]);
+        int r = Integer.parseInt(args[2]);
+        int l = Math.min(m, r + Math.max(16, r / 2));
+        INDArray g = GradientLike.create(m, n, 0.5, 1);
+        System.out.printf("%d x %d, r %d, l %d (ms)%n", m, n, r, l);
+        System.out.println("gram,products,householder,cholesky_qr2,rayleigh_ritz,eigen_l");
+        for (int rep = 0; l < m && rep < 4; rep++) {
+            long t0 = System.nanoTime();
+            INDArray c = Nd4j.createUninitialized(DataType.FLOAT, m, m);
+            Nd4j.gemm(g, g, c, false, true, 1.0, 0.0);
+            long t1 = System.nanoTime();
+            INDArray qT = Nd4j.rand(DataType.FLOAT, l, m);
+            INDArray yT = Nd4j.createUninitialized(DataType.FLOAT, l, m);
+            long products = 0;
+            long householder = 0;
+            long cholesky = 0;
+            for (int it = 0; it <= POWER_ITERATIONS; it++) {
+                long s0 = System.nanoTime();
+                Nd4j.gemm(qT, c, yT, false, false, 1.0, 0.0);
+                long s1 = System.nanoTime();
+                INDArray copy = yT.dup();
+                long s2 = System.nanoTime();
+                Lapack.orthonormalizeColumns(Lapack.pointer(yT), m, l);
+                long s3 = System.nanoTime();
+                choleskyQr(Lapack.pointer(copy), m, l);
+                choleskyQr(Lapack.pointer(copy), m, l);
+                long s4 = System.nanoTime();
+                products += s1 - s0;
+                householder += s3 - s2;
+                cholesky += s4 - s3;
+                copy.close();
+                INDArray swap = qT;
+                qT = yT;
+                yT = swap;
+            }
+            long t2 = System.nanoTime();
+            INDArray t = Nd4j.createUninitialized(DataType.FLOAT, l, l);
+            Nd4j.gemm(qT, c, yT, false, false, 1.0, 0.0);
+            Nd4j.gemm(qT, yT, t, false, true, 1.0, 0.0);
+            long t3 = System.nanoTime();
+            try (FloatPointer w = new FloatPointer(l)) {
+                Lapack.symmetricEigen(Lapack.pointer(t), l, w);
+            }
+            long t4 = System.nanoTime();
+            System.out.printf("%.1f,%.1f,%.1f,%.1f,%.1f,%.1f%n", (t1 - t0) / 1e6, products / 1e6,
+                    householder / 1e6, cholesky / 1e6, (t3 - t2) / 1e6, (t4 - t3) / 1e6);
+            c.close();
+            qT.close();
+            yT.close();
+            t.close();
+        }
+        INDArray c = Nd4j.createUninitialized(DataType.FLOAT, m, m);
+        Nd4j.gemm(g, g, c, false, true, 1.0, 0.0);
+        long e0 = System.nanoTime();
+        try (FloatPointer w = new FloatPointer(m)) {
+            Lapack.symmetricEigen(Lapack.pointer(c), m, w);
+        }
+        System.out.printf("eigen-problem of C (%d) %.1f ms%n", m, (System.nanoTime() - e0) / 1e6);
+        INDArray a = g.dup();
+        INDArray s = Nd4j.create(DataType.FLOAT, Math.min(m, n));
+        INDArray u = Nd4j.create(DataType.FLOAT, m, m);
+        INDArray vt = Nd4j.create(DataType.FLOAT, n, n);
+        long g0 = System.nanoTime();
+        Nd4j.getBlasWrapper().lapack().gesvd(a, s, u, vt);
+        System.out.printf("gesvd of A %.1f ms%n", (System.nanoTime() - g0) / 1e6);
+    }
+
+    /** One CholeskyQR round on the column-major rows×cols matrix a: R = chol(aᵀa), a ← a R⁻¹. */
+    private static void choleskyQr(FloatPointer a, int rows, int cols) {
+        try (FloatPointer w = new FloatPointer((long) cols * cols)) {
+            openblas.cblas_ssyrk(openblas.CblasColMajor, openblas.CblasUpper, openblas.CblasTrans, cols, rows,
+                    1f, a, rows, 0f, w, cols);
+            int info = openblas.LAPACKE_spotrf(openblas.LAPACK_COL_MAJOR, (byte) 'U', cols, w, cols);
+            if (info != 0) {
+                throw new ArithmeticException("spotrf failed with info=" + info);
+            }
+            openblas.cblas_strsm(openblas.CblasColMajor, openblas.CblasRight, openblas.CblasUpper,
+                    openblas.CblasNoTrans, openblas.CblasNonUnit, rows, cols, 1f, w, cols, a, rows);
+        }
+    }
+}
