@@ -1,5 +1,6 @@
 package io.galore4j.projection;
 
+import io.galore4j.projection.bench.BasisTiming;
 import io.galore4j.projection.bench.GradientLike;
 import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.openblas.global.openblas;
@@ -88,13 +89,7 @@ public final class BasisStages {
             Lapack.symmetricEigen(Lapack.pointer(c), m, w);
         }
         System.out.printf("eigen-problem of C (%d) %.1f ms%n", m, (System.nanoTime() - e0) / 1e6);
-        INDArray a = g.dup();
-        INDArray s = Nd4j.create(DataType.FLOAT, Math.min(m, n));
-        INDArray u = Nd4j.create(DataType.FLOAT, m, m);
-        INDArray vt = Nd4j.create(DataType.FLOAT, n, n);
-        long g0 = System.nanoTime();
-        Nd4j.getBlasWrapper().lapack().gesvd(a, s, u, vt);
-        System.out.printf("gesvd of A %.1f ms%n", (System.nanoTime() - g0) / 1e6);
+        System.out.printf("gesvd of A %.1f ms%n", BasisTiming.gesvdMillis(g));
     }
 
     /** One CholeskyQR round on the column-major rows×cols matrix a: R = chol(aᵀa), a ← a R⁻¹. */

@@ -45,19 +45,7 @@ public final class BasisTiming {
             int m = Integer.parseInt(mn[0]);
             int n = Integer.parseInt(mn[1]);
             INDArray g = GradientLike.create(m, n, power, 1);
-            double gesvdMs = Double.NaN;
-            if (gesvd) {
-                INDArray a = g.dup();
-                INDArray s = Nd4j.create(DataType.FLOAT, Math.min(m, n));
-                INDArray u = Nd4j.create(DataType.FLOAT, m, m);
-                INDArray vt = Nd4j.create(DataType.FLOAT, n, n);
-                long t0 = System.nanoTime();
-                Nd4j.getBlasWrapper().lapack().gesvd(a, s, u, vt);
-                gesvdMs = (System.nanoTime() - t0) / 1e6;
-                a.close();
-                u.close();
-                vt.close();
-            }
+            double gesvdMs = gesvd ? gesvdMillis(g) : Double.NaN;
             int[] ranks = java.util.Arrays.stream(parts[1].split(",")).mapToInt(Integer::parseInt).toArray();
             int maxRank = java.util.Arrays.stream(ranks).max().orElseThrow();
             // one exact SVD per size: the top-r exact basis is the first r rows of the top-maxRank one
@@ -78,5 +66,23 @@ public final class BasisTiming {
             }
             g.close();
         }
+    }
+
+    /** Milliseconds of one ND4J {@code gesvd} (full square U and Vᵀ) of a copy of {@code g}. */
+    public static double gesvdMillis(INDArray g) {
+        long m = g.rows();
+        long n = g.columns();
+        INDArray a = g.dup();
+        INDArray s = Nd4j.create(DataType.FLOAT, Math.min(m, n));
+        INDArray u = Nd4j.create(DataType.FLOAT, m, m);
+        INDArray vt = Nd4j.create(DataType.FLOAT, n, n);
+        long t0 = System.nanoTime();
+        Nd4j.getBlasWrapper().lapack().gesvd(a, s, u, vt);
+        double ms = (System.nanoTime() - t0) / 1e6;
+        a.close();
+        s.close();
+        u.close();
+        vt.close();
+        return ms;
     }
 }

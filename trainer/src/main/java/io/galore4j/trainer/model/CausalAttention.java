@@ -47,10 +47,10 @@ final class CausalAttention {
             for (int r = 0; r < nr; r++) {
                 int t = (r0 + r) % seq;
                 int row = r * seq;
-                double max = CrossEntropy.max(x, row, t + 1);
+                double max = Elements.max(x, row, t + 1);
                 // scale > 0, so the largest scaled score is scale · max
                 Exp.affine(x, row, t + 1, scale, -scale * max);
-                double inv = 1.0 / CrossEntropy.sum(x, row, t + 1);
+                double inv = 1.0 / Elements.sum(x, row, t + 1);
                 for (int j = 0; j <= t; j++) {
                     x[row + j] *= inv;
                 }

@@ -28,11 +28,11 @@ final class CrossEntropy {
             z.read(r0 * vocab, nr * vocab, x, 0);
             for (int r = 0; r < nr; r++) {
                 int base = r * vocab;
-                double max = max(x, base, vocab);
+                double max = Elements.max(x, base, vocab);
                 int target = targets[r0 + r];
                 double targetLogit = x[base + target];
                 Exp.affine(x, base, vocab, 1.0, -max);
-                double sum = sum(x, base, vocab);
+                double sum = Elements.sum(x, base, vocab);
                 total += max + Math.log(sum) - targetLogit;
                 if (gradient) {
                     double scale = invN / sum;
@@ -47,36 +47,5 @@ final class CrossEntropy {
             }
         }
         return total * invN;
-    }
-
-    /** The largest of x[from .. from + n), NaN if one is NaN. */
-    static double max(double[] x, int from, int n) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (int j = 0; j < n; j++) {
-            max = Math.max(max, x[from + j]);
-        }
-        return max;
-    }
-
-    /**
-     * Σ x[from .. from + n), in four running sums: a single sum is one chain of dependent adds
-     * (0.83 ns per element against 0.25 for four, on 32,000 doubles).
-     */
-    static double sum(double[] x, int from, int n) {
-        double s0 = 0;
-        double s1 = 0;
-        double s2 = 0;
-        double s3 = 0;
-        int j = 0;
-        for (; j + 4 <= n; j += 4) {
-            s0 += x[from + j];
-            s1 += x[from + j + 1];
-            s2 += x[from + j + 2];
-            s3 += x[from + j + 3];
-        }
-        for (; j < n; j++) {
-            s0 += x[from + j];
-        }
-        return (s0 + s1) + (s2 + s3);
     }
 }

@@ -12,9 +12,9 @@ package io.galore4j.trainer.model;
  * by the addition) in a loop of multiplies and adds that C2 vectorizes; pass two makes 2^k by
  * moving k into the exponent bits, a scalar bit move (JDK 17 does not vectorize those); pass three
  * multiplies. Relative error ≤ 4e-15 against {@code Math.exp} ({@code ExpTest}). The clamp makes
- * exp(v) for v &lt; −708 equal to exp(−708) ≈ 3.3e-308 instead of a subnormal or 0, an absolute error the callers
- * (which add the values to sums of order ≥ 1 or to 1) cannot see, and exp(v) for v &gt; 709
- * about 8.2e307 instead of ∞; NaN stays NaN.
+ * exp(v) for v &lt; −708 equal to exp(−708) ≈ 3.3e-308 instead of a subnormal or 0, an absolute
+ * error the callers (which add the values to sums of order ≥ 1 or to 1) cannot see, and exp(v)
+ * for v &gt; 709 about 8.2e307 instead of ∞; NaN stays NaN.
  */
 final class Exp {
 
@@ -33,8 +33,13 @@ final class Exp {
     private Exp() {
     }
 
-    /** x[off .. off + len) ← exp(a·x + b). */
+    /** x[off .. off + len) ← exp(a·x + b), in place. */
     static void affine(double[] x, int off, int len, double a, double b) {
+        affine(x, off, x, off, len, a, b);
+    }
+
+    /** dst[dstOff .. dstOff + len) ← exp(a·src[srcOff ..] + b); the two runs may be the same. */
+    static void affine(double[] src, int srcOff, double[] dst, int dstOff, int len, double a, double b) {
         double[][] scratch = SCRATCH.get();
         double[] t = scratch[0];
         double[] pow2 = scratch[1];
@@ -42,9 +47,9 @@ final class Exp {
             int n = Math.min(BLOCK, len - done);
             // the passes index t and pow2 from 0: C2 does not vectorize a loop whose arrays are
             // indexed at different variable offsets (x[off + i] next to pow2[i])
-            System.arraycopy(x, off + done, t, 0, n);
+            System.arraycopy(src, srcOff + done, t, 0, n);
             block(t, n, a, b, pow2);
-            System.arraycopy(t, 0, x, off + done, n);
+            System.arraycopy(t, 0, dst, dstOff + done, n);
         }
     }
 

@@ -24,8 +24,7 @@ final class SwiGlu {
             int len = Math.min(Elements.CHUNK, n - from);
             g.read(from, len, z, 0);
             u.read(from, len, v, 0);
-            System.arraycopy(z, 0, e, 0, len);
-            Exp.affine(e, 0, len, -1.0, 0.0);
+            Exp.affine(z, 0, e, 0, len, -1.0, 0.0);
             for (int i = 0; i < len; i++) {
                 z[i] = z[i] / (1.0 + e[i]) * v[i];
             }
@@ -52,8 +51,7 @@ final class SwiGlu {
             da.read(from, len, d, 0);
             g.read(from, len, z, 0);
             u.read(from, len, v, 0);
-            System.arraycopy(z, 0, e, 0, len);
-            Exp.affine(e, 0, len, -1.0, 0.0);
+            Exp.affine(z, 0, e, 0, len, -1.0, 0.0);
             for (int i = 0; i < len; i++) {
                 double s = 1.0 / (1.0 + e[i]);
                 double dGateI = d[i] * v[i] * s * (1.0 + z[i] * (1.0 - s));

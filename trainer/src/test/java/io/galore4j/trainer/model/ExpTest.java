@@ -66,6 +66,23 @@ class ExpTest {
     }
 
     @Test
+    void writesFromOneArrayIntoAnother() {
+        SplittableRandom random = new SplittableRandom(13);
+        double[] src = new double[3000];
+        for (int i = 0; i < src.length; i++) {
+            src[i] = -10 + 20 * random.nextDouble();
+        }
+        double[] before = src.clone();
+        double[] dst = new double[src.length + 8];
+        Exp.affine(src, 0, dst, 5, src.length, 1.0, 0.0);
+        assertEquals(0.0, dst[4], 0.0, "element before the destination run changed");
+        for (int i = 0; i < src.length; i++) {
+            assertEquals(before[i], src[i], 0.0, "the source changed at " + i);
+            assertEquals(Math.exp(src[i]), dst[5 + i], 4e-15 * Math.exp(src[i]), "at " + i);
+        }
+    }
+
+    @Test
     void clampsTheTailsAndKeepsNaN() {
         double[] x = {-800, -708.5, Double.NEGATIVE_INFINITY, 710, Double.POSITIVE_INFINITY, Double.NaN, 0};
         Exp.affine(x, 0, x.length, 1.0, 0.0);
