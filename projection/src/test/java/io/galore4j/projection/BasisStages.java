@@ -10,20 +10,19 @@ import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Where the randomized basis's Gram scheme spends its time, stage by stage, on a gradient-like
- * M×N matrix (σ_i ∝ i^−0.5) at rank r (ℓ = r + max(16, r/2), 4 power iterations): forming
+ * M×N matrix (σ_i ∝ i^−0.5) at rank r (the default oversampling and power iterations): forming
  * C = A Aᵀ, the 5 products with C, their 5 Householder orthonormalizations, T = Qᵀ C Q and its
  * eigen-problem; beside the Householder step, CholeskyQR2 (two rounds of ssyrk, spotrf, strsm)
  * on the same matrices as the cheaper alternative (it fails where a product is too ill-conditioned
- * for fp32 Cholesky, as at ℓ = M, where the scheme needs no iteration and the stages are not run);
- * then the full eigen-problem of C and ND4J's {@code gesvd} of A (full U and Vᵀ), in the same
- * process. Each line is one repetition; the first warms up. Lives beside the package-private
+ * for fp32 Cholesky); then the full eigen-problem of C (all the scheme does at ℓ = M, where the
+ * stages are skipped) and ND4J's {@code gesvd} of A (full U and Vᵀ), in the same process. Each line is one repetition; the first warms up. Lives beside the package-private
  * {@link Lapack}.
  *
  * <p>Run: {@code java -cp <projection test classpath> io.galore4j.projection.BasisStages M N r}
  * (add {@code -Dorg.bytedeco.openblas.load=mkl_rt} for MKL).
  */
 public final class BasisStages {
-    private static final int POWER_ITERATIONS = 4;
+    private static final int POWER_ITERATIONS = ProjectorConfig.DEFAULT_POWER_ITERATIONS;
 
     public static void main(String[] args) {
         if (args.length != 3) {
@@ -33,14 +32,16 @@ public final class BasisStages {
         int m = Integer.parseInt(args[0]);
         int n = Integer.parseInt(args[1]);
         int r = Integer.parseInt(args[2]);
-        int l = Math.min(m, r + Math.max(16, r / 2));
+        int l = Math.min(m, r + ProjectorConfig.defaultOversampling(r));
         INDArray g = GradientLike.create(m, n, 0.5, 1);
         System.out.printf("%d x %d, r %d, l %d (ms)%n", m, n, r, l);
-        System.out.println("gram,products,householder,cholesky_qr2,rayleigh_ritz,eigen_l");
-        for (int rep = 0; l < m && rep < 4; rep++) {
+        int repetitions = l < m ? 4 : 0;
+        if (repetitions > 0) {
+            System.out.println("gram,products,householder,cholesky_qr2,rayleigh_ritz,eigen_l");
+        }
+        for (int rep = 0; rep < repetitions; rep++) {
             long t0 = System.nanoTime();
-            INDArray c = Nd4j.createUninitialized(DataType.FLOAT, m, m);
-            Nd4j.gemm(g, g, c, false, true, 1.0, 0.0);
+            INDArray c = gram(g, m);
             long t1 = System.nanoTime();
             INDArray qT = Nd4j.rand(DataType.FLOAT, l, m);
             INDArray yT = Nd4j.createUninitialized(DataType.FLOAT, l, m);
@@ -82,14 +83,21 @@ public final class BasisStages {
             yT.close();
             t.close();
         }
-        INDArray c = Nd4j.createUninitialized(DataType.FLOAT, m, m);
-        Nd4j.gemm(g, g, c, false, true, 1.0, 0.0);
+        INDArray c = gram(g, m);
         long e0 = System.nanoTime();
         try (FloatPointer w = new FloatPointer(m)) {
             Lapack.symmetricEigen(Lapack.pointer(c), m, w);
         }
         System.out.printf("eigen-problem of C (%d) %.1f ms%n", m, (System.nanoTime() - e0) / 1e6);
+        c.close();
         System.out.printf("gesvd of A %.1f ms%n", BasisTiming.gesvdMillis(g));
+    }
+
+    /** C = A Aᵀ (M×M). */
+    private static INDArray gram(INDArray g, int m) {
+        INDArray c = Nd4j.createUninitialized(DataType.FLOAT, m, m);
+        Nd4j.gemm(g, g, c, false, true, 1.0, 0.0);
+        return c;
     }
 
     /** One CholeskyQR round on the column-major rows×cols matrix a: R = chol(aᵀa), a ← a R⁻¹. */
