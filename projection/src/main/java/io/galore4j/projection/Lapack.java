@@ -1,5 +1,12 @@
 package io.galore4j.projection;
 
+import static org.bytedeco.openblas.global.openblas.CblasColMajor;
+import static org.bytedeco.openblas.global.openblas.CblasLeft;
+import static org.bytedeco.openblas.global.openblas.CblasLower;
+import static org.bytedeco.openblas.global.openblas.CblasNoTrans;
+import static org.bytedeco.openblas.global.openblas.CblasRowMajor;
+import static org.bytedeco.openblas.global.openblas.CblasTrans;
+import static org.bytedeco.openblas.global.openblas.CblasUpper;
 import static org.bytedeco.openblas.global.openblas.LAPACK_COL_MAJOR;
 
 import org.bytedeco.javacpp.FloatPointer;
@@ -8,7 +15,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The LAPACK routines the basis computations need, called through JavaCPP's OpenBLAS
+ * The BLAS and LAPACK routines the basis computations need, called through JavaCPP's OpenBLAS
  * preset on raw fp32 memory (DESIGN.md §5: ND4J's own {@code gesvd} always forms the full U and
  * Vᵀ and its {@code qr} op is very slow).
  *
@@ -25,6 +32,33 @@ final class Lapack {
         }
         FloatPointer p = new FloatPointer(a.data().addressPointer());
         return p.position(p.position() + a.offset());
+    }
+
+    /**
+     * The Gram matrix C = A Aᵀ (M×M) of A = G (left: M = rows of G) or A = Gᵀ (right: M = its
+     * columns), G a contiguous c-order fp32 array, by ssyrk: half the operations of a general
+     * product. Only C's upper triangle, read column-major, is written; {@link #symmetricTimes} and
+     * {@link #symmetricEigen} read only that triangle.
+     */
+    static void gram(INDArray g, boolean left, INDArray c) {
+        int rows = (int) g.rows();
+        int cols = (int) g.columns();
+        int bigM = left ? rows : cols;
+        int bigN = left ? cols : rows;
+        if (c.rows() != bigM || c.columns() != bigM) {
+            throw new IllegalArgumentException("Gram matrix must be " + bigM + "x" + bigM + ", got " + c.shapeInfoToString());
+        }
+        // row-major lower triangle = column-major upper triangle
+        openblas.cblas_ssyrk(CblasRowMajor, CblasLower, left ? CblasNoTrans : CblasTrans, bigM, bigN,
+                1f, pointer(g), cols, 0f, pointer(c), bigM);
+    }
+
+    /**
+     * Y = C X for the symmetric column-major M×M matrix {@code c} (its upper triangle is read) and
+     * the column-major M×k matrices X and Y (ld = M), by ssymm.
+     */
+    static void symmetricTimes(FloatPointer c, int bigM, FloatPointer x, int k, FloatPointer y) {
+        openblas.cblas_ssymm(CblasColMajor, CblasLeft, CblasUpper, bigM, k, 1f, c, bigM, x, bigM, 0f, y, bigM);
     }
 
     /**

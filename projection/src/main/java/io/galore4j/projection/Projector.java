@@ -250,9 +250,10 @@ public final class Projector {
      * and sgesdd's workspace (about 4k² + 8k floats and 8k ints); for {@code randomized}, the
      * ℓ×N test matrix, the ℓ×M and ℓ×N iterates and the small ℓ×ℓ factors (ℓ = r + oversampling,
      * the default {@link ProjectorConfig#defaultOversampling}), or, where the Gram scheme runs
-     * ({@link RandomizedSvd#useGram} with the default power iterations), the M×M Gram matrix, two
-     * ℓ×M iterates, the ℓ×ℓ eigen-problem and ssyevd's workspace (about 2n² + 6n floats and 5n
-     * ints for order n = ℓ, or M when ℓ = M). Both add the new r×d basis and the r×r rotation.
+     * ({@link RandomizedSvd#choose} with the default power iterations), the M×M Gram matrix, and
+     * either two ℓ×M iterates, the ℓ×ℓ eigen-problem and ssyevd's workspace (about 2n² + 6n
+     * floats and 5n ints for order n = ℓ), or, where C's own eigen-problem is solved, that
+     * workspace for order n = M. Both add the new r×d basis and the r×r rotation.
      */
     public static long refreshWorkingBytes(String svd, int rank, long m, long n, String side) {
         long k = Math.min(m, n);
@@ -265,9 +266,11 @@ public final class Projector {
         long bigM = left ? m : n;
         long bigN = left ? n : m;
         long l = Math.min(rank + ProjectorConfig.defaultOversampling(rank), k);
-        if (RandomizedSvd.useGram(bigM, bigN, l, ProjectorConfig.DEFAULT_POWER_ITERATIONS)) {
-            long order = l == bigM ? bigM : l;
-            long iterates = l == bigM ? 0 : 2 * l * bigM + l * l + l * rank;
+        RandomizedSvd.Scheme scheme = RandomizedSvd.choose(bigM, bigN, l, ProjectorConfig.DEFAULT_POWER_ITERATIONS);
+        if (scheme != RandomizedSvd.Scheme.DIRECT) {
+            boolean eigen = scheme == RandomizedSvd.Scheme.GRAM_EIGEN;
+            long order = eigen ? bigM : l;
+            long iterates = eigen ? 0 : 2 * l * bigM + l * l + l * rank;
             return 4 * (bigM * bigM + iterates + l + 2 * order * order + 6 * order + 5 * order) + common;
         }
         return 4 * (2 * l * bigN + l * bigM + l * rank + 4 * l * l + 2 * l) + common;

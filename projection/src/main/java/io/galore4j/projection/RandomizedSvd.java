@@ -3,6 +3,7 @@ package io.galore4j.projection;
 import java.nio.FloatBuffer;
 import java.util.SplittableRandom;
 import org.bytedeco.javacpp.FloatPointer;
+import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -23,21 +24,28 @@ import org.nd4j.linalg.factory.Nd4j;
  * wants, so every product is one GEMM on the gradient in place and no transpose is ever copied.
  * Each call draws Ω from its own stream: seed, then the call count, so runs are reproducible.
  *
- * <p>When it costs fewer operations ({@link #useGram}: ℓ large against M, as at the papers'
- * ranks), the same subspace iteration runs on the Gram matrix C = A Aᵀ (M×M), formed once
- * (Halko et al. §4.5 note that (A Aᵀ)^q A Ω is the power scheme):
+ * <p>When it costs less ({@link #choose}: ℓ large against M, as at the papers' ranks), the same
+ * subspace iteration runs on the Gram matrix C = A Aᵀ (M×M), formed once by ssyrk (Halko et al.
+ * §4.5 note that (A Aᵀ)^q A Ω is the power scheme):
  * <pre>
  *   Ω ~ N(0, 1)^{M×ℓ};  Q = orth(C Ω);  q times:  Q = orth(C Q)
  *   T = Qᵀ C Q  (ℓ×ℓ);  T = E Λ Eᵀ  (symmetric eigen-decomposition)
  *   P = Q E[:, top r],  σ = √Λ  (descending)
  * </pre>
  * Its polynomial in the singular values, σ^(2q+2), is one degree above the direct scheme's.
- * Where ℓ = M the subspace is all of R^M: Q = I, and P is C's top eigenvectors. Forming C
+ * Where ℓ = M the subspace is all of R^M: Q = I, and P is C's top eigenvectors. That
+ * eigen-decomposition of C, with no draw and no iteration, is also taken where it costs less
+ * than iterating (ℓ within a factor of about 3 of M: the products and QRs of the iteration then
+ * cost more than LAPACK's divide-and-conquer eigen-solver of order M). Forming C
  * squares the singular values, so σ_r/σ_1 below about 10⁻³ (fp32) would lose the tail of the
  * basis; the orthonormalization after every product keeps each step's amplification at
  * (σ_1/σ_ℓ)².
  */
 final class RandomizedSvd implements BasisSolver {
+    /** The fixed cost of one column step of sgeqrf and of ssytrd, in GEMM operations ({@link #choose}). */
+    private static final double QR_COLUMN = 1.7e6;
+    private static final double EIGEN_COLUMN = 3.4e6;
+
     private final int oversampling;
     private final int powerIterations;
     private final long seed;
@@ -62,26 +70,46 @@ final class RandomizedSvd implements BasisSolver {
         this.calls = calls;
     }
 
-    /** For tests: null lets {@link #useGram} choose; true or false forces the Gram or the direct scheme. */
-    Boolean forceGram;
+    /** The three ways {@link #solve} can compute the basis (class comment); {@link #choose} picks one. */
+    enum Scheme {
+        /** Subspace iteration on A itself. */
+        DIRECT,
+        /** Subspace iteration on the Gram matrix C = A Aᵀ, then an ℓ×ℓ eigen-problem. */
+        GRAM_ITERATION,
+        /** The eigen-decomposition of C itself: no draw, no iteration. */
+        GRAM_EIGEN
+    }
+
+    /** For tests: null lets {@link #choose} decide; otherwise the scheme to run. */
+    Scheme force;
 
     /**
-     * Whether the Gram scheme takes fewer floating-point operations than the direct one for an
-     * M×N matrix A (the basis side M), ℓ columns and q power iterations. Direct: 2q + 2 GEMMs of
-     * 2MNℓ, QRs of q + 1 M×ℓ and q + 1 N×ℓ matrices (4·rows·ℓ² each, factor and form Q) and the
-     * ℓ×ℓ SVD. Gram: forming C (2M²N), q + 2 GEMMs of 2M²ℓ, q + 1 M×ℓ QRs and the ℓ×ℓ
-     * eigen-problem (or, at ℓ = M, only C's eigen-problem). LAPACK's QR and eigen-solvers run
-     * below GEMM speed; both counts weigh them ×2.
+     * The scheme with the lowest estimated cost for an M×M problem (the basis side M, the other
+     * side N), ℓ columns and q power iterations, in GEMM operations, each routine weighed by how
+     * fast it ran against GEMM (about 170 GFLOP/s) on this machine's MKL ({@code BasisSchemes}):
+     * <ul>
+     *   <li>direct: 2q + 2 GEMMs of 2MNℓ; QRs of q + 1 M×ℓ and q + 1 N×ℓ matrices (4·rows·ℓ²
+     *       each, factor and form Q, ×1.8, plus a fixed 10 µs ≈ 1.7 MFLOP per column: the
+     *       thread hand-offs of sgeqrf's column steps); the ℓ×ℓ SVD (9ℓ³, ×2);</li>
+     *   <li>Gram iteration: C by ssyrk (M²N at about ¾ of GEMM speed: 1.5M²N); q + 2 products
+     *       of 2M²ℓ; q + 1 M×ℓ QRs (as above); the ℓ×ℓ eigen-problem (9ℓ³);</li>
+     *   <li>Gram eigen: C, then ssyevd of order M: (2 + M/420)·M³ (the time of 7M³ GEMM
+     *       operations at M = 2048 and 12M³ at M = 4096: its tridiagonal reduction is bound by
+     *       memory) plus a fixed 20 µs ≈ 3.4 MFLOP per column (which dominates at M = 512).
+     *       Always the choice at ℓ = M.</li>
+     * </ul>
      */
-    static boolean useGram(long bigM, long bigN, long l, int q) {
-        double qrM = 4.0 * bigM * l * l;
-        double qrN = 4.0 * bigN * l * l;
-        double small = 9.0 * l * l * l;
-        double direct = (2.0 * q + 2) * 2.0 * bigM * bigN * l + 2 * ((q + 1) * (qrM + qrN) + small);
-        double gram = 2.0 * bigM * bigM * bigN
-                + (l == bigM ? 2 * 9.0 * bigM * bigM * bigM
-                        : (q + 2) * 2.0 * bigM * bigM * l + 2 * ((q + 1) * qrM + small));
-        return gram < direct;
+    static Scheme choose(long bigM, long bigN, long l, int q) {
+        double qrM = 1.8 * 4.0 * bigM * l * l + QR_COLUMN * l;
+        double qrN = 1.8 * 4.0 * bigN * l * l + QR_COLUMN * l;
+        double direct = (2.0 * q + 2) * 2.0 * bigM * bigN * l + (q + 1) * (qrM + qrN) + 2 * 9.0 * l * l * l;
+        double gram = 1.5 * bigM * bigM * bigN;
+        double eigen = gram + (2.0 + bigM / 420.0) * bigM * bigM * bigM + EIGEN_COLUMN * bigM;
+        double iteration = gram + (q + 2) * 2.0 * bigM * bigM * l + (q + 1) * qrM + 9.0 * l * l * l;
+        if (l >= bigM || eigen <= Math.min(iteration, direct)) {
+            return Scheme.GRAM_EIGEN;
+        }
+        return iteration < direct ? Scheme.GRAM_ITERATION : Scheme.DIRECT;
     }
 
     @Override
@@ -92,8 +120,9 @@ final class RandomizedSvd implements BasisSolver {
         int bigN = left ? n : m;
         int rank = (int) basisT.rows();
         int l = Math.min(rank + oversampling, Math.min(m, n));
-        if (forceGram != null ? forceGram : useGram(bigM, bigN, l, powerIterations)) {
-            return solveGram(g, left, basisT, bigM, l);
+        Scheme scheme = force != null ? force : choose(bigM, bigN, l, powerIterations);
+        if (scheme != Scheme.DIRECT) {
+            return solveGram(g, left, basisT, bigM, scheme == Scheme.GRAM_EIGEN ? bigM : l);
         }
 
         INDArray omegaT = Nd4j.createUninitialized(DataType.FLOAT, l, bigN);
@@ -145,40 +174,39 @@ final class RandomizedSvd implements BasisSolver {
         }
     }
 
-    /** The Gram scheme (class comment); ℓ ≤ M. */
+    /** The Gram schemes (class comment): iteration with ℓ < M columns, or C's eigen-problem at ℓ = M. */
     private float[] solveGram(INDArray g, boolean left, INDArray basisT, int bigM, int l) {
         int rank = (int) basisT.rows();
         INDArray c = Nd4j.createUninitialized(DataType.FLOAT, bigM, bigM);
         INDArray qT = l < bigM ? Nd4j.createUninitialized(DataType.FLOAT, l, bigM) : null;
         INDArray yT = l < bigM ? Nd4j.createUninitialized(DataType.FLOAT, l, bigM) : null;
         try (FloatPointer w = new FloatPointer(l)) {
-            Nd4j.gemm(g, g, c, !left, left, 1.0, 0.0);          // C = A Aᵀ: G Gᵀ (left) or Gᵀ G (right)
+            Lapack.gram(g, left, c);                            // C = A Aᵀ (upper triangle)
+            FloatPointer cp = Lapack.pointer(c);
             float[] sigma = new float[l];
             float[] lambda = new float[l];
             if (qT == null) {                                   // ℓ = M: the eigenvectors of C itself
                 ++calls;                                        // no draw, but the stream count advances
-                Lapack.symmetricEigen(Lapack.pointer(c), bigM, w);
+                Lapack.symmetricEigen(cp, bigM, w);
                 w.get(lambda);
-                FloatBuffer e = c.data().asNioFloat();          // column i of E at e[i·M ..]
-                FloatBuffer p = basisT.data().asNioFloat();
-                for (int b = 0; b < rank; b++) {
-                    int col = bigM - 1 - b;
-                    for (int a = 0; a < bigM; a++) {
-                        p.put(b * bigM + a, e.get(a + col * bigM));
-                    }
+                FloatPointer p = Lapack.pointer(basisT);
+                long bytes = 4L * bigM;
+                for (int b = 0; b < rank; b++) {               // row b of Pᵀ = column M−1−b of E, contiguous
+                    Pointer.memcpy(p.getPointer(FloatPointer.class, (long) b * bigM),
+                            cp.getPointer(FloatPointer.class, (long) (bigM - 1 - b) * bigM), bytes);
                 }
             } else {
                 fillGaussian(yT, new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * ++calls)));
-                Nd4j.gemm(yT, c, qT, false, false, 1.0, 0.0);   // Yᵀ = Ωᵀ C (C symmetric)
+                Lapack.symmetricTimes(cp, bigM, Lapack.pointer(yT), l, Lapack.pointer(qT)); // Y = C Ω
                 Lapack.orthonormalizeColumns(Lapack.pointer(qT), bigM, l);
                 for (int it = 0; it < powerIterations; it++) {
-                    Nd4j.gemm(qT, c, yT, false, false, 1.0, 0.0); // Yᵀ = Qᵀ C
+                    Lapack.symmetricTimes(cp, bigM, Lapack.pointer(qT), l, Lapack.pointer(yT)); // Y = C Q
                     INDArray swap = qT;
                     qT = yT;
                     yT = swap;
                     Lapack.orthonormalizeColumns(Lapack.pointer(qT), bigM, l);
                 }
-                Nd4j.gemm(qT, c, yT, false, false, 1.0, 0.0);   // (C Q)ᵀ
+                Lapack.symmetricTimes(cp, bigM, Lapack.pointer(qT), l, Lapack.pointer(yT)); // C Q
                 INDArray t = Nd4j.createUninitialized(DataType.FLOAT, l, l);
                 INDArray small = Nd4j.createUninitialized(DataType.FLOAT, l, rank);
                 try {

@@ -9,14 +9,16 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Where the randomized basis's Gram scheme spends its time, stage by stage, on a gradient-like
+ * Where the randomized basis's Gram iteration spends its time, stage by stage, on a gradient-like
  * M×N matrix (σ_i ∝ i^−0.5) at rank r (the default oversampling and power iterations): forming
- * C = A Aᵀ, the 5 products with C, their 5 Householder orthonormalizations, T = Qᵀ C Q and its
- * eigen-problem; beside the Householder step, CholeskyQR2 (two rounds of ssyrk, spotrf, strsm)
- * on the same matrices as the cheaper alternative (it fails where a product is too ill-conditioned
- * for fp32 Cholesky); then the full eigen-problem of C (all the scheme does at ℓ = M, where the
- * stages are skipped) and ND4J's {@code gesvd} of A (full U and Vᵀ), in the same process. Each line is one repetition; the first warms up. Lives beside the package-private
- * {@link Lapack}.
+ * C = A Aᵀ (ssyrk), the 5 products with C (ssymm), their 5 Householder orthonormalizations,
+ * T = Qᵀ C Q and its eigen-problem; beside the Householder step, CholeskyQR2 (two rounds of ssyrk,
+ * spotrf, strsm) on the same matrices as the cheaper alternative (it fails where a product is too
+ * ill-conditioned for fp32 Cholesky); then the full eigen-problem of C (the Gram eigen scheme's
+ * work beside forming C; all that runs at ℓ = M, where the stages are skipped) and ND4J's
+ * {@code gesvd} of A (full U and Vᵀ), in the same process. Each line is one repetition; the first
+ * warms up. Lives beside the package-private {@link Lapack}. {@link BasisSchemes} times the
+ * schemes whole.
  *
  * <p>Run: {@code java -cp <projection test classpath> io.galore4j.projection.BasisStages M N r}
  * (add {@code -Dorg.bytedeco.openblas.load=mkl_rt} for MKL).
@@ -50,7 +52,7 @@ public final class BasisStages {
             long cholesky = 0;
             for (int it = 0; it <= POWER_ITERATIONS; it++) {
                 long s0 = System.nanoTime();
-                Nd4j.gemm(qT, c, yT, false, false, 1.0, 0.0);
+                Lapack.symmetricTimes(Lapack.pointer(c), m, Lapack.pointer(qT), l, Lapack.pointer(yT));
                 long s1 = System.nanoTime();
                 INDArray copy = yT.dup();
                 long s2 = System.nanoTime();
@@ -69,7 +71,7 @@ public final class BasisStages {
             }
             long t2 = System.nanoTime();
             INDArray t = Nd4j.createUninitialized(DataType.FLOAT, l, l);
-            Nd4j.gemm(qT, c, yT, false, false, 1.0, 0.0);
+            Lapack.symmetricTimes(Lapack.pointer(c), m, Lapack.pointer(qT), l, Lapack.pointer(yT));
             Nd4j.gemm(qT, yT, t, false, true, 1.0, 0.0);
             long t3 = System.nanoTime();
             try (FloatPointer w = new FloatPointer(l)) {
@@ -93,10 +95,10 @@ public final class BasisStages {
         System.out.printf("gesvd of A %.1f ms%n", BasisTiming.gesvdMillis(g));
     }
 
-    /** C = A Aᵀ (M×M). */
+    /** C = A Aᵀ (M×M, upper triangle), as the solver forms it. */
     private static INDArray gram(INDArray g, int m) {
         INDArray c = Nd4j.createUninitialized(DataType.FLOAT, m, m);
-        Nd4j.gemm(g, g, c, false, true, 1.0, 0.0);
+        Lapack.gram(g, true, c);
         return c;
     }
 
