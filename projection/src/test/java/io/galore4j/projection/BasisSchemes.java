@@ -12,24 +12,27 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * Each of the randomized basis's schemes ({@link RandomizedSvd.Scheme}) forced, whole, on the same
  * gradient-like M×N matrix (σ_i ∝ i^−0.5, the basis on the smaller side, the default oversampling
- * and 4 power iterations): three timed calls each, the first of which warms up, and the overlap
+ * and 4 power iterations unless {@code q=} says otherwise): three timed calls each, the first of which warms up, and the overlap
  * with the exact basis; beside them the scheme {@link RandomizedSvd#choose} picks, and optionally
  * ND4J's {@code gesvd} in the same process. The measurements behind the cost model's weights.
  *
  * <p>Run: {@code java -cp <projection test classpath> io.galore4j.projection.BasisSchemes M N
- * r[,r...] [gesvd] [SCHEME@r,...]} (add {@code -Dorg.bytedeco.openblas.load=mkl_rt} for MKL); the
+ * r[,r...] [gesvd] [q=Q] [SCHEME@r,...]} (add {@code -Dorg.bytedeco.openblas.load=mkl_rt} for MKL); the
  * last argument limits the runs to the scheme and rank pairs it names, e.g. {@code DIRECT@128}.
  */
 public final class BasisSchemes {
     public static void main(String[] args) {
         if (args.length < 3) {
-            System.err.println("usage: BasisSchemes M N r[,r...] [gesvd] [SCHEME@r,...]");
+            System.err.println("usage: BasisSchemes M N r[,r...] [gesvd] [q=Q] [SCHEME@r,...]");
             System.exit(2);
         }
         int m = Integer.parseInt(args[0]);
         int n = Integer.parseInt(args[1]);
         int[] ranks = Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray();
-        boolean gesvd = Arrays.asList(args).subList(3, args.length).contains("gesvd");
+        List<String> options = Arrays.asList(args).subList(3, args.length);
+        boolean gesvd = options.contains("gesvd");
+        int q = options.stream().filter(o -> o.startsWith("q=")).map(o -> Integer.parseInt(o.substring(2)))
+                .findFirst().orElse(ProjectorConfig.DEFAULT_POWER_ITERATIONS);
         List<String> only = args.length > 3 && args[args.length - 1].contains("@")
                 ? Arrays.asList(args[args.length - 1].split(",")) : null;
         boolean left = m <= n;
@@ -44,13 +47,12 @@ public final class BasisSchemes {
             int p = ProjectorConfig.defaultOversampling(r);
             int l = Math.min(r + p, side);
             INDArray exactTop = exactT.get(NDArrayIndex.interval(0, r), NDArrayIndex.all()).dup();
-            System.out.printf("r %d, l %d: chosen %s%n", r, l,
-                    RandomizedSvd.choose(side, Math.max(m, n), l, ProjectorConfig.DEFAULT_POWER_ITERATIONS));
+            System.out.printf("r %d, l %d, q %d: chosen %s%n", r, l, q, RandomizedSvd.choose(side, Math.max(m, n), l, q));
             for (RandomizedSvd.Scheme scheme : RandomizedSvd.Scheme.values()) {
                 if (only != null && !only.contains(scheme.name() + "@" + r)) {
                     continue;
                 }
-                RandomizedSvd solver = new RandomizedSvd(p, ProjectorConfig.DEFAULT_POWER_ITERATIONS, 42);
+                RandomizedSvd solver = new RandomizedSvd(p, q, 42);
                 solver.force = scheme;
                 INDArray basisT = Nd4j.createUninitialized(DataType.FLOAT, r, side);
                 StringBuilder times = new StringBuilder();

@@ -15,7 +15,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * T = Qᵀ C Q and its eigen-problem; beside the Householder step, CholeskyQR2 (two rounds of ssyrk,
  * spotrf, strsm) on the same matrices as the cheaper alternative (it fails where a product is too
  * ill-conditioned for fp32 Cholesky); then the full eigen-problem of C (the Gram eigen scheme's
- * work beside forming C; all that runs at ℓ = M, where the stages are skipped) and ND4J's
+ * work beside forming C; all that runs at ℓ = M, where the stages are skipped), C's eigenvalues
+ * alone (two-stage reduction, no vectors: a floor for any eigen-solver of C) and ND4J's
  * {@code gesvd} of A (full U and Vᵀ), in the same process. Each line is one repetition; the first
  * warms up. Lives beside the package-private {@link Lapack}. {@link BasisSchemes} times the
  * schemes whole.
@@ -91,6 +92,14 @@ public final class BasisStages {
             Lapack.symmetricEigen(Lapack.pointer(c), m, w);
         }
         System.out.printf("eigen-problem of C (%d) %.1f ms%n", m, (System.nanoTime() - e0) / 1e6);
+        c.close();
+        c = gram(g, m);
+        long v0 = System.nanoTime();
+        try (FloatPointer w = new FloatPointer(m)) {       // the tridiagonal reduction's floor: no vectors
+            int info = openblas.LAPACKE_ssyevd_2stage(openblas.LAPACK_COL_MAJOR, (byte) 'N', (byte) 'U', m,
+                    Lapack.pointer(c), m, w);
+            System.out.printf("eigenvalues of C alone (ssyevd_2stage, info %d) %.1f ms%n", info, (System.nanoTime() - v0) / 1e6);
+        }
         c.close();
         System.out.printf("gesvd of A %.1f ms%n", BasisTiming.gesvdMillis(g));
     }
