@@ -98,6 +98,26 @@ final class Lapack {
         check("ssyevd", openblas.LAPACKE_ssyevd(LAPACK_COL_MAJOR, (byte) 'V', (byte) 'U', n, a, n, w));
     }
 
+    /**
+     * The eigenvectors of the {@code top} largest eigenvalues of the symmetric column-major n×n
+     * matrix {@code a} (its upper triangle is read; destroyed): ssyevd's steps, less the
+     * back-transformation of the other n − top: the Householder tridiagonal reduction (ssytrd),
+     * every eigenvector of the tridiagonal matrix by divide and conquer (sstedc), and the
+     * reflectors applied (sormtr) to only the last {@code top} of them. Eigenvalues ascending in
+     * {@code w} (n); in the column-major n×n {@code z}, columns n − top .. n − 1 are the
+     * eigenvectors of {@code a} for w[n − top .. n − 1], the others those of the tridiagonal matrix.
+     */
+    static void topEigenvectors(FloatPointer a, int n, int top, FloatPointer w, FloatPointer z) {
+        try (FloatPointer e = new FloatPointer(Math.max(1, n - 1));
+                FloatPointer tau = new FloatPointer(Math.max(1, n - 1))) {
+            check("ssytrd", openblas.LAPACKE_ssytrd(LAPACK_COL_MAJOR, (byte) 'U', n, a, n, w, e, tau));
+            check("sstedc", openblas.LAPACKE_sstedc(LAPACK_COL_MAJOR, (byte) 'I', n, w, e, z, n));
+            FloatPointer last = new FloatPointer(z).position(z.position() + (long) (n - top) * n);
+            check("sormtr", openblas.LAPACKE_sormtr(LAPACK_COL_MAJOR, (byte) 'L', (byte) 'U', (byte) 'N', n, top,
+                    a, n, tau, last, n));
+        }
+    }
+
     private static void check(String routine, int info) {
         if (info != 0) {
             throw new ArithmeticException(routine + " failed with info=" + info

@@ -252,8 +252,9 @@ public final class Projector {
      * the default {@link ProjectorConfig#defaultOversampling}), or, where the Gram scheme runs
      * ({@link RandomizedSvd#choose} with the default power iterations), the M×M Gram matrix, and
      * either two ℓ×M iterates, the ℓ×ℓ eigen-problem and ssyevd's workspace (about 2n² + 6n
-     * floats and 5n ints for order n = ℓ), or, where C's own eigen-problem is solved, that
-     * workspace for order n = M. Both add the new r×d basis and the r×r rotation.
+     * floats and 5n ints for order n = ℓ), or, where C's own eigen-problem is solved, the M×M
+     * eigenvectors of its tridiagonal form and sstedc's workspace (the same 2n² + 6n floats and
+     * 5n ints, n = M). Both add the new r×d basis and the r×r rotation.
      */
     public static long refreshWorkingBytes(String svd, int rank, long m, long n, String side) {
         long k = Math.min(m, n);
@@ -266,7 +267,7 @@ public final class Projector {
         long bigM = left ? m : n;
         long bigN = left ? n : m;
         long l = Math.min(rank + ProjectorConfig.defaultOversampling(rank), k);
-        RandomizedSvd.Scheme scheme = RandomizedSvd.choose(bigM, bigN, l, ProjectorConfig.DEFAULT_POWER_ITERATIONS);
+        RandomizedSvd.Scheme scheme = RandomizedSvd.choose(bigM, bigN, rank, l, ProjectorConfig.DEFAULT_POWER_ITERATIONS);
         if (scheme != RandomizedSvd.Scheme.DIRECT) {
             boolean eigen = scheme == RandomizedSvd.Scheme.GRAM_EIGEN;
             long order = eigen ? bigM : l;

@@ -42,9 +42,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * (σ_1/σ_ℓ)².
  */
 final class RandomizedSvd implements BasisSolver {
-    /** The fixed cost of one column step of sgeqrf and of ssytrd, in GEMM operations ({@link #choose}). */
+    /** The fixed cost of one column step of sgeqrf, and of ssytrd with sstedc, in GEMM operations ({@link #choose}). */
     private static final double QR_COLUMN = 1.7e6;
-    private static final double EIGEN_COLUMN = 3.4e6;
+    private static final double EIGEN_COLUMN = 2.2e6;
 
     private final int oversampling;
     private final int powerIterations;
@@ -84,27 +84,31 @@ final class RandomizedSvd implements BasisSolver {
     Scheme force;
 
     /**
-     * The scheme with the lowest estimated cost for an M×M problem (the basis side M, the other
-     * side N), ℓ columns and q power iterations, in GEMM operations, each routine weighed by how
-     * fast it ran against GEMM (about 170 GFLOP/s) on this machine's MKL ({@code BasisSchemes}):
+     * The scheme with the lowest estimated cost for a rank-r basis of an M×M problem (the basis
+     * side M, the other side N), ℓ columns and q power iterations, in GEMM operations, each
+     * routine weighed by how fast it ran against GEMM (about 170 GFLOP/s) on this machine's MKL
+     * ({@code BasisSchemes}, {@code BasisStages}):
      * <ul>
      *   <li>direct: 2q + 2 GEMMs of 2MNℓ; QRs of q + 1 M×ℓ and q + 1 N×ℓ matrices (4·rows·ℓ²
      *       each, factor and form Q, ×1.8, plus a fixed 10 µs ≈ 1.7 MFLOP per column: the
      *       thread hand-offs of sgeqrf's column steps); the ℓ×ℓ SVD (9ℓ³, ×2);</li>
      *   <li>Gram iteration: C by ssyrk (M²N at about ¾ of GEMM speed: 1.5M²N); q + 2 products
      *       of 2M²ℓ; q + 1 M×ℓ QRs (as above); the ℓ×ℓ eigen-problem (9ℓ³);</li>
-     *   <li>Gram eigen: C, then ssyevd of order M: (2 + M/420)·M³ (the time of 7M³ GEMM
-     *       operations at M = 2048 and 12M³ at M = 4096: its tridiagonal reduction is bound by
-     *       memory) plus a fixed 20 µs ≈ 3.4 MFLOP per column (which dominates at M = 512).
-     *       Always the choice at ℓ = M.</li>
+     *   <li>Gram eigen: C; the tridiagonal reduction and its divide and conquer,
+     *       (1.5 + 3.3·(M/2048)^1.75)·M³ (the reduction is bound by memory: it took the time of
+     *       4.3M³ GEMM operations at M = 2048 and 12M³ at 4096) plus a fixed 13 µs ≈ 2.2 MFLOP
+     *       per column (which dominates at M = 512); the back-transformation of r vectors
+     *       (2M²r, ×1.6). Always the choice at ℓ = M.</li>
      * </ul>
      */
-    static Scheme choose(long bigM, long bigN, long l, int q) {
+    static Scheme choose(long bigM, long bigN, long rank, long l, int q) {
         double qrM = 1.8 * 4.0 * bigM * l * l + QR_COLUMN * l;
         double qrN = 1.8 * 4.0 * bigN * l * l + QR_COLUMN * l;
         double direct = (2.0 * q + 2) * 2.0 * bigM * bigN * l + (q + 1) * (qrM + qrN) + 2 * 9.0 * l * l * l;
         double gram = 1.5 * bigM * bigM * bigN;
-        double eigen = gram + (2.0 + bigM / 420.0) * bigM * bigM * bigM + EIGEN_COLUMN * bigM;
+        double cube = (double) bigM * bigM * bigM;
+        double eigen = gram + (1.5 + 3.3 * Math.pow(bigM / 2048.0, 1.75)) * cube + EIGEN_COLUMN * bigM
+                + 1.6 * 2.0 * bigM * bigM * rank;
         double iteration = gram + (q + 2) * 2.0 * bigM * bigM * l + (q + 1) * qrM + 9.0 * l * l * l;
         if (l >= bigM || eigen <= Math.min(iteration, direct)) {
             return Scheme.GRAM_EIGEN;
@@ -120,7 +124,7 @@ final class RandomizedSvd implements BasisSolver {
         int bigN = left ? n : m;
         int rank = (int) basisT.rows();
         int l = Math.min(rank + oversampling, Math.min(m, n));
-        Scheme scheme = force != null ? force : choose(bigM, bigN, l, powerIterations);
+        Scheme scheme = force != null ? force : choose(bigM, bigN, rank, l, powerIterations);
         if (scheme != Scheme.DIRECT) {
             return solveGram(g, left, basisT, bigM, scheme == Scheme.GRAM_EIGEN ? bigM : l);
         }
@@ -187,13 +191,16 @@ final class RandomizedSvd implements BasisSolver {
             float[] lambda = new float[l];
             if (qT == null) {                                   // ℓ = M: the eigenvectors of C itself
                 ++calls;                                        // no draw, but the stream count advances
-                Lapack.symmetricEigen(cp, bigM, w);
-                w.get(lambda);
-                FloatPointer p = Lapack.pointer(basisT);
-                long bytes = 4L * bigM;
-                for (int b = 0; b < rank; b++) {               // row b of Pᵀ = column M−1−b of E, contiguous
-                    Pointer.memcpy(p.getPointer(FloatPointer.class, (long) b * bigM),
-                            cp.getPointer(FloatPointer.class, (long) (bigM - 1 - b) * bigM), bytes);
+                try (FloatPointer all = new FloatPointer(bigM);
+                        FloatPointer e = new FloatPointer((long) bigM * bigM)) {
+                    Lapack.topEigenvectors(cp, bigM, rank, all, e);
+                    all.position(bigM - l).get(lambda);         // the top ℓ = M eigenvalues, ascending
+                    FloatPointer p = Lapack.pointer(basisT);
+                    long bytes = 4L * bigM;
+                    for (int b = 0; b < rank; b++) {           // row b of Pᵀ = column M−1−b of E, contiguous
+                        Pointer.memcpy(p.getPointer(FloatPointer.class, (long) b * bigM),
+                                e.getPointer(FloatPointer.class, (long) (bigM - 1 - b) * bigM), bytes);
+                    }
                 }
             } else {
                 fillGaussian(yT, new SplittableRandom(seed ^ (0x9E3779B97F4A7C15L * ++calls)));

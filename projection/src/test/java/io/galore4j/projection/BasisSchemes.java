@@ -47,7 +47,7 @@ public final class BasisSchemes {
             int p = ProjectorConfig.defaultOversampling(r);
             int l = Math.min(r + p, side);
             INDArray exactTop = exactT.get(NDArrayIndex.interval(0, r), NDArrayIndex.all()).dup();
-            System.out.printf("r %d, l %d, q %d: chosen %s%n", r, l, q, RandomizedSvd.choose(side, Math.max(m, n), l, q));
+            System.out.printf("r %d, l %d, q %d: chosen %s%n", r, l, q, RandomizedSvd.choose(side, Math.max(m, n), r, l, q));
             for (RandomizedSvd.Scheme scheme : RandomizedSvd.Scheme.values()) {
                 if (only != null && !only.contains(scheme.name() + "@" + r)) {
                     continue;

@@ -14,8 +14,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * C = A Aᵀ (ssyrk), the 5 products with C (ssymm), their 5 Householder orthonormalizations,
  * T = Qᵀ C Q and its eigen-problem; beside the Householder step, CholeskyQR2 (two rounds of ssyrk,
  * spotrf, strsm) on the same matrices as the cheaper alternative (it fails where a product is too
- * ill-conditioned for fp32 Cholesky); then the full eigen-problem of C (the Gram eigen scheme's
- * work beside forming C; all that runs at ℓ = M, where the stages are skipped), C's eigenvalues
+ * ill-conditioned for fp32 Cholesky); then, alternated three times, C's full eigen-problem
+ * (ssyevd) and its top r eigenvectors only (the Gram eigen scheme's work beside forming C; all
+ * that runs at ℓ = M, where the stages are skipped), C's eigenvalues
  * alone (two-stage reduction, no vectors: a floor for any eigen-solver of C) and ND4J's
  * {@code gesvd} of A (full U and Vᵀ), in the same process. Each line is one repetition; the first
  * warms up. Lives beside the package-private {@link Lapack}. {@link BasisSchemes} times the
@@ -86,14 +87,25 @@ public final class BasisStages {
             yT.close();
             t.close();
         }
-        INDArray c = gram(g, m);
-        long e0 = System.nanoTime();
-        try (FloatPointer w = new FloatPointer(m)) {
-            Lapack.symmetricEigen(Lapack.pointer(c), m, w);
+        for (int rep = 0; rep < 3; rep++) {              // C's whole eigen-problem against its top r, alternated
+            INDArray c = gram(g, m);
+            long e0 = System.nanoTime();
+            try (FloatPointer w = new FloatPointer(m)) {
+                Lapack.symmetricEigen(Lapack.pointer(c), m, w);
+            }
+            long e1 = System.nanoTime();
+            c.close();
+            c = gram(g, m);
+            long e2 = System.nanoTime();
+            try (FloatPointer w = new FloatPointer(m); FloatPointer z = new FloatPointer((long) m * m)) {
+                Lapack.topEigenvectors(Lapack.pointer(c), m, r, w, z);
+            }
+            long e3 = System.nanoTime();
+            c.close();
+            System.out.printf("eigen-problem of C (%d): all vectors (ssyevd) %.1f ms, the top %d (ssytrd, sstedc, sormtr) %.1f ms%n",
+                    m, (e1 - e0) / 1e6, r, (e3 - e2) / 1e6);
         }
-        System.out.printf("eigen-problem of C (%d) %.1f ms%n", m, (System.nanoTime() - e0) / 1e6);
-        c.close();
-        c = gram(g, m);
+        INDArray c = gram(g, m);
         long v0 = System.nanoTime();
         try (FloatPointer w = new FloatPointer(m)) {       // the tridiagonal reduction's floor: no vectors
             int info = openblas.LAPACKE_ssyevd_2stage(openblas.LAPACK_COL_MAJOR, (byte) 'N', (byte) 'U', m,

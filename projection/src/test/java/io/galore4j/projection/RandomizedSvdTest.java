@@ -46,6 +46,32 @@ class RandomizedSvdTest {
     }
 
     /**
+     * The Gram eigen scheme computes C's top eigenvectors exactly (ssytrd, sstedc, and sormtr on
+     * those r only): on either side, overlap with the exact SVD's basis ≥ 0.9999 and the top 64
+     * singular values within 0.1%.
+     */
+    @ParameterizedTest
+    @CsvSource({"true", "false"})
+    void theGramEigenSchemeIsExact(boolean left) {
+        int rank = 64;
+        int m = left ? 240 : 700;
+        int n = left ? 700 : 240;
+        INDArray g = withSpectrum(m, n, powerLaw(240, 0.5), 13);
+        INDArray exactT = Nd4j.createUninitialized(DataType.FLOAT, rank, 240);
+        float[] exactSigma = new ExactSvd().solve(g, left, exactT);
+        RandomizedSvd solver = new RandomizedSvd(rank / 2, 4, 5);
+        solver.force = RandomizedSvd.Scheme.GRAM_EIGEN;
+        INDArray basisT = Nd4j.createUninitialized(DataType.FLOAT, rank, 240);
+        float[] sigma = solver.solve(g, left, basisT);
+        double overlap = SubspaceMeasures.overlap(exactT, basisT);
+        assertTrue(overlap >= 0.9999, "overlap " + overlap);
+        assertTrue(orthonormalityError(basisT) <= 1e-5, "orthonormality " + orthonormalityError(basisT));
+        for (int i = 0; i < rank; i++) {
+            assertEquals(exactSigma[i], sigma[i], 1e-3 * exactSigma[i], "sigma " + i);
+        }
+    }
+
+    /**
      * The cost model's choices at the benchmark's sizes (M×N, ℓ = r + max(16, r/2), q = 4) agree
      * with which scheme ran fastest there on this machine (README, "Projection").
      */
@@ -55,6 +81,7 @@ class RandomizedSvdTest {
             "512, 1376, 48, GRAM_ITERATION", "512, 1376, 96, GRAM_ITERATION",
             "512, 1376, 192, GRAM_EIGEN", "512, 1376, 512, GRAM_EIGEN"})
     void theCheapestSchemeIsChosen(long bigM, long bigN, long l, RandomizedSvd.Scheme expected) {
-        assertEquals(expected, RandomizedSvd.choose(bigM, bigN, l, 4), bigM + "x" + bigN + " l=" + l);
+        long rank = l * 2 / 3;                          // ℓ = r + r/2
+        assertEquals(expected, RandomizedSvd.choose(bigM, bigN, rank, l, 4), bigM + "x" + bigN + " l=" + l);
     }
 }
