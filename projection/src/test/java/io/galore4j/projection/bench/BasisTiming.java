@@ -15,13 +15,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * {@code gesvd}, all on the same gradient-like matrix in the same process; plus the overlap of
  * the randomized basis with the exact one.
  *
- * <p>Run: {@code java -cp <test classpath> io.galore4j.projection.bench.BasisTiming SIZE... [power=0.5] [p=..] [q=..] [gesvd=true]}
- * with SIZE like 512x1376:128,512 (ranks after the colon).
+ * <p>Run: {@code java -cp <test classpath> io.galore4j.projection.bench.BasisTiming SIZE... [power=0.5] [p=..] [q=..] [gesvd=true] [pairs=0]}
+ * with SIZE like 512x1376:128,512 (ranks after the colon). With {@code pairs=N}, each rank then
+ * alternates N {@code gesvd} calls with N randomized refreshes, so that the machine's slow and
+ * fast spells fall on both alike, and prints the medians and the median of the N ratios.
  */
 public final class BasisTiming {
     public static void main(String[] args) {
         double power = 0.5;
         boolean gesvd = true;
+        int pairs = 0;
         Integer p = null;
         int q = ProjectorConfig.DEFAULT_POWER_ITERATIONS;
         java.util.List<String> sizes = new java.util.ArrayList<>();
@@ -30,6 +33,8 @@ public final class BasisTiming {
                 power = Double.parseDouble(a.substring(6));
             } else if (a.startsWith("gesvd=")) {
                 gesvd = Boolean.parseBoolean(a.substring(6));
+            } else if (a.startsWith("pairs=")) {
+                pairs = Integer.parseInt(a.substring(6));
             } else if (a.startsWith("p=")) {
                 p = Integer.parseInt(a.substring(2));
             } else if (a.startsWith("q=")) {
@@ -63,9 +68,29 @@ public final class BasisTiming {
                 System.out.printf("%dx%d,%d,%.2f,%d,%d,%.0f,%.0f,%.0f,%.5f,%.4f,%.1f,%.1f%n", m, n, r, power, pp, q,
                         es.basisMillis(), rst.basisMillis(), gesvdMs, ov, rst.energy(),
                         gesvdMs / rst.basisMillis(), es.basisMillis() / rst.basisMillis());
+                if (gesvd && pairs > 0) {
+                    double[] ge = new double[pairs];
+                    double[] ra = new double[pairs];
+                    double[] ratio = new double[pairs];
+                    for (int i = 0; i < pairs; i++) {
+                        ge[i] = gesvdMillis(g);
+                        ra[i] = rand.refresh(2 + i, g).basisMillis();
+                        ratio[i] = ge[i] / ra[i];
+                    }
+                    System.out.printf("pairs,%dx%d,%d,%d,gesvd_median_ms=%.0f,randomized_median_ms=%.0f,ratio_median=%.1f,ratio_range=%.1f-%.1f%n",
+                            m, n, r, pairs, median(ge), median(ra), median(ratio),
+                            java.util.Arrays.stream(ratio).min().orElseThrow(), java.util.Arrays.stream(ratio).max().orElseThrow());
+                }
             }
             g.close();
         }
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        java.util.Arrays.sort(sorted);
+        int h = sorted.length / 2;
+        return sorted.length % 2 == 1 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
     }
 
     /** Milliseconds of one ND4J {@code gesvd} (full square U and Vᵀ) of a copy of {@code g}. */
