@@ -37,8 +37,8 @@ final class Lapack {
     /**
      * The Gram matrix C = A Aᵀ (M×M) of A = G (left: M = rows of G) or A = Gᵀ (right: M = its
      * columns), G a contiguous c-order fp32 array, by ssyrk: half the operations of a general
-     * product. Only C's upper triangle, read column-major, is written; {@link #symmetricTimes} and
-     * {@link #symmetricEigen} read only that triangle.
+     * product. Only C's upper triangle, read column-major, is written; {@link #symmetricTimes},
+     * {@link #symmetricEigen} and {@link #topEigenvectors} read only that triangle.
      */
     static void gram(INDArray g, boolean left, INDArray c) {
         int rows = (int) g.rows();

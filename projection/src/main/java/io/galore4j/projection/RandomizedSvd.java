@@ -33,10 +33,10 @@ import org.nd4j.linalg.factory.Nd4j;
  *   P = Q E[:, top r],  σ = √Λ  (descending)
  * </pre>
  * Its polynomial in the singular values, σ^(2q+2), is one degree above the direct scheme's.
- * Where ℓ = M the subspace is all of R^M: Q = I, and P is C's top eigenvectors. That
- * eigen-decomposition of C, with no draw and no iteration, is also taken where it costs less
- * than iterating (ℓ within a factor of about 3 of M: the products and QRs of the iteration then
- * cost more than LAPACK's divide-and-conquer eigen-solver of order M). Forming C
+ * Where ℓ = M the subspace is all of R^M: Q = I, and P is C's top r eigenvectors. Those, with
+ * no draw and no iteration, are also taken where the cost model finds them cheaper than
+ * iterating ({@link #choose}: ℓ a large part of M, up to M = 2048 here; C's reduction to
+ * tridiagonal form costs more per M³ as M grows, so at M = 4096 iterating stays cheaper). Forming C
  * squares the singular values, so σ_r/σ_1 below about 10⁻³ (fp32) would lose the tail of the
  * basis; the orthonormalization after every product keeps each step's amplification at
  * (σ_1/σ_ℓ)².
@@ -76,7 +76,7 @@ final class RandomizedSvd implements BasisSolver {
         DIRECT,
         /** Subspace iteration on the Gram matrix C = A Aᵀ, then an ℓ×ℓ eigen-problem. */
         GRAM_ITERATION,
-        /** The eigen-decomposition of C itself: no draw, no iteration. */
+        /** C's top r eigenvectors (its eigen-decomposition less the other vectors): no draw, no iteration. */
         GRAM_EIGEN
     }
 
@@ -191,10 +191,9 @@ final class RandomizedSvd implements BasisSolver {
             float[] lambda = new float[l];
             if (qT == null) {                                   // ℓ = M: the eigenvectors of C itself
                 ++calls;                                        // no draw, but the stream count advances
-                try (FloatPointer all = new FloatPointer(bigM);
-                        FloatPointer e = new FloatPointer((long) bigM * bigM)) {
-                    Lapack.topEigenvectors(cp, bigM, rank, all, e);
-                    all.position(bigM - l).get(lambda);         // the top ℓ = M eigenvalues, ascending
+                try (FloatPointer e = new FloatPointer((long) bigM * bigM)) {
+                    Lapack.topEigenvectors(cp, bigM, rank, w, e); // w: all M eigenvalues, ascending
+                    w.get(lambda);
                     FloatPointer p = Lapack.pointer(basisT);
                     long bytes = 4L * bigM;
                     for (int b = 0; b < rank; b++) {           // row b of Pᵀ = column M−1−b of E, contiguous
