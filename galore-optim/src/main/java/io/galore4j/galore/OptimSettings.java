@@ -236,11 +236,11 @@ public final class OptimSettings {
     }
 
     /** Oversampling p and power iterations q of the randomized SVD (global options). */
-    int svdOversampling() {
+    public int svdOversampling() {
         return ((Number) global.get("svd_oversampling")).intValue();
     }
 
-    int svdPowerIterations() {
+    public int svdPowerIterations() {
         return ((Number) global.get("svd_power_iterations")).intValue();
     }
 

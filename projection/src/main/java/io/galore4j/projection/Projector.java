@@ -248,15 +248,16 @@ public final class Projector {
      * projector's own buffers (freed when it returns), from the solvers' allocations: for
      * {@code exact}, the copy of G that sgesdd destroys, the thin factors (n·k + k·m, k = min(m, n)),
      * and sgesdd's workspace (about 4k² + 8k floats and 8k ints); for {@code randomized}, the
-     * ℓ×N test matrix, the ℓ×M and ℓ×N iterates and the small ℓ×ℓ factors (ℓ = r + oversampling,
-     * the default {@link ProjectorConfig#defaultOversampling}), or, where the Gram scheme runs
-     * ({@link RandomizedSvd#choose} with the default power iterations), the M×M Gram matrix, and
+     * ℓ×N test matrix, the ℓ×M and ℓ×N iterates and the small ℓ×ℓ factors (ℓ = r + oversampling),
+     * or, where a Gram scheme runs ({@link RandomizedSvd#choose} for these ℓ and power
+     * iterations), the M×M Gram matrix, and
      * either two ℓ×M iterates, the ℓ×ℓ eigen-problem and ssyevd's workspace (about 2n² + 6n
      * floats and 5n ints for order n = ℓ), or, where C's own eigen-problem is solved, the M×M
      * eigenvectors of its tridiagonal form and sstedc's workspace (the same 2n² + 6n floats and
      * 5n ints, n = M). Both add the new r×d basis and the r×r rotation.
      */
-    public static long refreshWorkingBytes(String svd, int rank, long m, long n, String side) {
+    public static long refreshWorkingBytes(String svd, int rank, long m, long n, String side, int oversampling,
+            int powerIterations) {
         long k = Math.min(m, n);
         boolean left = Side.of(side).resolve(m, n) == Side.LEFT;
         long dim = left ? m : n;
@@ -266,8 +267,8 @@ public final class Projector {
         }
         long bigM = left ? m : n;
         long bigN = left ? n : m;
-        long l = Math.min(rank + ProjectorConfig.defaultOversampling(rank), k);
-        RandomizedSvd.Scheme scheme = RandomizedSvd.choose(bigM, bigN, rank, l, ProjectorConfig.DEFAULT_POWER_ITERATIONS);
+        long l = Math.min(rank + oversampling, k);
+        RandomizedSvd.Scheme scheme = RandomizedSvd.choose(bigM, bigN, rank, l, powerIterations);
         if (scheme != RandomizedSvd.Scheme.DIRECT) {
             boolean eigen = scheme == RandomizedSvd.Scheme.GRAM_EIGEN;
             long order = eigen ? bigM : l;

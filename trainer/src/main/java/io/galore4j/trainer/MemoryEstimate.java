@@ -95,7 +95,7 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
             ParamSettings p = optim.resolve(e.getKey(), e.getValue());
             if (p.galore()) {
                 refresh = Math.max(refresh, Projector.refreshWorkingBytes(p.svd(), p.rank(), e.getValue()[0],
-                        e.getValue()[1], p.side()));
+                        e.getValue()[1], p.side(), optim.svdOversampling(), optim.svdPowerIterations()));
             }
         }
         Map<String, Long> c = new LinkedHashMap<>();

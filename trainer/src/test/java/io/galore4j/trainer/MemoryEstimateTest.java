@@ -96,10 +96,31 @@ class MemoryEstimateTest {
     void anExactRefreshHoldsTheGradientCopyAndBothThinFactors() {
         long m = 512;
         long n = 1376;
-        long exact = Projector.refreshWorkingBytes("exact", 64, m, n, "std");
+        long exact = Projector.refreshWorkingBytes("exact", 64, m, n, "std", 16, 2);
         assertTrue(exact >= 4 * (m * n + n * m + m * m), "exact " + exact);
-        long randomized = Projector.refreshWorkingBytes("randomized", 64, m, n, "std");
+        long randomized = Projector.refreshWorkingBytes("randomized", 64, m, n, "std", 16, 2);
         assertTrue(randomized < exact / 4, "randomized " + randomized + " vs exact " + exact);
+    }
+
+    /**
+     * The refresh estimate follows the configured randomized SVD: at the papers' 1B rank (512 of
+     * 2048×5461) with the presets' oversampling 16 and 2 power iterations the Gram iteration runs
+     * (C, two ℓ×M iterates, an ℓ×ℓ eigen-problem, ℓ = 528); with oversampling 256 and 4 iterations,
+     * C's own eigen-problem of order M = 2048.
+     */
+    @Test
+    void theRefreshEstimateFollowsTheConfiguredRandomizedSvd() throws Exception {
+        long m = 2048;
+        long r = 512;
+        long common = 4 * r * m + 4 * r * r;
+        long l = 528;
+        long iteration = 4 * (m * m + 2 * l * m + l * l + l * r + l + 2 * l * l + 11 * l) + common;
+        long eigen = 4 * (m * m + 768 + 2 * m * m + 11 * m) + common;
+        MemoryEstimate presets = estimate("1b", "q-galore", 1, 256, "optim.rank=512", "optim.svd=randomized");
+        assertEquals(iteration, (long) presets.components().get("refresh"));
+        MemoryEstimate wide = estimate("1b", "q-galore", 1, 256, "optim.rank=512", "optim.svd=randomized",
+                "optim.svd_oversampling=256", "optim.svd_power_iterations=4");
+        assertEquals(eigen, (long) wide.components().get("refresh"));
     }
 
     @Test
