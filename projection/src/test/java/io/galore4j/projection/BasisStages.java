@@ -16,11 +16,10 @@ import org.nd4j.linalg.factory.Nd4j;
  * spotrf, strsm) on the same matrices as the cheaper alternative (it fails where a product is too
  * ill-conditioned for fp32 Cholesky); then, alternated three times, C's full eigen-problem
  * (ssyevd) and its top r eigenvectors only (the Gram eigen scheme's work beside forming C; all
- * that runs at ℓ = M, where the stages are skipped), C's eigenvalues
- * alone (two-stage reduction, no vectors: a floor for any eigen-solver of C) and ND4J's
- * {@code gesvd} of A (full U and Vᵀ), in the same process. Each line is one repetition; the first
- * warms up. Lives beside the package-private {@link Lapack}. {@link BasisSchemes} times the
- * schemes whole.
+ * that runs at ℓ = M, where the stages are skipped); C's eigenvalues alone (two-stage reduction,
+ * no vectors: a floor for any eigen-solver of C); and ND4J's {@code gesvd} of A (full U and Vᵀ),
+ * all in the same process. Each line is one repetition; the first warms up. Lives beside the
+ * package-private {@link Lapack}. {@link BasisSchemes} times the schemes whole.
  *
  * <p>Run: {@code java -cp <projection test classpath> io.galore4j.projection.BasisStages M N r}
  * (add {@code -Dorg.bytedeco.openblas.load=mkl_rt} for MKL).
