@@ -4,6 +4,7 @@ import io.galore4j.projection.BasisMethod;
 import io.galore4j.projection.Projector;
 import io.galore4j.projection.ProjectorConfig;
 import io.galore4j.projection.RefreshPolicy;
+import org.apache.commons.math3.stat.StatUtils;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -78,19 +79,12 @@ public final class BasisTiming {
                         ratio[i] = ge[i] / ra[i];
                     }
                     System.out.printf("pairs,%dx%d,%d,%d,gesvd_median_ms=%.0f,randomized_median_ms=%.0f,ratio_median=%.1f,ratio_range=%.1f-%.1f%n",
-                            m, n, r, pairs, median(ge), median(ra), median(ratio),
-                            java.util.Arrays.stream(ratio).min().orElseThrow(), java.util.Arrays.stream(ratio).max().orElseThrow());
+                            m, n, r, pairs, StatUtils.percentile(ge, 50), StatUtils.percentile(ra, 50),
+                            StatUtils.percentile(ratio, 50), StatUtils.min(ratio), StatUtils.max(ratio));
                 }
             }
             g.close();
         }
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        java.util.Arrays.sort(sorted);
-        int h = sorted.length / 2;
-        return sorted.length % 2 == 1 ? sorted[h] : (sorted[h - 1] + sorted[h]) / 2;
     }
 
     /** Milliseconds of one ND4J {@code gesvd} (full square U and Vᵀ) of a copy of {@code g}. */
