@@ -532,7 +532,9 @@ public final class TrainJob {
 
     /**
      * Refuses a checkpoint written under other settings, naming the first keys that differ
-     * (IllegalArgumentException naming the checkpoint's file).
+     * (IllegalArgumentException naming the checkpoint's file). A key the checkpoint does not list
+     * matches when it has its default value: it was added to the defaults later, and its default
+     * keeps the older behaviour.
      */
     public void checkCompatible(Checkpoints.Loaded c) {
         if (!(c.trainer().get("config") instanceof Map<?, ?> saved)) {
@@ -547,7 +549,11 @@ public final class TrainJob {
         keys.remove("optim.method");
         List<String> order = new java.util.ArrayList<>(List.of("optim.method")); // the likeliest cause first
         order.addAll(keys);
+        Map<String, Object> defaults = fingerprint(ConfigTree.defaults());
         for (String k : order) {
+            if (!saved.containsKey(k) && defaults.containsKey(k) && java.util.Objects.equals(now.get(k), defaults.get(k))) {
+                continue; // a key added to the defaults after the checkpoint was written, at its default
+            }
             if (!java.util.Objects.equals(now.get(k), saved.get(k))) {
                 differ.add(k + " (checkpoint " + saved.get(k) + ", now " + now.get(k) + ")");
             }
