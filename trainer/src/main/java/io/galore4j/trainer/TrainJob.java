@@ -8,6 +8,7 @@ import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.ConfigValues;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.data.ByteTokenizer;
+import io.galore4j.trainer.data.CorpusFingerprint;
 import io.galore4j.trainer.data.Dataset;
 import io.galore4j.trainer.data.EvalWindows;
 import io.galore4j.trainer.data.TokenSplit;
@@ -64,18 +65,20 @@ public final class TrainJob {
     private final TrainSettings train;
     private final OptimSettings optim;
     private final TokenSplit split;
+    private final CorpusFingerprint corpus;
     private final EvalWindows evalWindows;
     private final PrintStream log;
     private MemoryEstimate memoryEstimate;
 
     private TrainJob(ConfigTree tree, ModelConfig model, boolean checkpointActivations,
-            TrainSettings train, OptimSettings optim, TokenSplit split, EvalWindows evalWindows, PrintStream log) {
+            TrainSettings train, OptimSettings optim, Dataset data, EvalWindows evalWindows, PrintStream log) {
         this.tree = tree;
         this.model = model;
         this.checkpointActivations = checkpointActivations;
         this.train = train;
         this.optim = optim;
-        this.split = split;
+        this.split = data.split();
+        this.corpus = data.corpus();
         this.evalWindows = evalWindows;
         this.log = log;
     }
@@ -95,15 +98,15 @@ public final class TrainJob {
         boolean checkpoint = tree.values().bool("model.checkpoint_activations");
         TrainSettings train = TrainSettings.from(tree);
         OptimSettings optim = OptimSettings.from(tree.section("optim"));
-        TokenSplit split = Dataset.load(tree.values(), "train", log).split();
-        EvalWindows evalWindows = new EvalWindows(split, train.evalBatches(), train.batchSize(), model.seqLen());
+        Dataset data = Dataset.load(tree.values(), "train", log);
+        EvalWindows evalWindows = new EvalWindows(data.split(), train.evalBatches(), train.batchSize(), model.seqLen());
         // Fill in what the presets derived, so config.yaml is fully resolved.
         ConfigTree resolved = tree;
         for (Map.Entry<String, Object> e : modelKeys(model).entrySet()) {
             resolved = resolved.set(e.getKey() + "=" + e.getValue());
         }
         resolved = resolved.withSection("optim", optim.toMap());
-        return new TrainJob(resolved, model, checkpoint, train, optim, split, evalWindows, log);
+        return new TrainJob(resolved, model, checkpoint, train, optim, data, evalWindows, log);
     }
 
     /** The model this job trains. */
@@ -326,7 +329,7 @@ public final class TrainJob {
                     }
                     if (end || train.ckptEvery() > 0 && done % train.ckptEvery() == 0) {
                         s.elapsedBefore = (System.nanoTime() - loopStart) / 1e9;
-                        Path written = checkpoints.write(done, s.toMap(tree, batches), opt::saveState, train.keepCkpts());
+                        Path written = checkpoints.write(done, s.toMap(tree, batches, corpus), opt::saveState, train.keepCkpts());
                         progress.message("step " + done + ": checkpoint " + written);
                     }
                     progress.update(done, loss, lr, s.tokens / trainSeconds);
@@ -452,7 +455,7 @@ public final class TrainJob {
         int badSteps;
 
         /** The trainer.json body besides the optimizer's part. */
-        Map<String, Object> toMap(ConfigTree tree, TrainingBatches batches) {
+        Map<String, Object> toMap(ConfigTree tree, TrainingBatches batches, CorpusFingerprint corpus) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("tokens", tokens);
             m.put("prev_norm", finiteOrNull(prevNorm));
@@ -462,6 +465,7 @@ public final class TrainJob {
             m.put("elapsed_s", elapsedBefore);
             m.put("eval_s", evalSeconds);
             m.put("config", fingerprint(tree));
+            m.put(CorpusCheck.KEY, corpus.toMap());
             return m;
         }
 
@@ -532,9 +536,9 @@ public final class TrainJob {
 
     /**
      * Refuses a checkpoint written under other settings, naming the first keys that differ
-     * (IllegalArgumentException naming the checkpoint's file). A key the checkpoint does not list
-     * matches when it has its default value: it was added to the defaults later, and its default
-     * keeps the older behaviour.
+     * (IllegalArgumentException naming the checkpoint's file), or on another corpus
+     * ({@link CorpusCheck}). A key the checkpoint does not list matches when it has its default
+     * value: it was added to the defaults later, and its default keeps the older behaviour.
      */
     public void checkCompatible(Checkpoints.Loaded c) {
         if (!(c.trainer().get("config") instanceof Map<?, ?> saved)) {
@@ -568,6 +572,7 @@ public final class TrainJob {
             throw new IllegalArgumentException("checkpoint " + c.dir() + " is at step " + c.step()
                     + ", past train.steps=" + train.steps());
         }
+        CorpusCheck.check(c, corpus, tree, System.err);
     }
 
     /** Mean validation cross-entropy (nats per token) over the fixed evaluation windows. */
@@ -613,6 +618,7 @@ public final class TrainJob {
         s.put("peak_rss_bytes", ProcessMemory.peakRssBytes());
         s.put("memory_estimate", estimate.toMap());
         s.put("params", model.parameterCount());
+        s.put(CorpusCheck.KEY, corpus.toMap());
         s.put("memory", memory);
         return s;
     }

@@ -10,9 +10,9 @@ import java.nio.file.Path;
  * The text of a run, tokenized and cut into training and validation parts, from the {@code data.*}
  * keys: {@code path} (null: the default corpus), {@code line_filter} (keep only matching lines),
  * {@code allow_binary} (accept files that are not UTF-8 text), {@code tokenizer} and
- * {@code val_fraction}.
+ * {@code val_fraction}; with the fingerprint of the bytes tokenized.
  */
-public record Dataset(Tokenizer tokenizer, TokenSplit split) {
+public record Dataset(Tokenizer tokenizer, TokenSplit split, CorpusFingerprint corpus) {
 
     /**
      * Reads, filters and tokenizes the text; prints to {@code log} (if not null) what a directory
@@ -38,11 +38,12 @@ public record Dataset(Tokenizer tokenizer, TokenSplit split) {
             }
         }
         byte[] text = Corpus.load(path, filter, allowBinary);
+        CorpusFingerprint fingerprint = CorpusFingerprint.of(text);
         int[] tokens = tokenizer.encode(text);
         if (log != null) {
             log.printf("galore %s: corpus of %,d bytes → %,d %s tokens (%.1f s)%n", task, text.length, tokens.length,
                     tokenizer.name(), (System.nanoTime() - start) / 1e9);
         }
-        return new Dataset(tokenizer, new TokenSplit(tokens, valFraction));
+        return new Dataset(tokenizer, new TokenSplit(tokens, valFraction), fingerprint);
     }
 }
