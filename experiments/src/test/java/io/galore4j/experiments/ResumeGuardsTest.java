@@ -25,8 +25,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * What {@code train --resume} guards against: a corpus that changed since the checkpoint. Tiny
- * runs: 4 steps, a checkpoint every 2.
+ * What {@code train --resume} guards against: a corpus that changed since the checkpoint, and a
+ * damaged latest checkpoint when an older one is intact ({@code --from-step}). Tiny runs: 4 steps,
+ * a checkpoint every 2.
  */
 class ResumeGuardsTest {
 
@@ -118,6 +119,50 @@ class ResumeGuardsTest {
                 + " records no corpus size and hash"), warnings.get(0));
         // the checkpoints written since record it
         assertTrue(JSON.readTree(run.resolve("checkpoints/step-00000006/trainer.json").toFile()).has("corpus"));
+    }
+
+    @Test
+    void aDamagedLatestCheckpointNamesTheIntactOlderOneAndFromStepContinuesFromIt(@TempDir Path dir) throws Exception {
+        Path corpus = Cli.corpus(dir);
+        Path run = dir.resolve("run");
+        assertEquals(0, train(run, false, corpus).code());
+        Path state = run.resolve("checkpoints/step-00000004/state.safetensors");
+        byte[] original = Files.readAllBytes(state);
+        Files.write(state, java.util.Arrays.copyOf(original, original.length - 10)); // truncated
+        byte[] damaged = Files.readAllBytes(state);
+        Map<Path, byte[]> before = files(run);
+
+        Cli.Result r = train(run, true, corpus, "--set", "train.steps=6");
+        assertEquals(2, r.code(), r.err());
+        String err = r.err().strip();
+        assertFalse(err.contains("\n"), "one line: " + err);
+        assertTrue(err.contains(state + " is " + damaged.length + " bytes but was written with " + original.length), err);
+        assertTrue(err.contains("the checkpoint of step 2 is intact: continue from it with --resume " + run
+                + " --from-step 2"), err);
+        assertFilesUnchanged(before, run);
+
+        // a step with no checkpoint, and --from-step without --resume
+        r = train(run, true, corpus, "--from-step", "3", "--set", "train.steps=6");
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("no checkpoint of step 3") && r.err().contains("[2, 4]"), r.err());
+        assertEquals(2, Cli.run("train", "--from-step", "2").code());
+        assertFilesUnchanged(before, run);
+
+        r = train(run, true, corpus, "--from-step", "2", "--set", "train.steps=6");
+        assertEquals(0, r.code(), r.err());
+        JsonNode summary = JSON.readTree(run.resolve("summary.json").toFile());
+        assertEquals(6, summary.get("steps").asInt());
+        assertEquals(2, summary.get("resumed_from_step").asInt());
+        // the damaged checkpoint is set aside whole, not deleted; the run's own step 4 was written anew
+        assertArrayEquals(damaged, Files.readAllBytes(run.resolve("checkpoints/set-aside/step-00000004/state.safetensors")));
+        assertEquals("step-00000006", Files.readString(run.resolve("checkpoints/latest")).strip());
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints/step-00000006/checksums.json")));
+        // each step logged once: the lines the first process wrote after step 2 were dropped
+        List<Long> steps = new ArrayList<>();
+        for (String line : Files.readAllLines(run.resolve("metrics.jsonl"))) {
+            steps.add(JSON.readTree(line).get("step").asLong());
+        }
+        assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L), steps);
     }
 
     private static String sha256(byte[] b) throws Exception {
