@@ -142,7 +142,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    static void checkMemory(TrainJob job) throws IOException {
+    /** Refuses {@code job} when its estimated memory exceeds what this machine has available. */
+    public static void checkMemory(TrainJob job) throws IOException {
         long available = ProcessMemory.availableBytes();
         if (available > 0) { // unknown where /proc/meminfo is missing: no check
             checkMemory(job.memoryEstimate(), available + Math.max(0, ProcessMemory.rssBytes()));

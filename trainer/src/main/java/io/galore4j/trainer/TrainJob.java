@@ -94,19 +94,33 @@ public final class TrainJob {
      * its initialization.
      */
     public static TrainJob resolve(ConfigTree tree, PrintStream log) throws IOException {
+        return resolve(tree, log, v -> Dataset.load(v, "train", log));
+    }
+
+    /**
+     * As {@link #resolve(ConfigTree, PrintStream)} with the text from {@code data} (handed the
+     * settings; a sweep checking many combinations reads each corpus once). Every parameter's
+     * optimizer settings are resolved for its shape (a rank above min(m, n) is refused here),
+     * without allocating any parameter.
+     */
+    public static TrainJob resolve(ConfigTree tree, PrintStream log, java.util.function.Function<ConfigValues, Dataset> data)
+            throws IOException {
         ModelConfig model = modelConfig(tree);
         boolean checkpoint = tree.values().bool("model.checkpoint_activations");
         TrainSettings train = TrainSettings.from(tree);
         OptimSettings optim = OptimSettings.from(tree.section("optim"));
-        Dataset data = Dataset.load(tree.values(), "train", log);
-        EvalWindows evalWindows = new EvalWindows(data.split(), train.evalBatches(), train.batchSize(), model.seqLen());
+        for (Map.Entry<String, long[]> p : LlamaParameters.shapes(model).entrySet()) {
+            optim.resolve(p.getKey(), p.getValue()); // every parameter's settings, checked without allocating it
+        }
+        Dataset text = data.apply(tree.values());
+        EvalWindows evalWindows = new EvalWindows(text.split(), train.evalBatches(), train.batchSize(), model.seqLen());
         // Fill in what the presets derived, so config.yaml is fully resolved.
         ConfigTree resolved = tree;
         for (Map.Entry<String, Object> e : modelKeys(model).entrySet()) {
             resolved = resolved.set(e.getKey() + "=" + e.getValue());
         }
         resolved = resolved.withSection("optim", optim.toMap());
-        return new TrainJob(resolved, model, checkpoint, train, optim, data, evalWindows, log);
+        return new TrainJob(resolved, model, checkpoint, train, optim, text, evalWindows, log);
     }
 
     /** The model this job trains. */
