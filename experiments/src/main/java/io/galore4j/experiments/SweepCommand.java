@@ -147,11 +147,12 @@ public final class SweepCommand implements Callable<Integer> {
             }
         }
 
-        String table = ReportTable.markdown(ReportCommand.load(runs));
+        java.util.function.Consumer<String> warn = ReportCommand.warnings(spec);
+        String table = ReportTable.markdown(ReportCommand.load(runs, warn));
         Files.writeString(dir.resolve(REPORT), table, StandardCharsets.UTF_8);
         stdout.print(table);
         stdout.println("galore sweep: report in " + dir.resolve(REPORT));
-        PlotCommand.write(runs, dir.resolve("plots"), stdout);
+        PlotCommand.write(runs, dir.resolve("plots"), stdout, warn);
         return 0;
     }
 
