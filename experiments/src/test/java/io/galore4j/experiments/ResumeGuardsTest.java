@@ -128,18 +128,25 @@ class ResumeGuardsTest {
         assertEquals(0, train(run, false, corpus).code());
         Path state = run.resolve("checkpoints/step-00000004/state.safetensors");
         byte[] original = Files.readAllBytes(state);
-        Files.write(state, java.util.Arrays.copyOf(original, original.length - 10)); // truncated
-        byte[] damaged = Files.readAllBytes(state);
+        byte[] flipped = original.clone();
+        flipped[original.length / 2] ^= 0x10;
+        byte[] truncated = java.util.Arrays.copyOf(original, original.length - 10);
+        for (byte[] damaged : List.of(flipped, truncated)) {
+            Files.write(state, damaged);
+            Map<Path, byte[]> before = files(run);
+            Cli.Result r = train(run, true, corpus, "--set", "train.steps=6");
+            assertEquals(2, r.code(), r.err());
+            String err = r.err().strip();
+            assertFalse(err.contains("\n"), "one line: " + err);
+            assertTrue(err.contains(damaged == flipped ? state + " does not match its SHA-256"
+                    : state + " is " + damaged.length + " bytes but was written with " + original.length), err);
+            assertTrue(err.contains("the checkpoint of step 2 is intact: continue from it with --resume " + run
+                    + " --from-step 2"), err);
+            assertFilesUnchanged(before, run);
+        }
+        byte[] damaged = truncated;
         Map<Path, byte[]> before = files(run);
-
-        Cli.Result r = train(run, true, corpus, "--set", "train.steps=6");
-        assertEquals(2, r.code(), r.err());
-        String err = r.err().strip();
-        assertFalse(err.contains("\n"), "one line: " + err);
-        assertTrue(err.contains(state + " is " + damaged.length + " bytes but was written with " + original.length), err);
-        assertTrue(err.contains("the checkpoint of step 2 is intact: continue from it with --resume " + run
-                + " --from-step 2"), err);
-        assertFilesUnchanged(before, run);
+        Cli.Result r;
 
         // a step with no checkpoint, and --from-step without --resume
         r = train(run, true, corpus, "--from-step", "3", "--set", "train.steps=6");
