@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -22,7 +23,8 @@ import picocli.CommandLine.Parameters;
                     + "loss against step (runs overlaid); memory by component; and for each run with subspace.jsonl lines, "
                     + "per layer the overlap and |cos| at each refresh, the refresh gap over time, the energy captured, and "
                     + "the SVD events. A DIR that is not itself a run stands for every run below it (a sweep).",
-            "One run: the images go to DIR/plots/. Several runs: to --out, by default plots/ in their common parent."
+            "One run: the images go to DIR/plots/. Several runs: to --out, by default plots/ in their common parent.",
+            ReportCommand.WARNINGS
         })
 public final class PlotCommand implements Callable<Integer> {
 
@@ -37,17 +39,21 @@ public final class PlotCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        List<Path> found = RunLocator.find(dirs);
+        Consumer<String> warn = ReportCommand.warnings(spec);
+        List<Path> found = RunLocator.find(dirs, warn);
         Path target = out != null ? out
                 : (found.size() == 1 ? found.get(0) : RunLocator.commonParent(found)).resolve("plots");
-        write(found, target, spec.commandLine().getOut());
+        write(found, target, spec.commandLine().getOut(), warn);
         return 0;
     }
 
-    /** Writes every chart of the runs {@code found} into {@code target}, reporting to {@code stdout}. */
-    static void write(List<Path> found, Path target, PrintWriter stdout) throws IOException {
+    /**
+     * Writes every chart of the runs {@code found} into {@code target}, reporting to {@code stdout}
+     * and each damaged file or line to {@code warn}.
+     */
+    static void write(List<Path> found, Path target, PrintWriter stdout, Consumer<String> warn) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        List<Run> runs = ReportCommand.load(found);
+        List<Run> runs = ReportCommand.load(found, warn);
         createDirectory(target);
         PlotWriter plots = new PlotWriter(target, stdout);
         TrainingCharts.writeAll(runs, plots);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.galore4j.trainer.run.RunDirectory;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -15,12 +16,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.TreeMap;
+import java.util.function.Consumer;
 
 /**
  * One finished or unfinished training run, read from its directory: the resolved configuration
  * flattened to dotted keys ({@code optim.rank}), the logged steps, the basis refreshes and, when
- * the run finished, its summary. Missing files read as empty: a run that is still going has no
- * {@code summary.json} yet.
+ * the run finished, its summary. A missing or unreadable file reads as empty and a line of a
+ * JSON-lines file that is not a JSON object with a step (one cut off by a kill) is skipped, each
+ * with one warning naming the file (and the line): a damaged run is reported with what it has.
  */
 final class Run {
 
@@ -48,17 +51,22 @@ final class Run {
         this.summary = summary;
     }
 
-    /** Reads the run in {@code dir}; {@code label} names it in tables and legends. */
-    static Run load(Path dir, String label) throws IOException {
-        Path config = dir.resolve(RunDirectory.CONFIG);
+    /**
+     * Reads the run in {@code dir}; {@code label} names it in tables and legends. Each problem
+     * (config.yaml or summary.json missing or unreadable, a bad line) goes to {@code warn} as one
+     * line.
+     */
+    static Run load(Path dir, String label, Consumer<String> warn) throws IOException {
         Map<String, String> flat = new LinkedHashMap<>();
-        if (Files.isRegularFile(config)) {
-            flatten("", readTree(YAML, config), flat);
-        }
-        Path summary = dir.resolve(RunDirectory.SUMMARY);
-        return new Run(label, flat, steps(dir.resolve(RunDirectory.METRICS)),
-                refreshes(dir.resolve(RunDirectory.SUBSPACE)),
-                Files.isRegularFile(summary) ? readTree(JSON, summary) : null);
+        flatten("", readObject(YAML, dir.resolve(RunDirectory.CONFIG), "its settings are not shown", warn), flat);
+        return new Run(label, flat, steps(dir.resolve(RunDirectory.METRICS), warn),
+                refreshes(dir.resolve(RunDirectory.SUBSPACE), warn),
+                readObject(JSON, dir.resolve(RunDirectory.SUMMARY), "its results are shown as —", warn));
+    }
+
+    /** Whether anything of the run could be read: settings, a summary, a logged step or a refresh. */
+    boolean usable() {
+        return !config.isEmpty() || summary != null || !steps.isEmpty() || !refreshes.isEmpty();
     }
 
     String label() {
@@ -125,9 +133,9 @@ final class Run {
         }
     }
 
-    private static List<Step> steps(Path file) throws IOException {
+    private static List<Step> steps(Path file, Consumer<String> warn) throws IOException {
         TreeMap<Long, Step> byStep = new TreeMap<>();
-        for (JsonNode line : jsonLines(file)) {
+        for (JsonNode line : jsonLines(file, warn)) {
             long step = line.path("step").asLong();
             Double val = line.hasNonNull("val_loss") ? line.get("val_loss").asDouble() : null;
             byStep.put(step, new Step(step, line.path("loss").asDouble(Double.NaN), line.path("tokens").asLong(), val));
@@ -135,9 +143,9 @@ final class Run {
         return List.copyOf(byStep.values());
     }
 
-    private static List<Refresh> refreshes(Path file) throws IOException {
+    private static List<Refresh> refreshes(Path file, Consumer<String> warn) throws IOException {
         List<Refresh> refreshes = new ArrayList<>();
-        for (JsonNode line : jsonLines(file)) {
+        for (JsonNode line : jsonLines(file, warn)) {
             refreshes.add(new Refresh(line.path("step").asLong(), line.path("layer").asText(), line.path("rank").asInt(),
                     nullableDouble(line, "cosine"), nullableDouble(line, "overlap"),
                     line.path("energy").asDouble(Double.NaN), line.path("gap").asLong()));
@@ -149,31 +157,55 @@ final class Run {
         return line.hasNonNull(key) ? line.get(key).asDouble() : null;
     }
 
-    /** The JSON objects of a JSON-lines file (none if it is missing); a line that is not JSON is named in the error. */
-    private static List<JsonNode> jsonLines(Path file) throws IOException {
+    /**
+     * The JSON objects with a numeric step of a JSON-lines file (none if it is missing); each other
+     * non-blank line is skipped with a warning naming the file and the line number.
+     */
+    private static List<JsonNode> jsonLines(Path file, Consumer<String> warn) throws IOException {
         List<JsonNode> lines = new ArrayList<>();
         if (!Files.isRegularFile(file)) {
             return lines;
         }
-        List<String> text = Files.readAllLines(file);
+        List<String> text = List.of(new String(Files.readAllBytes(file), StandardCharsets.UTF_8).split("\\R", -1));
         for (int i = 0; i < text.size(); i++) {
             if (text.get(i).isBlank()) {
                 continue;
             }
+            JsonNode node;
             try {
-                lines.add(JSON.readTree(text.get(i)));
+                node = JSON.readTree(text.get(i));
             } catch (JsonProcessingException e) {
-                throw new IllegalArgumentException(file + " line " + (i + 1) + " is not JSON");
+                warn.accept(file + " line " + (i + 1) + " is not JSON (cut off?): skipped");
+                continue;
             }
+            if (node == null || !node.isObject() || !node.path("step").isNumber()) {
+                warn.accept(file + " line " + (i + 1) + " is not a JSON object with a numeric step: skipped");
+                continue;
+            }
+            lines.add(node);
         }
         return lines;
     }
 
-    private static JsonNode readTree(ObjectMapper mapper, Path file) throws IOException {
-        try {
-            return mapper.readTree(file.toFile());
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(file + " is corrupt: " + e.getOriginalMessage());
+    /** The JSON object in {@code file}, or null with a warning (ending in {@code consequence}) when there is none. */
+    private static JsonNode readObject(ObjectMapper mapper, Path file, String consequence, Consumer<String> warn)
+            throws IOException {
+        String problem;
+        if (!Files.isRegularFile(file)) {
+            problem = "is missing";
+        } else {
+            try {
+                JsonNode node = mapper.readTree(file.toFile());
+                if (node != null && node.isObject()) {
+                    return node;
+                }
+                problem = "is empty or not a mapping";
+            } catch (JsonProcessingException e) {
+                problem = "is corrupt (" + String.valueOf(e.getOriginalMessage()).lines().findFirst().orElse("")
+                        + (e.getLocation() == null ? "" : ", line " + e.getLocation().getLineNr()) + ")";
+            }
         }
+        warn.accept(file + " " + problem + "; " + consequence);
+        return null;
     }
 }

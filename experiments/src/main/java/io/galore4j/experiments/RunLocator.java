@@ -11,12 +11,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * Turns the directories given on the command line into run directories: a directory that is a
  * run ({@link RunDirectory#isRun}) stands for itself, any other directory (a sweep) for every run
- * below it. Every argument is checked before anything is returned, so a bad one stops a command
- * before it writes anything.
+ * below it. An argument that yields no run is a warning, not the end of the command: the other
+ * runs are still reported; only when no argument yields a run is it an error.
  */
 final class RunLocator {
 
@@ -25,25 +26,36 @@ final class RunLocator {
 
     /**
      * The runs that {@code dirs} name, in argument order (the runs of a sweep sorted by path),
-     * each once. Throws IllegalArgumentException naming the first argument that does not exist,
-     * is not a directory, or holds no run.
+     * each once. An argument that does not exist, is not a directory, or holds no run is skipped
+     * with one line to {@code warn} naming it; IllegalArgumentException when no argument holds a
+     * run (naming the problem of the only argument, or saying that none of them holds a run).
      */
-    static List<Path> find(List<Path> dirs) throws IOException {
+    static List<Path> find(List<Path> dirs, Consumer<String> warn) throws IOException {
         Set<Path> runs = new LinkedHashSet<>();
+        List<String> problems = new ArrayList<>();
         for (Path dir : dirs) {
+            String problem = null;
             if (!Files.exists(dir)) {
-                throw new IllegalArgumentException(dir + ": no such directory");
+                problem = dir + ": no such directory";
+            } else if (!Files.isDirectory(dir)) {
+                problem = dir + " is a file, not a run directory";
+            } else {
+                List<Path> found = runsBelow(dir.toAbsolutePath().normalize());
+                if (found.isEmpty()) {
+                    problem = dir + " is not a run directory (no " + RunDirectory.CONFIG + " or " + RunDirectory.METRICS
+                            + ") and holds no runs";
+                }
+                runs.addAll(found);
             }
-            if (!Files.isDirectory(dir)) {
-                throw new IllegalArgumentException(dir + " is a file, not a run directory");
+            if (problem != null) {
+                problems.add(problem);
             }
-            List<Path> found = runsBelow(dir.toAbsolutePath().normalize());
-            if (found.isEmpty()) {
-                throw new IllegalArgumentException(dir + " is not a run directory (no " + RunDirectory.CONFIG
-                        + " or " + RunDirectory.METRICS + ") and holds no runs");
-            }
-            runs.addAll(found);
         }
+        if (runs.isEmpty()) {
+            throw new IllegalArgumentException(problems.size() == 1 ? problems.get(0)
+                    : "none of " + dirs + " is or holds a run directory");
+        }
+        problems.forEach(p -> warn.accept(p + "; skipped"));
         return List.copyOf(runs);
     }
 

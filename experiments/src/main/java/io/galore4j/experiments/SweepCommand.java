@@ -1,6 +1,8 @@
 package io.galore4j.experiments;
 
+import io.galore4j.trainer.TrainCommand;
 import io.galore4j.trainer.TrainJob;
+import io.galore4j.trainer.data.Dataset;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.RunDirectory;
@@ -13,7 +15,9 @@ import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
@@ -39,7 +43,9 @@ import picocli.CommandLine.Option;
         description = {
             "Train every combination of the --grid values, sequentially, each in its own run directory "
                     + "under --out, then write report.md and plots/ for the whole sweep.",
-            "Every combination is checked before the first run starts. Running the same command again "
+            "Every combination is resolved before the first run starts and before any directory is created: its "
+                    + "settings, every parameter's optimizer settings for its shape (a rank above a matrix's smaller side), "
+                    + "its corpus and, unless --no-memory-check, its memory estimate. Running the same command again "
                     + "resumes an interrupted sweep: finished runs are skipped, an unfinished one continues from its "
                     + "latest checkpoint."
         })
@@ -71,9 +77,22 @@ public final class SweepCommand implements Callable<Integer> {
         ConfigTree base = ConfigTree.defaults().with(config, sets);
         SweepPlan plan = new SweepPlan(base.toYaml(), SweepPlan.parseGrid(grid));
         List<SweepPlan.Point> points = plan.points();
+        Map<Map<String, Object>, Dataset> corpora = new HashMap<>(); // each distinct data section read once
         for (SweepPlan.Point p : points) { // every combination resolves before anything is written
-            resolve(base, p, null);
+            ConfigTree tree = tree(base, p);
+            try {
+                TrainJob job = TrainJob.resolve(tree, null, v -> corpora.computeIfAbsent(tree.section("data"),
+                        k -> Dataset.load(v, "sweep", null)));
+                job.memoryEstimate(); // sizes every parameter's optimizer state from its settings
+                if (!noMemoryCheck) {
+                    TrainCommand.checkMemory(job);
+                }
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("--grid, run " + p.name() + " (" + String.join(" ", p.assignments())
+                        + "): " + e.getMessage(), e);
+            }
         }
+        corpora.clear();
         Path dir = out != null ? out : Path.of("runs",
                 "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         boolean resumed = prepare(dir, plan);
@@ -128,21 +147,13 @@ public final class SweepCommand implements Callable<Integer> {
             }
         }
 
-        String table = ReportTable.markdown(ReportCommand.load(runs));
+        java.util.function.Consumer<String> warn = ReportCommand.warnings(spec);
+        String table = ReportTable.markdown(ReportCommand.load(runs, warn));
         Files.writeString(dir.resolve(REPORT), table, StandardCharsets.UTF_8);
         stdout.print(table);
         stdout.println("galore sweep: report in " + dir.resolve(REPORT));
-        PlotCommand.write(runs, dir.resolve("plots"), stdout);
+        PlotCommand.write(runs, dir.resolve("plots"), stdout, warn);
         return 0;
-    }
-
-    /** The job of one combination; a bad key or value is reported with the combination's name. */
-    private static TrainJob resolve(ConfigTree base, SweepPlan.Point p, java.io.PrintStream log) throws IOException {
-        try {
-            return TrainJob.resolve(tree(base, p), log);
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("--grid, run " + p.name() + ": " + e.getMessage(), e);
-        }
     }
 
     /** The settings of one combination: the shared ones with its assignments applied. */

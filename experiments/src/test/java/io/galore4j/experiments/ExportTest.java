@@ -111,8 +111,7 @@ class ExportTest {
     @Test
     void theExportIsValidSafetensorsHoldingTheDequantizedWeights() throws Exception {
         Path out = dir.resolve("hf/model.safetensors");
-        Files.createDirectories(out.getParent());
-        Cli.Result r = run("export", "--run", runDir.toString(), "--to", out.toString());
+        Cli.Result r = run("export", "--run", runDir.toString(), "--to", out.toString()); // hf/ does not exist yet
         assertEquals(0, r.code(), r.err());
         Parsed exported = parse(out);
         Parsed ckpt = parse(runDir.resolve("checkpoints/step-00000004/state.safetensors"));
@@ -148,9 +147,8 @@ class ExportTest {
         assertEquals(2 + 2 * 9 + 1, checked, "embedding, head, final norm and 9 tensors per layer");
         assertTrue(decoded >= 2 * 7, "q-galore keeps at least the attention and MLP weights in INT8: " + decoded);
 
-        Path bf16 = dir.resolve("bf16/model.safetensors");
-        Files.createDirectories(bf16.getParent());
-        assertEquals(0, run("export", "--run", runDir.toString(), "--to", bf16.toString(), "--dtype", "bf16").code());
+        Path bf16 = dir.resolve("bf16/a/b/model.safetensors"); // given as a directory that does not exist yet
+        assertEquals(0, run("export", "--run", runDir.toString(), "--to", dir.resolve("bf16/a/b") + "/", "--dtype", "bf16").code());
         Parsed half = parse(bf16);
         float[] full = exported.floats("model.embed_tokens.weight");
         float[] rounded = half.floats("model.embed_tokens.weight");
@@ -164,11 +162,16 @@ class ExportTest {
     void badExportsAreOneLineWithExitCode2AndOverwriteNothing() throws Exception {
         Path existing = dir.resolve("existing.safetensors");
         Files.writeString(existing, "keep me");
+        Path notADirectory = dir.resolve("a-file");
+        Files.writeString(notADirectory, "keep me too");
         String[][] cases = {
             {"export", "--run", dir.resolve("none").toString(), "--to", dir.resolve("x.safetensors").toString()},
             {"export", "--run", runDir.toString(), "--to", existing.toString()},
             {"export", "--run", runDir.toString(), "--to", dir.resolve("x.bin").toString()},
             {"export", "--run", runDir.toString(), "--to", dir.resolve("y.safetensors").toString(), "--dtype", "f16"},
+            {"export", "--run", runDir.toString(), "--to", notADirectory.resolve("sub/m.safetensors").toString()},
+            // refused after the checks of --to: the missing directories are not created
+            {"export", "--run", dir.resolve("none").toString(), "--to", dir.resolve("new/dirs/z.safetensors").toString()},
         };
         for (String[] c : cases) {
             Cli.Result r = run(c);
@@ -176,5 +179,7 @@ class ExportTest {
             assertFalse(r.err().strip().contains("\n"), r.err());
         }
         assertEquals("keep me", Files.readString(existing));
+        assertEquals("keep me too", Files.readString(notADirectory));
+        assertFalse(Files.exists(dir.resolve("new")), "a refused export creates no directory");
     }
 }

@@ -25,7 +25,8 @@ import org.w3c.dom.Document;
 /**
  * {@code galore report} and {@code galore plot} on two tiny runs (adamw and q-galore, six steps)
  * in one sweep directory: the table's numbers are the runs' summary.json, its option columns are
- * exactly the options that differ, every image has content, and bad input is one line, exit 2.
+ * exactly the options that differ, every image has content; a damaged run or line is a warning
+ * and the rest is reported, and input with no usable run is one line, exit 2.
  */
 class ReportAndPlotTest {
 
@@ -150,22 +151,110 @@ class ReportAndPlotTest {
     }
 
     @Test
-    void badDirectoriesEndInOneLineWithExitCode2AndWriteNothing(@TempDir Path dir) throws Exception {
+    void argumentsWithoutARunAreWarningsUnlessNoArgumentHasOne(@TempDir Path dir) throws Exception {
         Path empty = Files.createDirectories(dir.resolve("empty"));
         Path file = Files.writeString(dir.resolve("notes.txt"), "not a run");
         Path missing = dir.resolve("missing");
         Path out = dir.resolve("out");
         for (Path bad : List.of(empty, file, missing)) {
-            for (String[] args : List.of(
-                    new String[] {"report", sweep.toString(), bad.toString(), "--out", out.toString()},
-                    new String[] {"plot", sweep.toString(), bad.toString(), "--out", out.toString()})) {
-                Cli.Result r = Cli.run(args);
-                assertEquals(2, r.code(), String.join(" ", args) + ": " + r.err());
+            for (String command : List.of("report", "plot")) {
+                // alone: nothing to report, one line, exit code 2, nothing written
+                Cli.Result r = Cli.run(command, bad.toString(), "--out", out.toString());
+                assertEquals(2, r.code(), command + " " + bad + ": " + r.err());
                 String err = r.err().strip();
                 assertFalse(err.contains("\n"), "one line: " + err);
-                assertTrue(err.startsWith("galore " + args[0] + ": error: ") && err.contains(bad.toString()), err);
+                assertTrue(err.startsWith("galore " + command + ": error: ") && err.contains(bad.toString()), err);
                 assertEquals("", r.out(), "nothing printed for " + bad);
                 assertFalse(Files.exists(out), "nothing written for " + bad);
+
+                // beside a sweep: one warning naming it, and the sweep's runs are reported
+                Path to = command.equals("report") ? out.resolve("table.md") : out;
+                r = Cli.run(command, sweep.toString(), bad.toString(), "--out", to.toString());
+                assertEquals(0, r.code(), command + " " + bad + ": " + r.err());
+                assertEquals(List.of("galore " + command + ": warning: " + bad
+                        + (bad.equals(missing) ? ": no such directory" : bad.equals(file) ? " is a file, not a run directory"
+                                : " is not a run directory (no config.yaml or metrics.jsonl) and holds no runs") + "; skipped"),
+                        r.err().lines().toList());
+                assertTrue(command.equals("report") ? table(r.out()).size() == 4 : r.out().contains("of 2 runs"), r.out());
+                deleteTree(out);
+            }
+        }
+    }
+
+    @Test
+    void aDamagedRunOrLineIsOneWarningAndTheRestIsReported(@TempDir Path dir) throws Exception {
+        Path runs = dir.resolve("runs");
+        Path good = copy(sweep.resolve("q-galore"), runs.resolve("good"));
+        Path cut = copy(sweep.resolve("adamw"), runs.resolve("cut"));
+        List<String> lines = new ArrayList<>(Files.readAllLines(cut.resolve("metrics.jsonl")));
+        int total = lines.size();
+        lines.add(2, "{\"step\": 2.5, \"loss\": [");                                // line 3: malformed
+        String last = lines.remove(lines.size() - 1);
+        Files.writeString(cut.resolve("metrics.jsonl"), String.join("\n", lines) + "\n"
+                + last.substring(0, last.length() / 2));                           // the last line cut off
+        Files.writeString(cut.resolve("summary.json"), "{\"method\": \"adamw\", \"val_loss\": 3.");
+        Path noConfig = copy(sweep.resolve("adamw"), runs.resolve("no-config"));
+        Files.delete(noConfig.resolve("config.yaml"));
+        Path badYaml = copy(sweep.resolve("adamw"), runs.resolve("bad-yaml"));
+        Files.writeString(badYaml.resolve("config.yaml"), "model: [hidden\n");
+        Path nothing = Files.createDirectories(runs.resolve("nothing"));
+        Files.writeString(nothing.resolve("metrics.jsonl"), "\u0000\u0001garbage\n");
+        Path empty = Files.createDirectories(dir.resolve("empty"));
+
+        List<String> expected = List.of(
+                empty + " is not a run directory (no config.yaml or metrics.jsonl) and holds no runs; skipped",
+                badYaml.resolve("config.yaml") + " is corrupt (",
+                cut.resolve("metrics.jsonl") + " line 3 is not JSON (cut off?): skipped",
+                cut.resolve("metrics.jsonl") + " line " + (total + 1) + " is not JSON (cut off?): skipped",
+                cut.resolve("summary.json") + " is corrupt (",
+                noConfig.resolve("config.yaml") + " is missing; its settings are not shown",
+                nothing.resolve("config.yaml") + " is missing",
+                nothing.resolve("metrics.jsonl") + " line 1 is not JSON (cut off?): skipped",
+                nothing + ": nothing of the run could be read; skipped");
+        for (String command : List.of("report", "plot")) {
+            Cli.Result r = Cli.run(command, runs.toString(), empty.toString());
+            assertEquals(0, r.code(), r.err());
+            List<String> err = r.err().lines().toList();
+            for (String line : err) {
+                assertTrue(line.startsWith("galore " + command + ": warning: "), line);
+            }
+            for (String warning : expected) {
+                assertEquals(1, err.stream().filter(l -> l.contains(warning)).count(), warning + " in\n" + r.err());
+            }
+            if (command.equals("report")) {
+                List<List<String>> table = table(r.out());
+                assertEquals(List.of("bad-yaml", "cut", "good", "no-config"), table.subList(2, table.size()).stream()
+                        .map(row -> row.get(0)).toList(), r.out());
+                assertEquals("q-galore", row(table, "good").get(1));
+                assertEquals("adamw", row(table, "no-config").get(1), "the method from summary.json");
+            } else {
+                assertTrue(r.out().contains("of 4 runs in " + runs.resolve("plots")), r.out());
+                assertNonBlankPng(runs.resolve("plots/loss-step.png"));
+            }
+        }
+        // only damaged runs: exit code 2 and one line
+        Cli.Result r = Cli.run("report", nothing.toString());
+        assertEquals(2, r.code(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().startsWith("galore report: error: no usable run: " + nothing.resolve("config.yaml")), r.err());
+    }
+
+    private static Path copy(Path run, Path to) throws Exception {
+        Files.createDirectories(to);
+        for (String f : new String[] {"config.yaml", "metrics.jsonl", "subspace.jsonl", "summary.json"}) {
+            if (Files.exists(run.resolve(f))) {
+                Files.copy(run.resolve(f), to.resolve(f));
+            }
+        }
+        return to;
+    }
+
+    private static void deleteTree(Path dir) throws Exception {
+        if (Files.exists(dir)) {
+            try (var all = Files.walk(dir)) {
+                for (Path p : (Iterable<Path>) all.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                    Files.delete(p);
+                }
             }
         }
     }

@@ -136,6 +136,32 @@ class SweepTest {
         assertFalse(Files.exists(sweep.resolve("2_method=lion")));
     }
 
+    @Test
+    void everyCombinationIsResolvedBeforeTheFirstRunNamingTheOneThatFails() throws Exception {
+        Path out = root.resolve("unresolvable");
+        String[][] cases = {
+            // the second combination's rank exceeds the 32 × 32 attention matrices
+            {"2_rank=64 (optim.rank=64): optim.rank 64 exceeds min(m, n) = 32 of model.layers.0.self_attn.q_proj.weight",
+                "--grid", "optim.rank=8,64"},
+            // a per-layer rank that only the smaller model cannot take
+            {"2_hidden=16 (model.hidden=16): optim.layers[0] (match '.*q_proj.*').rank 24 exceeds min(m, n) = 16",
+                "--set", "optim.layers=[{match: '.*q_proj.*', rank: 24}]", "--grid", "model.hidden=32,16"},
+            // a key that only some combinations accept
+            {"1_refresh=fixed (optim.refresh=fixed): optim.lazy_window",
+                "--set", "optim.lazy_window=3", "--grid", "optim.refresh=fixed,lazy"},
+            // a corpus that only one combination reads
+            {"2_path=", "--grid", "data.path=" + corpus + "," + root.resolve("no-such-corpus.txt")}};
+        for (String[] c : cases) {
+            String[] args = java.util.Arrays.copyOfRange(c, 1, c.length);
+            Cli.Result r = sweep(out, args);
+            assertEquals(Main.USER_ERROR, r.code(), String.join(" ", args) + ": " + r.out() + r.err());
+            String err = r.err().strip();
+            assertFalse(err.contains("\n"), "one line: " + err);
+            assertTrue(err.startsWith("galore sweep: error: --grid, run " + c[0]), err);
+            assertFalse(Files.exists(out), "a refused sweep created " + out);
+        }
+    }
+
     /** Each logged training step's loss, in order (eval lines included by step). */
     private static List<String> losses(List<String> metrics) throws IOException {
         List<String> out = new ArrayList<>();

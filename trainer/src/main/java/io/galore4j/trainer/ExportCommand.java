@@ -25,15 +25,18 @@ import picocli.CommandLine.Option;
         mixinStandardHelpOptions = true,
         description = {
             "Export a run's model as a Hugging Face LLaMA safetensors file with config.json beside it.",
-            "Reads the run's latest checkpoint (verified against its checksums)."
+            "Reads the run's latest checkpoint (verified against its checksums). Directories of --to that do not"
+                    + " exist yet are created."
         })
 public final class ExportCommand implements Callable<Integer> {
 
     @Option(names = "--run", required = true, paramLabel = "DIR", description = "run directory written by `galore train`")
     Path run;
 
-    @Option(names = "--to", required = true, paramLabel = "FILE.safetensors", description = "the file to write")
-    Path to;
+    @Option(names = "--to", required = true, paramLabel = "FILE.safetensors|DIR/",
+            description = "the file to write; a directory (an existing one, or a path ending in /) gets "
+                    + SavedModel.WEIGHTS + " inside it")
+    String to;
 
     @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "f32",
             description = "f32 or bf16 (default: ${DEFAULT-VALUE})")
@@ -49,13 +52,8 @@ public final class ExportCommand implements Callable<Integer> {
             case "bf16", "bfloat16" -> Dtype.BF16;
             default -> throw new IllegalArgumentException("--dtype must be f32 or bf16, got '" + dtype + "'");
         };
-        if (!to.getFileName().toString().endsWith(".safetensors")) {
-            throw new IllegalArgumentException("--to " + to + ": the file name must end in .safetensors");
-        }
+        Path to = target(this.to);
         Path parent = to.toAbsolutePath().getParent();
-        if (!Files.isDirectory(parent)) {
-            throw new IllegalArgumentException("--to " + to + ": directory " + parent + " does not exist");
-        }
         Path hfConfig = parent.resolve(SavedModel.HF_CONFIG);
         if (!force && (Files.exists(to) || Files.exists(hfConfig))) {
             throw new IllegalArgumentException("--to " + to + ": " + (Files.exists(to) ? to : hfConfig)
@@ -72,10 +70,34 @@ public final class ExportCommand implements Callable<Integer> {
         try (Checkpoints.Loaded c = checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(
                 "--run " + run + " has no checkpoint yet (" + checkpoints.root() + ")"));
                 LayerwiseOptimizer opt = ModelSource.restore(c, tree, model)) {
+            Files.createDirectories(parent); // after every check: a refused export creates nothing
             SavedModel.save(to, hfConfig, type, model, tokenizer, opt::weight);
             System.out.printf("galore export: %s (step %d) → %s (%s, %,d parameters) and %s%n", c.dir(), c.step(), to,
                     type, model.parameterCount(), hfConfig);
         }
         return 0;
+    }
+
+    /**
+     * The file {@code --to} names: {@code arg} itself, or {@value SavedModel#WEIGHTS} inside it when
+     * it is an existing directory or ends in a separator. IllegalArgumentException when the file name
+     * does not end in .safetensors or an existing ancestor is not a directory.
+     */
+    static Path target(String arg) {
+        Path path = Path.of(arg);
+        boolean directory = Files.isDirectory(path) || arg.endsWith("/") || arg.endsWith(java.io.File.separator);
+        Path file = directory ? path.resolve(SavedModel.WEIGHTS) : path;
+        if (!file.getFileName().toString().endsWith(".safetensors")) {
+            throw new IllegalArgumentException("--to " + arg + ": the file name must end in .safetensors");
+        }
+        for (Path p = file.toAbsolutePath().getParent(); p != null; p = p.getParent()) {
+            if (Files.exists(p)) {
+                if (!Files.isDirectory(p)) {
+                    throw new IllegalArgumentException("--to " + arg + ": " + p + " is a file, not a directory");
+                }
+                break;
+            }
+        }
+        return file;
     }
 }

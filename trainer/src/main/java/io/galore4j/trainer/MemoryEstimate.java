@@ -14,12 +14,10 @@ import io.galore4j.trainer.model.ActivationMemory;
 import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -117,19 +115,7 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
     /** Corpus bytes plus 4 bytes per token; for the byte tokenizer one token per byte, for BPE at most that. */
     private static long dataBytes(ConfigTree tree) throws IOException {
         String path = tree.values().string("data.path", true);
-        long bytes;
-        if (path == null || path.isBlank()) {
-            bytes = DEFAULT_CORPUS_BYTES;
-        } else {
-            Path p = Path.of(path);
-            if (Files.isDirectory(p)) {
-                try (Stream<Path> files = Files.list(p)) {
-                    bytes = files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
-                }
-            } else {
-                bytes = Files.size(p);
-            }
-        }
+        long bytes = Corpus.isDefault(path) ? DEFAULT_CORPUS_BYTES : Corpus.list(Path.of(path)).bytes();
         Tokenizer tokenizer = TrainJob.tokenizer(tree.values());
         return bytes + 4 * bytes / (tokenizer instanceof ByteTokenizer ? 1 : 2);
     }

@@ -10,6 +10,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -42,6 +43,11 @@ public final class TrainCommand implements Callable<Integer> {
                     + " only train.steps and the logging, evaluation and checkpoint intervals may change)")
     Path resume;
 
+    @Option(names = "--from-step", paramLabel = "N",
+            description = "with --resume: continue from the checkpoint of step N instead of the latest; the later"
+                    + " checkpoints are moved to checkpoints/" + Checkpoints.SET_ASIDE + "/ and the log lines after step N dropped")
+    Long fromStep;
+
     @Option(names = "--no-memory-check",
             description = "start even when the estimated memory (galore memory) exceeds what the machine has available")
     boolean noMemoryCheck;
@@ -52,8 +58,11 @@ public final class TrainCommand implements Callable<Integer> {
             if (out != null || force) {
                 throw new IllegalArgumentException("--resume continues the run in its own directory: --out and --force do not apply");
             }
-            resume(resume, config, sets, !noMemoryCheck);
+            resume(resume, fromStep, config, sets, !noMemoryCheck);
             return 0;
+        }
+        if (fromStep != null) {
+            throw new IllegalArgumentException("--from-step N goes with --resume DIR: it picks the checkpoint to continue from");
         }
         ConfigTree tree = ConfigTree.defaults().with(config, sets);
         TrainJob job = TrainJob.resolve(tree, System.out);
@@ -79,11 +88,14 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * Continues the run in {@code dir} from its latest checkpoint: the run's own config.yaml with
-     * {@code config} (may be null) and {@code sets} applied, checked against the checkpoint
-     * (checksums, settings) and loaded before any file of the run is changed.
+     * Continues the run in {@code dir} from its latest checkpoint, or from that of step
+     * {@code fromStep} when it is not null: the run's own config.yaml with {@code config} (may be
+     * null) and {@code sets} applied, checked against the checkpoint (checksums, settings, corpus)
+     * and loaded before any file of the run is changed. Going back to {@code fromStep} sets the
+     * later checkpoints aside ({@link Checkpoints#rollBackTo}).
      */
-    public static void resume(Path dir, Path config, List<String> sets, boolean memoryCheck) throws IOException {
+    public static void resume(Path dir, Long fromStep, Path config, List<String> sets, boolean memoryCheck)
+            throws IOException {
         if (!RunDirectory.isRun(dir)) {
             throw new IllegalArgumentException("--resume " + dir + " is not a run directory (no "
                     + RunDirectory.CONFIG + ")");
@@ -91,21 +103,47 @@ public final class TrainCommand implements Callable<Integer> {
         ConfigTree tree = ConfigTree.of(dir.resolve(RunDirectory.CONFIG)).with(config, sets);
         TrainJob job = TrainJob.resolve(tree, System.out);
         Checkpoints checkpoints = new Checkpoints(dir);
-        try (Checkpoints.Loaded latest = checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(
-                "--resume " + dir + ": the run has no checkpoint yet (" + checkpoints.root() + " is empty)"))) {
+        try (Checkpoints.Loaded latest = fromStep != null ? checkpoints.open(fromStep) : latest(dir, checkpoints)) {
             job.checkCompatible(latest);
             if (memoryCheck) {
                 checkMemory(job);
             }
             TrainJob.Session session = job.start(latest);
             checkpoints.removeIncomplete();
+            if (fromStep != null) {
+                for (Path moved : checkpoints.rollBackTo(fromStep)) {
+                    System.out.println("galore train: " + moved.getFileName() + " (after step " + fromStep
+                            + ") set aside in " + moved + "; delete it when it is no longer wanted");
+                }
+            }
             try (RunDirectory run = RunDirectory.resume(dir, latest.step())) {
                 session.run(run, System.out);
             }
         }
     }
 
-    static void checkMemory(TrainJob job) throws IOException {
+    /**
+     * The run's latest checkpoint. When it is damaged and an older one is intact, the error says
+     * so and how to continue from that one.
+     */
+    private static Checkpoints.Loaded latest(Path dir, Checkpoints checkpoints) throws IOException {
+        try {
+            return checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(
+                    "--resume " + dir + ": the run has no checkpoint yet (" + checkpoints.root() + " is empty)"));
+        } catch (IllegalArgumentException e) {
+            long named = checkpoints.latestStep();
+            Optional<Long> older = checkpoints.newestIntactBefore(named < 0 ? Long.MAX_VALUE : named);
+            if (older.isEmpty()) {
+                throw e;
+            }
+            throw new IllegalArgumentException(e.getMessage() + "; the checkpoint of step " + older.get()
+                    + " is intact: continue from it with --resume " + dir + " --from-step " + older.get()
+                    + " (the later checkpoints are set aside, not deleted)", e);
+        }
+    }
+
+    /** Refuses {@code job} when its estimated memory exceeds what this machine has available. */
+    public static void checkMemory(TrainJob job) throws IOException {
         long available = ProcessMemory.availableBytes();
         if (available > 0) { // unknown where /proc/meminfo is missing: no check
             checkMemory(job.memoryEstimate(), available + Math.max(0, ProcessMemory.rssBytes()));

@@ -8,6 +8,7 @@ import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.ConfigValues;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.data.ByteTokenizer;
+import io.galore4j.trainer.data.CorpusFingerprint;
 import io.galore4j.trainer.data.Dataset;
 import io.galore4j.trainer.data.EvalWindows;
 import io.galore4j.trainer.data.TokenSplit;
@@ -64,18 +65,20 @@ public final class TrainJob {
     private final TrainSettings train;
     private final OptimSettings optim;
     private final TokenSplit split;
+    private final CorpusFingerprint corpus;
     private final EvalWindows evalWindows;
     private final PrintStream log;
     private MemoryEstimate memoryEstimate;
 
     private TrainJob(ConfigTree tree, ModelConfig model, boolean checkpointActivations,
-            TrainSettings train, OptimSettings optim, TokenSplit split, EvalWindows evalWindows, PrintStream log) {
+            TrainSettings train, OptimSettings optim, Dataset data, EvalWindows evalWindows, PrintStream log) {
         this.tree = tree;
         this.model = model;
         this.checkpointActivations = checkpointActivations;
         this.train = train;
         this.optim = optim;
-        this.split = split;
+        this.split = data.split();
+        this.corpus = data.corpus();
         this.evalWindows = evalWindows;
         this.log = log;
     }
@@ -91,19 +94,33 @@ public final class TrainJob {
      * its initialization.
      */
     public static TrainJob resolve(ConfigTree tree, PrintStream log) throws IOException {
+        return resolve(tree, log, v -> Dataset.load(v, "train", log));
+    }
+
+    /**
+     * As {@link #resolve(ConfigTree, PrintStream)} with the text from {@code data} (handed the
+     * settings; a sweep checking many combinations reads each corpus once). Every parameter's
+     * optimizer settings are resolved for its shape (a rank above min(m, n) is refused here),
+     * without allocating any parameter.
+     */
+    public static TrainJob resolve(ConfigTree tree, PrintStream log, java.util.function.Function<ConfigValues, Dataset> data)
+            throws IOException {
         ModelConfig model = modelConfig(tree);
         boolean checkpoint = tree.values().bool("model.checkpoint_activations");
         TrainSettings train = TrainSettings.from(tree);
         OptimSettings optim = OptimSettings.from(tree.section("optim"));
-        TokenSplit split = Dataset.load(tree.values(), "train", log).split();
-        EvalWindows evalWindows = new EvalWindows(split, train.evalBatches(), train.batchSize(), model.seqLen());
+        for (Map.Entry<String, long[]> p : LlamaParameters.shapes(model).entrySet()) {
+            optim.resolve(p.getKey(), p.getValue()); // every parameter's settings, checked without allocating it
+        }
+        Dataset text = data.apply(tree.values());
+        EvalWindows evalWindows = new EvalWindows(text.split(), train.evalBatches(), train.batchSize(), model.seqLen());
         // Fill in what the presets derived, so config.yaml is fully resolved.
         ConfigTree resolved = tree;
         for (Map.Entry<String, Object> e : modelKeys(model).entrySet()) {
             resolved = resolved.set(e.getKey() + "=" + e.getValue());
         }
         resolved = resolved.withSection("optim", optim.toMap());
-        return new TrainJob(resolved, model, checkpoint, train, optim, split, evalWindows, log);
+        return new TrainJob(resolved, model, checkpoint, train, optim, text, evalWindows, log);
     }
 
     /** The model this job trains. */
@@ -326,7 +343,7 @@ public final class TrainJob {
                     }
                     if (end || train.ckptEvery() > 0 && done % train.ckptEvery() == 0) {
                         s.elapsedBefore = (System.nanoTime() - loopStart) / 1e9;
-                        Path written = checkpoints.write(done, s.toMap(tree, batches), opt::saveState, train.keepCkpts());
+                        Path written = checkpoints.write(done, s.toMap(tree, batches, corpus), opt::saveState, train.keepCkpts());
                         progress.message("step " + done + ": checkpoint " + written);
                     }
                     progress.update(done, loss, lr, s.tokens / trainSeconds);
@@ -452,7 +469,7 @@ public final class TrainJob {
         int badSteps;
 
         /** The trainer.json body besides the optimizer's part. */
-        Map<String, Object> toMap(ConfigTree tree, TrainingBatches batches) {
+        Map<String, Object> toMap(ConfigTree tree, TrainingBatches batches, CorpusFingerprint corpus) {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("tokens", tokens);
             m.put("prev_norm", finiteOrNull(prevNorm));
@@ -462,6 +479,7 @@ public final class TrainJob {
             m.put("elapsed_s", elapsedBefore);
             m.put("eval_s", evalSeconds);
             m.put("config", fingerprint(tree));
+            m.put(CorpusCheck.KEY, corpus.toMap());
             return m;
         }
 
@@ -532,7 +550,9 @@ public final class TrainJob {
 
     /**
      * Refuses a checkpoint written under other settings, naming the first keys that differ
-     * (IllegalArgumentException naming the checkpoint's file).
+     * (IllegalArgumentException naming the checkpoint's file), or on another corpus
+     * ({@link CorpusCheck}). A key the checkpoint does not list matches when it has its default
+     * value: it was added to the defaults later, and its default keeps the older behaviour.
      */
     public void checkCompatible(Checkpoints.Loaded c) {
         if (!(c.trainer().get("config") instanceof Map<?, ?> saved)) {
@@ -547,7 +567,11 @@ public final class TrainJob {
         keys.remove("optim.method");
         List<String> order = new java.util.ArrayList<>(List.of("optim.method")); // the likeliest cause first
         order.addAll(keys);
+        Map<String, Object> defaults = fingerprint(ConfigTree.defaults());
         for (String k : order) {
+            if (!saved.containsKey(k) && defaults.containsKey(k) && java.util.Objects.equals(now.get(k), defaults.get(k))) {
+                continue; // a key added to the defaults after the checkpoint was written, at its default
+            }
             if (!java.util.Objects.equals(now.get(k), saved.get(k))) {
                 differ.add(k + " (checkpoint " + saved.get(k) + ", now " + now.get(k) + ")");
             }
@@ -562,6 +586,7 @@ public final class TrainJob {
             throw new IllegalArgumentException("checkpoint " + c.dir() + " is at step " + c.step()
                     + ", past train.steps=" + train.steps());
         }
+        CorpusCheck.check(c, corpus, tree, System.err);
     }
 
     /** Mean validation cross-entropy (nats per token) over the fixed evaluation windows. */
@@ -607,6 +632,7 @@ public final class TrainJob {
         s.put("peak_rss_bytes", ProcessMemory.peakRssBytes());
         s.put("memory_estimate", estimate.toMap());
         s.put("params", model.parameterCount());
+        s.put(CorpusCheck.KEY, corpus.toMap());
         s.put("memory", memory);
         return s;
     }

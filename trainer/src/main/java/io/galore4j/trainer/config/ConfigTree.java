@@ -1,6 +1,9 @@
 package io.galore4j.trainer.config;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonStreamContext;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.exc.StreamReadException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
@@ -29,8 +32,10 @@ public final class ConfigTree {
 
     static final Set<String> SECTIONS = Set.of("model", "data", "train", "qzo", "optim");
     private static final String DEFAULTS = "/io/galore4j/trainer/defaults.yaml";
-    private static final ObjectMapper YAML =
-            new ObjectMapper(new YAMLFactory().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER));
+    /** A key given twice in one mapping (say two {@code optim:} blocks) is an error, not "the last one wins". */
+    private static final ObjectMapper YAML = new ObjectMapper(YAMLFactory.builder()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     private final Map<String, Object> root;
 
@@ -61,6 +66,11 @@ public final class ConfigTree {
         try {
             parsed = YAML.readValue(yamlFile.toFile(), Object.class);
         } catch (JsonProcessingException e) {
+            String duplicate = duplicateKey(e);
+            if (duplicate != null) {
+                throw new IllegalArgumentException("config file " + yamlFile + ": key '" + duplicate
+                        + "' is given twice" + location(e) + "; give each key once");
+            }
             throw new IllegalArgumentException(
                     "config file " + yamlFile + " is not valid YAML: "
                             + e.getOriginalMessage().strip().split("\\R")[0] + location(e));
@@ -203,6 +213,24 @@ public final class ConfigTree {
             throw new IllegalArgumentException(what + " must be a mapping of keys to values");
         }
         return (Map<String, Object>) o;
+    }
+
+    /**
+     * The dotted path of the key a duplicate-key error is about ({@code optim}, {@code train.steps}),
+     * or null for any other error.
+     */
+    private static String duplicateKey(JsonProcessingException e) {
+        if (!(e instanceof StreamReadException read) || read.getProcessor() == null
+                || !String.valueOf(e.getOriginalMessage()).startsWith("Duplicate field")) {
+            return null;
+        }
+        java.util.Deque<String> names = new java.util.ArrayDeque<>();
+        for (JsonStreamContext c = read.getProcessor().getParsingContext(); c != null; c = c.getParent()) {
+            if (c.inObject() && c.getCurrentName() != null) {
+                names.addFirst(c.getCurrentName());
+            }
+        }
+        return names.isEmpty() ? null : String.join(".", names);
     }
 
     private static String location(JsonProcessingException e) {

@@ -46,6 +46,8 @@ import java.util.stream.Stream;
  *   step-00000020/trainer.json        step, generator and sampler states, policy states, the config
  *   step-00000020/checksums.json      size and SHA-256 of the two files above
  *   latest                            the name of the newest complete checkpoint
+ *   set-aside/step-00000040/          a later checkpoint moved away when the run went back to an
+ *                                     earlier one (--resume DIR --from-step N)
  * </pre>
  * A checkpoint is written into a hidden temporary directory, each file forced to disk, the
  * checksums last; the directory is then renamed into place and {@code latest} replaced (atomic
@@ -59,6 +61,8 @@ public final class Checkpoints {
     public static final String STATE = "state.safetensors";
     public static final String TRAINER = "trainer.json";
     public static final String CHECKSUMS = "checksums.json";
+    /** Where {@link #rollBackTo} moves the checkpoints after the one a run goes back to. */
+    public static final String SET_ASIDE = "set-aside";
     /** Bumped when the layout changes; older checkpoints are refused by name. */
     public static final int FORMAT = 1;
 
@@ -121,10 +125,7 @@ public final class Checkpoints {
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             syncDirectory(root);
-            Path pointer = root.resolve("." + LATEST + ".tmp");
-            writeSynced(pointer, (name + "\n").getBytes(StandardCharsets.UTF_8));
-            Files.move(pointer, root.resolve(LATEST), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            syncDirectory(root);
+            writeLatest(name);
             done = true;
             prune(keep, name);
             return target;
@@ -251,6 +252,75 @@ public final class Checkpoints {
         public void close() throws IOException {
             state.close();
         }
+    }
+
+    /** The step {@code latest} names, or -1 when there is no readable pointer. */
+    public long latestStep() throws IOException {
+        Path pointer = root.resolve(LATEST);
+        if (!Files.isRegularFile(pointer)) {
+            return -1;
+        }
+        Matcher m = NAME.matcher(Files.readString(pointer, StandardCharsets.UTF_8).strip());
+        return m.matches() ? Long.parseLong(m.group(1)) : -1;
+    }
+
+    /**
+     * The newest checkpoint before {@code step} that is complete and matches its checksums (each
+     * candidate is verified, newest first), if there is one.
+     */
+    public Optional<Long> newestIntactBefore(long step) throws IOException {
+        List<Long> steps = steps();
+        for (int i = steps.size() - 1; i >= 0; i--) {
+            if (steps.get(i) < step) {
+                try (Loaded ok = open(root.resolve(name(steps.get(i))))) {
+                    return Optional.of(ok.step());
+                } catch (IllegalArgumentException damaged) {
+                    // try the one before
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The checkpoint of {@code step}, verified and opened; IllegalArgumentException listing the steps there are. */
+    public Loaded open(long step) throws IOException {
+        Path dir = root.resolve(name(step));
+        if (!Files.isDirectory(dir)) {
+            throw new IllegalArgumentException("there is no checkpoint of step " + step + " in " + root
+                    + " (checkpoints of steps " + steps() + ")");
+        }
+        return open(dir);
+    }
+
+    /**
+     * Makes the checkpoint of {@code step} the run's latest again: every checkpoint after it is
+     * moved, whole and unchanged, into {@value #SET_ASIDE}/ (never deleted: only the user deletes
+     * it), then {@code latest} names {@code step}. Returns where the moved checkpoints went.
+     */
+    public List<Path> rollBackTo(long step) throws IOException {
+        List<Path> moved = new ArrayList<>();
+        for (long s : steps()) {
+            if (s > step) {
+                Path aside = Files.createDirectories(root.resolve(SET_ASIDE));
+                Path target = aside.resolve(name(s));
+                for (int n = 2; Files.exists(target); n++) { // set aside before: keep that one too
+                    target = aside.resolve(name(s) + "-" + n);
+                }
+                Files.move(root.resolve(name(s)), target, StandardCopyOption.ATOMIC_MOVE);
+                moved.add(target);
+            }
+        }
+        syncDirectory(root);
+        writeLatest(name(step));
+        return moved;
+    }
+
+    /** Points {@code latest} at the checkpoint {@code name} (an atomic replace). */
+    private void writeLatest(String name) throws IOException {
+        Path pointer = root.resolve("." + LATEST + ".tmp");
+        writeSynced(pointer, (name + "\n").getBytes(StandardCharsets.UTF_8));
+        Files.move(pointer, root.resolve(LATEST), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        syncDirectory(root);
     }
 
     /** Removes hidden temporary directories left by a process killed while writing. */

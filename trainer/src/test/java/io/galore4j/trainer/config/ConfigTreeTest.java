@@ -62,4 +62,23 @@ class ConfigTreeTest {
         assertThrows(IllegalArgumentException.class,
                 () -> ConfigTree.defaults().merge(dir.resolve("missing.yaml")));
     }
+
+    @Test
+    void aKeyOrSectionGivenTwiceIsRefusedNamingItAndTheFile(@TempDir Path dir) throws Exception {
+        Path sections = dir.resolve("two-optim.yaml");
+        Files.writeString(sections, "optim:\n  method: adamw\ntrain:\n  steps: 5\noptim:\n  rank: 8\n");
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> ConfigTree.defaults().merge(sections));
+        assertEquals("config file " + sections + ": key 'optim' is given twice (line 5); give each key once", e.getMessage());
+
+        Path keys = dir.resolve("two-steps.yaml");
+        Files.writeString(keys, "train:\n  steps: 5\n  batch_size: 2\n  steps: 6\n");
+        e = assertThrows(IllegalArgumentException.class, () -> ConfigTree.defaults().merge(keys));
+        assertEquals("config file " + keys + ": key 'train.steps' is given twice (line 4); give each key once", e.getMessage());
+
+        // the same key in two different sections is two keys
+        Path distinct = dir.resolve("distinct.yaml");
+        Files.writeString(distinct, "train:\n  seed: 1\nqzo:\n  lr: 1.0e-6\noptim:\n  lr: 0.01\n");
+        assertEquals(0.01, ConfigTree.defaults().merge(distinct).get("optim.lr"));
+    }
 }
