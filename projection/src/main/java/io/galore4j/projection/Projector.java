@@ -108,6 +108,7 @@ public final class Projector {
                 float[] sigma = solver.solve(g32, side == Side.LEFT, fresh);
                 double millis = (System.nanoTime() - t0) / 1e6;
                 INDArray old = store.isSet() ? store.basisT() : null; // read before INT4 codes change
+                SignConvention.apply(fresh, old); // signs independent of the LAPACK build, before INT4 encoding
                 store.roundTrip(fresh);       // what is kept is what is measured (INT4: the decoded basis)
                 double cosine = Double.NaN;
                 double overlap = Double.NaN;
@@ -364,6 +365,10 @@ public final class Projector {
 
     BasisStore storeForTest() {
         return store;
+    }
+
+    BasisSolver solverForTest() {
+        return solver;
     }
 
     private void checkGradient(INDArray grad) {
