@@ -58,10 +58,13 @@ final class GaloreParam extends ParamState {
         this.kernel = kernel;
     }
 
-    /** Bytes of the stored basis Pᵀ (r×d): fp32, or INT4 codes (two per byte) with fp32 scale and zero point per 256. */
+    /**
+     * Bytes of the stored basis Pᵀ (r×d): fp32, or INT4 codes (two per byte) with fp32 scale and
+     * zero point per 256 and the fp32 first vector (d floats) for the next refresh's cosine.
+     */
     static long basisBytes(int bits, long rank, long dim) {
         long n = rank * dim;
-        return bits == 32 ? 4 * n : (n + 1) / 2 + 8 * ((n + 255) / 256);
+        return bits == 32 ? 4 * n : (n + 1) / 2 + 8 * ((n + 255) / 256) + 4 * dim;
     }
 
 
@@ -164,8 +167,14 @@ final class GaloreParam extends ParamState {
         }
         @SuppressWarnings("unchecked")
         Map<String, ?> projectorState = (Map<String, ?>) p;
-        Map<String, java.nio.Buffer> basis = Boolean.TRUE.equals(projectorState.get("has_basis"))
-                ? get(source, "basis", projector.basisParts().keySet(), used) : null;
+        Map<String, java.nio.Buffer> basis = null;
+        if (Boolean.TRUE.equals(projectorState.get("has_basis"))) {
+            Set<String> parts = new java.util.LinkedHashSet<>(projector.basisParts().keySet());
+            if (source.get(name + "/basis." + Projector.FIRST_VECTOR) == null) {
+                parts.remove(Projector.FIRST_VECTOR); // an INT4 basis saved before it was kept (the projector decodes it)
+            }
+            basis = get(source, "basis", parts, used);
+        }
         projector.restore(projectorState, basis);
         refreshes = r.longValue();
     }

@@ -20,9 +20,11 @@ import java.util.regex.PatternSyntaxException;
  * (SGD), {@code projection} (regex over parameter names that get GaLore, or {@code none}),
  * {@code rank}, {@code scale} (α), {@code side} (std|reverse|left|right), {@code svd}
  * (exact|randomized|auto), {@code svd_oversampling}, {@code svd_power_iterations}, {@code refresh}
- * (fixed|lazy|adaptive), {@code refresh_gap} (T, all policies), {@code lazy_window},
- * {@code lazy_threshold} (lazy), {@code adaptive_high}, {@code adaptive_low},
- * {@code adaptive_growth}, {@code min_gap} (adaptive), {@code max_gap} (lazy, adaptive),
+ * (fixed|lazy|lazy-reset|adaptive: lazy is Q-GaLore's rule as its reference runs it, lazy-reset
+ * this project's variant, see the projection module's RefreshPolicy), {@code refresh_gap} (T, all
+ * policies), {@code lazy_window}, {@code lazy_threshold} (lazy, lazy-reset), {@code adaptive_high},
+ * {@code adaptive_low}, {@code adaptive_growth}, {@code min_gap} (adaptive), {@code max_gap}
+ * (lazy-reset, adaptive),
  * {@code on_refresh} (keep|rotate), {@code m_codec}, {@code v_codec}, {@code weights}
  * (fp32|int8|split), {@code weight_rounding} (stochastic|nearest, for INT8 weights),
  * {@code basis_bits} (32|4), {@code accumulation} (fp32|bf16, the storage of accumulated micro-batch gradients; fp32 when a
@@ -43,10 +45,10 @@ public final class OptimSettings {
     static final Set<String> M_CODECS = Set.of("fp32", "dynamic8", "de4", "signed2", "signed3", "softsign8");
     static final Set<String> V_CODECS = Set.of("fp32", "dynamic8", "linear4nz", "linear4nz-rank1", "log2", "log3", "sqrt8");
     /** Refresh-policy keys and the policies they belong to. */
-    private static final Map<String, Set<String>> POLICY_KEYS = Map.of("lazy_window", Set.of("lazy"),
-            "lazy_threshold", Set.of("lazy"), "adaptive_high", Set.of("adaptive"), "adaptive_low",
+    private static final Map<String, Set<String>> POLICY_KEYS = Map.of("lazy_window", Set.of("lazy", "lazy-reset"),
+            "lazy_threshold", Set.of("lazy", "lazy-reset"), "adaptive_high", Set.of("adaptive"), "adaptive_low",
             Set.of("adaptive"), "adaptive_growth", Set.of("adaptive"), "min_gap", Set.of("adaptive"),
-            "max_gap", Set.of("lazy", "adaptive"));
+            "max_gap", Set.of("lazy-reset", "adaptive"));
 
     private final String method;
     private final Map<String, Object> global;
@@ -178,7 +180,7 @@ public final class OptimSettings {
     private ParamSettings parse(Map<String, Object> values, String pattern, String prefix, boolean galore) {
         SettingsReader r = new SettingsReader(values, prefix);
         String rule = r.choice("rule", Set.of("adamw", "sgd", "lion"));
-        String refresh = r.choice("refresh", Set.of("fixed", "lazy", "adaptive"));
+        String refresh = r.choice("refresh", Set.of("fixed", "lazy", "lazy-reset", "adaptive"));
         Map<String, Object> policy = new LinkedHashMap<>();
         policy.put("gap", r.integer("refresh_gap", 1));
         for (Map.Entry<String, Set<String>> e : POLICY_KEYS.entrySet()) {

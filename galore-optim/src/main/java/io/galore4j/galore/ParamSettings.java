@@ -20,7 +20,7 @@ import java.util.Map;
  * @param scale          α of the back-projection (GaLore)
  * @param side           std, reverse, left or right (GaLore)
  * @param svd            exact or randomized basis computation
- * @param refresh        fixed, lazy or adaptive refresh policy
+ * @param refresh        fixed, lazy, lazy-reset or adaptive refresh policy
  * @param refreshParams  the policy's parameters in the projection module's names (gap, window, …)
  * @param onRefresh      keep or rotate the moments at a basis refresh
  * @param mCodec         state codec of the first moment (fp32, dynamic8, de4, signed2, …)

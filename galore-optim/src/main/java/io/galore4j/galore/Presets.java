@@ -18,7 +18,8 @@ import java.util.Set;
  * <tr><td>galore</td><td>GaLore (Zhao et al. 2024) on attention/MLP projections: rank {@value #GALORE_RANK},
  *     α 0.25, side std, SVD auto (exact up to 1024 wide, randomized above), fixed gap 200, fp32 basis/states/weights, lr {@value #GALORE_LR}</td></tr>
  * <tr><td>q-galore</td><td>Q-GaLore (Zhang et al. 2024): galore + INT8 weights with stochastic rounding,
- *     INT4 basis, lazy refresh (gap 200, window 5, threshold 0.4), dynamic8 states, lr {@value #Q_GALORE_LR}</td></tr>
+ *     INT4 basis, lazy refresh as the reference implementation runs it (gap 200, window 5, threshold 0.4),
+ *     dynamic8 states, lr {@value #Q_GALORE_LR}</td></tr>
  * <tr><td>sgd</td><td>full-rank SGD with heavy-ball momentum 0.9, fp32 momentum, lr {@value #SGD_LR}</td></tr>
  * <tr><td>lion</td><td>full-rank Lion (Chen et al. 2023), β (0.9, 0.99), lr {@value #LION_LR}</td></tr>
  * <tr><td>flash-adamw</td><td>FlashOptim (DESIGN.md §3): adamw with split weights (bf16 + int8 correction,

@@ -27,6 +27,13 @@ class OptimSettingsTest {
         assertTrue(error(Map.of("v_codec", "signed2")).contains("optim.v_codec"), "signed2 is a first-moment codec");
         assertTrue(error(Map.of("refresh", "sometimes")).contains("optim.refresh"));
         assertTrue(error(Map.of("refresh", "fixed", "lazy_window", 3)).contains("optim.lazy_window applies to refresh lazy"));
+        // both lazy rules are accepted; only the project's variant has a bound
+        assertTrue(error(Map.of("refresh", "lazy", "max_gap", 800)).contains("not to refresh lazy"),
+                error(Map.of("refresh", "lazy", "max_gap", 800)));
+        ParamSettings reset = OptimSettings.from(Map.of("refresh", "lazy-reset", "max_gap", 800, "lazy_window", 3))
+                .resolve("layers.0.mlp.up_proj.weight", new long[] {128, 64});
+        assertEquals("lazy-reset", reset.refresh());
+        assertEquals(Map.of("gap", 200L, "window", 3L, "maxGap", 800L), reset.refreshParams());
         // the policy's own bounds are checked when the settings are read, not when a layer first refreshes
         String gaps = error(Map.of("refresh", "adaptive", "refresh_gap", 10, "min_gap", 20));
         assertTrue(gaps.startsWith("optim.refresh") && gaps.contains("minGap"), gaps);

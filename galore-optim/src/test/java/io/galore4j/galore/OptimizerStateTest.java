@@ -139,6 +139,51 @@ class OptimizerStateTest {
         }
     }
 
+    /**
+     * States written before the current lazy rule: an INT4 basis without its fp32 first vector
+     * loads (the decoded first row stands in); a {@code lazy} policy state of the earlier rule (a
+     * {@code cosines} window, now {@code lazy-reset}) is refused in one line naming the parameter.
+     */
+    @Test
+    void qGaloreStatesOfEarlierVersions() {
+        try (LayerwiseOptimizer a = build("q-galore", new Random(1))) {
+            step(a, 0);
+            Map<String, Buffer> views = new LinkedHashMap<>();
+            Map<String, Object> json = a.saveState(views::put);
+            Map<String, Buffer> saved = copy(views);
+            assertTrue(saved.containsKey("w/basis.first_vector"), saved.keySet().toString());
+            saved.remove("w/basis.first_vector");
+            try (LayerwiseOptimizer c = build("q-galore", new Random(2))) {
+                assertEquals(saved.keySet(), c.loadState(json, saved::get));
+                step(c, 1);
+                step(c, 2);
+                var events = c.drainRefreshEvents();
+                assertEquals(1, events.size(), "w refreshes at step 2 (lazy, gap 2)");
+                double cosine = events.get(0).cosine();
+                assertTrue(cosine > -1.01 && cosine < 1.01, "measured against the decoded first row: " + cosine);
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> params = new HashMap<>((Map<String, Object>) json.get("params"));
+            @SuppressWarnings("unchecked")
+            Map<String, Object> w = new HashMap<>((Map<String, Object>) params.get("w"));
+            @SuppressWarnings("unchecked")
+            Map<String, Object> projector = new HashMap<>((Map<String, Object>) w.get("projector"));
+            @SuppressWarnings("unchecked")
+            Map<String, Object> policy = new HashMap<>((Map<String, Object>) projector.get("policy"));
+            policy.put("cosines", policy.remove("queue"));
+            projector.put("policy", policy);
+            w.put("projector", projector);
+            params.put("w", w);
+            Map<String, Object> old = new HashMap<>(json);
+            old.put("params", params);
+            try (LayerwiseOptimizer c = build("q-galore", new Random(2))) {
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> c.loadState(old, saved::get));
+                assertTrue(e.getMessage().startsWith("parameter w: layer w: refresh policy state: saved by the earlier 'lazy'")
+                        && e.getMessage().contains("lazy-reset") && !e.getMessage().contains("\n"), e.getMessage());
+            }
+        }
+    }
+
     @Test
     void aSplitWeightStateOfOtherStorageOrWithANonFiniteHighPartIsRefused() {
         try (LayerwiseOptimizer a = build("flash-adamw", new Random(1)); LayerwiseOptimizer b = build("adamw8bit", new Random(1));

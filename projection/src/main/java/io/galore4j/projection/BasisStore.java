@@ -18,14 +18,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * INT4 codes, two per byte, with one scale and zero point per group of 256 consecutive elements
  * of Pᵀ (so groups run along a singular vector), rounded to nearest. An INT4 basis is decoded into
  * a {@link ProjectionScratch} buffer when it is used, and again only if another layer sharing the
- * scratch used the buffer in between: the layer itself keeps only the codes.
+ * scratch used the buffer in between: the layer itself keeps only the codes, and the first
+ * singular vector as computed, in fp32 (d floats, as Q-GaLore keeps it), for the convergence
+ * cosine of the next refresh ({@link #firstCosine}).
  */
 final class BasisStore {
+    /** The part name of an INT4 basis's fp32 first vector. */
+    static final String FIRST_VECTOR = "first_vector";
     private final int rank;
     private final int dimension;
     private final INDArray values;            // fp32 Pᵀ; null for INT4
     private final GroupQuantizer quantizer;   // null for fp32
     private final QuantizedTensor codes;      // null for fp32
+    private final float[] first;              // INT4: the first vector before encoding; null for fp32
     private final ProjectionScratch scratch;
     private long version;                     // changes whenever the codes do
     private boolean set;
@@ -38,11 +43,40 @@ final class BasisStore {
             values = null;
             quantizer = new GroupQuantizer(4, GroupQuantizer.DEFAULT_GROUP_SIZE);
             codes = quantizer.allocate(Math.multiplyExact(rank, dimension));
+            first = new float[dimension];
         } else {
             values = Nd4j.createUninitialized(DataType.FLOAT, rank, dimension);
             quantizer = null;
             codes = null;
+            first = null;
         }
+    }
+
+    /**
+     * The cosine between the current basis's first vector as computed (fp32, before any INT4
+     * encoding) and row 0 of {@code freshT}, signed, each norm at least 1e-8 as torch's
+     * {@code cosine_similarity} clamps it (Q-GaLore's convergence signal); NaN while no basis is set.
+     * Call it before {@link #roundTrip}.
+     */
+    double firstCosine(INDArray freshT) {
+        if (!set) {
+            return Double.NaN;
+        }
+        FloatBuffer now = freshT.data().asNioFloat();
+        int off = (int) freshT.offset();
+        FloatBuffer before = values != null ? values.data().asNioFloat() : FloatBuffer.wrap(first);
+        int bOff = values != null ? (int) values.offset() : 0;
+        double dot = 0;
+        double nowSq = 0;
+        double beforeSq = 0;
+        for (int j = 0; j < dimension; j++) {
+            double a = before.get(bOff + j);
+            double b = now.get(off + j);
+            dot += a * b;
+            beforeSq += a * a;
+            nowSq += b * b;
+        }
+        return dot / (Math.max(Math.sqrt(beforeSq), 1e-8) * Math.max(Math.sqrt(nowSq), 1e-8));
     }
 
     int dimension() {
@@ -53,10 +87,12 @@ final class BasisStore {
      * Encodes {@code freshT} into this store's codes and overwrites it with their decoded values,
      * so the caller measures and then {@link #set}s exactly what is kept. Identity for fp32, whose
      * current basis is untouched until {@link #set}; an INT4 store's current basis is replaced at
-     * once, so read {@link #basisT()} before calling this when the old basis is still needed.
+     * once, so read {@link #basisT()} before calling this when the old basis is still needed;
+     * its first vector is kept in fp32 as it comes.
      */
     void roundTrip(INDArray freshT) {
         if (quantizer != null) {
+            freshT.data().asNioFloat().get((int) freshT.offset(), first, 0, dimension);
             quantizer.requantize(codes, freshT.data().asNioFloat(), (int) freshT.offset(), Rounding.NEAREST, null);
             version++;
             quantizer.dequantize(codes, freshT.data().asNioFloat(), (int) freshT.offset());
@@ -101,7 +137,8 @@ final class BasisStore {
 
     /**
      * The stored form, for checkpoints: {@code values} (fp32 Pᵀ, row-major) or INT4
-     * {@code codes}, {@code scales} and {@code zero_points}; read-only views, no copy.
+     * {@code codes}, {@code scales}, {@code zero_points} and the fp32 {@code first_vector};
+     * read-only views, no copy.
      */
     Map<String, Buffer> parts() {
         Map<String, Buffer> p = new LinkedHashMap<>();
@@ -113,6 +150,7 @@ final class BasisStore {
             p.put("codes", codes.codes());
             p.put("scales", codes.scales());
             p.put("zero_points", codes.zeroPoints());
+            p.put(FIRST_VECTOR, FloatBuffer.wrap(first).asReadOnlyBuffer());
         }
         return p;
     }
@@ -120,7 +158,8 @@ final class BasisStore {
     /**
      * Restores {@link #parts()} saved from a store of the same rank, dimension and format and
      * makes the basis current: the INT4 codes are decoded as at a refresh, so the fp32 basis is
-     * bit for bit the one that was saved.
+     * bit for bit the one that was saved. An INT4 state saved before the fp32 first vector was
+     * kept has none: its decoded first row stands in for it.
      */
     void load(Map<String, ? extends Buffer> saved) {
         if (codes == null) {
@@ -130,25 +169,42 @@ final class BasisStore {
             FloatBuffer dst = values.data().asNioFloat();
             float[] tmp = new float[(int) values.length()];
             v.duplicate().get(tmp);
-            for (float x : tmp) {
-                if (!Float.isFinite(x)) {
-                    throw new IllegalArgumentException("basis: non-finite value " + x);
-                }
-            }
+            requireFinite(tmp);
             dst.put((int) values.offset(), tmp);
         } else {
             if (!(saved.get("codes") instanceof ByteBuffer c) || !(saved.get("scales") instanceof FloatBuffer sc)
                     || !(saved.get("zero_points") instanceof FloatBuffer z)) {
                 throw new IllegalArgumentException("basis: expected INT4 codes, scales and zero_points");
             }
+            Buffer f = saved.get(FIRST_VECTOR);
+            if (f != null && (!(f instanceof FloatBuffer fb) || fb.remaining() != dimension)) {
+                throw new IllegalArgumentException("basis: expected " + dimension + " fp32 values in " + FIRST_VECTOR);
+            }
+            float[] firstVector = new float[dimension];
+            if (f != null) {
+                ((FloatBuffer) f).duplicate().get(firstVector);
+                requireFinite(firstVector);
+            }
             version++; // before the codes change: a decoded copy of the old ones is stale even if loading fails
             codes.load(c, sc, z);
+            if (f == null) {
+                quantizer.dequantizeRange(codes, 0, dimension, firstVector, 0);
+            }
+            System.arraycopy(firstVector, 0, first, 0, dimension);
         }
         set = true;
     }
 
-    /** Bytes of the stored form: 4 per element for fp32; codes, scales and zero points for INT4. */
+    /** Bytes of the stored form: 4 per element for fp32; codes, scales, zero points and the fp32 first vector for INT4. */
     long storedBytes() {
-        return codes != null ? codes.bytes() : 4L * rank * dimension;
+        return codes != null ? codes.bytes() + 4L * dimension : 4L * rank * dimension;
+    }
+
+    private static void requireFinite(float[] values) {
+        for (float x : values) {
+            if (!Float.isFinite(x)) {
+                throw new IllegalArgumentException("basis: non-finite value " + x);
+            }
+        }
     }
 }

@@ -3,7 +3,10 @@ package io.galore4j.projection;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** The part every refresh policy shares: a gap and the step of the last refresh. */
+/**
+ * The part every refresh policy shares: a gap and the step of the last refresh, and by default a
+ * refresh {@code gap} steps after the last one.
+ */
 abstract class GapPolicy implements RefreshPolicy {
     protected long gap;
     protected long lastRefreshStep = -1;
@@ -13,7 +16,7 @@ abstract class GapPolicy implements RefreshPolicy {
     }
 
     @Override
-    public final boolean due(long step) {
+    public boolean due(long step) {
         return lastRefreshStep < 0 || step - lastRefreshStep >= gap;
     }
 

@@ -95,6 +95,8 @@ public final class Projector {
     /**
      * Recomputes the basis from this gradient now, measures the subspace statistics against the
      * previous basis, tells the policy, and returns the statistics (with the policy's new gap).
+     * The overlap compares the bases as kept (INT4: decoded); the cosine compares the first
+     * vectors as computed, in fp32 ({@link SubspaceStats#cosine}).
      */
     public SubspaceStats refresh(long step, INDArray grad) {
         checkGradient(grad);
@@ -108,14 +110,14 @@ public final class Projector {
                 float[] sigma = solver.solve(g32, side == Side.LEFT, fresh);
                 double millis = (System.nanoTime() - t0) / 1e6;
                 INDArray old = store.isSet() ? store.basisT() : null; // read before INT4 codes change
+                SignConvention.apply(fresh, old); // signs independent of the LAPACK build, before INT4 encoding
+                double cosine = store.firstCosine(fresh); // fp32 first vectors, as computed
                 store.roundTrip(fresh);       // what is kept is what is measured (INT4: the decoded basis)
-                double cosine = Double.NaN;
                 double overlap = Double.NaN;
                 if (old != null) {
                     INDArray rotation = scratch.rotation(this, ++rotations, rank, new boolean[1]);
                     Nd4j.gemm(fresh, old, rotation, false, true, 1.0, 0.0); // P_newᵀ P_old
                     overlap = SubspaceMeasures.overlapFromRotation(rotation);
-                    cosine = Math.abs(rotation.getDouble(0, 0));
                 }
                 store.set(fresh);
                 if (basis64 != null) {
@@ -321,15 +323,25 @@ public final class Projector {
         return s;
     }
 
-    /** The stored basis as named read-only buffers (fp32 {@code values}, or INT4 {@code codes}, {@code scales}, {@code zero_points}). */
+    /**
+     * The part of an INT4 basis's {@link #basisParts()} that holds its fp32 first vector; a state
+     * saved before it existed may lack it ({@link #restore}).
+     */
+    public static final String FIRST_VECTOR = BasisStore.FIRST_VECTOR;
+
+    /**
+     * The stored basis as named read-only buffers (fp32 {@code values}, or INT4 {@code codes},
+     * {@code scales}, {@code zero_points} and {@value #FIRST_VECTOR}).
+     */
     public Map<String, Buffer> basisParts() {
         return store.parts();
     }
 
     /**
      * Restores a {@link #state()} and, when it had a basis, the {@link #basisParts()} saved with
-     * it (null otherwise). IllegalArgumentException naming this layer for a state of another
-     * policy, shape or format; the basis is then unusable until the next refresh.
+     * it (null otherwise; {@link #FIRST_VECTOR} may be absent, its decoded codes then stand in).
+     * IllegalArgumentException naming this layer for a state of another policy, shape or format;
+     * the basis is then unusable until the next refresh.
      */
     public void restore(Map<String, ?> state, Map<String, ? extends Buffer> basis) {
         try {
@@ -364,6 +376,10 @@ public final class Projector {
 
     BasisStore storeForTest() {
         return store;
+    }
+
+    BasisSolver solverForTest() {
+        return solver;
     }
 
     private void checkGradient(INDArray grad) {

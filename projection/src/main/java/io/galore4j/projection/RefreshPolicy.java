@@ -11,8 +11,13 @@ import java.util.Map;
  * an {@link IllegalArgumentException} naming the field:
  * <ul>
  *   <li>{@code fixed}: {@code gap} (200). Refresh every {@code gap} steps (GaLore's T).</li>
- *   <li>{@code lazy}: {@code gap} (200), {@code window} (5), {@code threshold} (0.4),
- *       {@code maxGap} (2³¹−1). Q-GaLore's lazy layer-wise refresh: see {@link LazyRefresh}.</li>
+ *   <li>{@code lazy}: {@code gap} (200), {@code window} (5), {@code threshold} (0.4). Q-GaLore's
+ *       lazy layer-wise refresh as its reference implementation runs it: refresh at multiples of
+ *       the gap; double the gap whenever the mean of the last 5 signed first-vector cosines is
+ *       ≥ 0.4, the queue never cleared. See {@link LazyRefresh}.</li>
+ *   <li>{@code lazy-reset}: {@code gap} (200), {@code window} (5), {@code threshold} (0.4),
+ *       {@code maxGap} (2³¹−1). This project's variant: |cos|, the window cleared after each
+ *       doubling, the gap counted from the last refresh, bounded. See {@link LazyResetRefresh}.</li>
  *   <li>{@code adaptive}: {@code gap} (200), {@code minGap} (50, or the gap if smaller),
  *       {@code maxGap} (2000, or the gap if larger),
  *       {@code growth} (2), {@code highOverlap} (0.6), {@code lowOverlap} (0.4). Overlap-driven,
@@ -24,10 +29,13 @@ import java.util.Map;
  */
 public interface RefreshPolicy {
 
-    /** fixed, lazy or adaptive. */
+    /** fixed, lazy, lazy-reset or adaptive. */
     String name();
 
-    /** Whether the basis must be recomputed at this step: never refreshed yet, or {@code gap()} steps since the last. */
+    /**
+     * Whether the basis must be recomputed at this step: never refreshed yet, or {@code gap()}
+     * steps since the last ({@code lazy}: the step is a multiple of {@code gap()}).
+     */
     boolean due(long step);
 
     /** Records a refresh at {@code stats.step()} and adapts the gap to its statistics. */
@@ -51,6 +59,8 @@ public interface RefreshPolicy {
         RefreshPolicy policy = switch (name == null ? "" : name.trim().toLowerCase(java.util.Locale.ROOT)) {
             case "fixed" -> new FixedRefresh(p.positiveLong("gap", 200));
             case "lazy" -> new LazyRefresh(p.positiveLong("gap", 200), (int) p.positiveLong("window", 5),
+                    p.unitInterval("threshold", 0.4));
+            case "lazy-reset" -> new LazyResetRefresh(p.positiveLong("gap", 200), (int) p.positiveLong("window", 5),
                     p.unitInterval("threshold", 0.4), p.positiveLong("maxGap", Integer.MAX_VALUE));
             case "adaptive" -> {
                 long gap = p.positiveLong("gap", 200);
@@ -59,7 +69,7 @@ public interface RefreshPolicy {
                         p.unitInterval("highOverlap", 0.6), p.unitInterval("lowOverlap", 0.4));
             }
             default -> throw new IllegalArgumentException(
-                    "refresh policy: unknown name '" + name + "' (expected fixed, lazy or adaptive)");
+                    "refresh policy: unknown name '" + name + "' (expected fixed, lazy, lazy-reset or adaptive)");
         };
         p.rejectUnread();
         return policy;

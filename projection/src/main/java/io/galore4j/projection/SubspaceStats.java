@@ -12,8 +12,11 @@ import java.util.Map;
  * @param step           the optimizer step of the refresh
  * @param layer          the parameter's name
  * @param rank           r
- * @param cosine         |cos| between the old and the new first singular vector, |p_old,1ᵀ p_new,1|
- *                       (Q-GaLore's convergence signal); NaN at the first refresh
+ * @param cosine         the signed cosine between the previous and the new first singular vector,
+ *                       both fp32 as computed (before INT4 encoding; Q-GaLore's convergence signal,
+ *                       measured as it does); the new basis's signs follow the previous one
+ *                       ({@link SignConvention}), so it is ≥ 0 unless INT4 decoding flipped the
+ *                       sign of a near-zero dot product; NaN at the first refresh
  * @param overlap        ‖P_oldᵀ P_new‖²_F / r ∈ [0, 1]: 1 = same subspace, invariant to rotations and
  *                       signs inside it; NaN at the first refresh
  * @param energy         Σ_{i≤r} σ_i² / ‖G‖²_F, the share of the gradient the basis captures

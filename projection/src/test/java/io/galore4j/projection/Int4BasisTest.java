@@ -65,8 +65,8 @@ class Int4BasisTest {
         assertTrue(deviation <= 2 * maxEps + maxEps * maxEps, "deviation " + deviation + " above the rounding bound");
         assertTrue(deviation <= 0.06, "deviation " + deviation);
         assertTrue(orthonormalityError(p32) <= 1e-5);
-        // INT4 is 4 bits per element plus two fp32 numbers per 256 elements
-        assertEquals(r * n / 2 + 8L * ((r * n + 255) / 256), exact4.basisBytes());
+        // INT4 is 4 bits per element plus two fp32 numbers per 256 elements, and the fp32 first vector
+        assertEquals(r * n / 2 + 8L * ((r * n + 255) / 256) + 4L * n, exact4.basisBytes());
     }
 
     @Test

@@ -152,4 +152,42 @@ class ProjectorTest {
         INDArray second = p.project(gaussian(20, 30, 5));
         assertTrue(first == second, "the projected gradient lives in one reused buffer");
     }
+
+    /**
+     * A restored INT4 projector measures the next refresh exactly as the original (its fp32 first
+     * vector is part of the saved basis); a state saved before that vector was kept still loads,
+     * its decoded first row standing in.
+     */
+    @Test
+    void anInt4ProjectorRestoredFromItsStateContinuesExactly() {
+        INDArray g1 = withSpectrum(64, 300, powerLaw(64, 1.0), 3);
+        INDArray g2 = g1.add(gaussian(64, 300, 4).muli(0.02));
+        ProjectorConfig c = ProjectorConfig.of(8).withBasisBits(4);
+        Projector original = projector(64, 300, c);
+        original.refresh(0, g1);
+        java.util.Map<String, Object> state = original.state();
+        java.util.Map<String, java.nio.Buffer> parts = new java.util.LinkedHashMap<>();
+        original.basisParts().forEach((k, v) -> parts.put(k, copy(v)));
+        Projector restored = projector(64, 300, c);
+        restored.restore(state, parts);
+        parts.remove(BasisStore.FIRST_VECTOR);
+        Projector legacy = projector(64, 300, c);
+        legacy.restore(state, parts);
+        double cosine = original.refresh(1, g2).cosine();
+        assertEquals(cosine, restored.refresh(1, g2).cosine(), 0.0);
+        assertEquals(cosine, legacy.refresh(1, g2).cosine(), 0.05);
+        assertEquals(original.basisTransposed(), restored.basisTransposed());
+    }
+
+    private static java.nio.Buffer copy(java.nio.Buffer b) {
+        if (b instanceof java.nio.FloatBuffer f) {
+            java.nio.FloatBuffer out = java.nio.FloatBuffer.allocate(f.remaining());
+            out.put(f.duplicate()).flip();
+            return out;
+        }
+        java.nio.ByteBuffer bytes = (java.nio.ByteBuffer) b;
+        java.nio.ByteBuffer out = java.nio.ByteBuffer.allocate(bytes.remaining());
+        out.put(bytes.duplicate()).flip();
+        return out;
+    }
 }

@@ -61,6 +61,36 @@ class SubspaceStatsTest {
         assertTrue(relativeError(p.rotation(), Nd4j.eye(6).castTo(DataType.FLOAT)) < 1e-5);
     }
 
+    /**
+     * The cosine compares the first singular vectors as computed, in fp32 (as Q-GaLore does),
+     * also when the basis is kept in INT4: the same as the fp32 basis's cosine, which is the
+     * cosine of its first rows.
+     */
+    @Test
+    void cosineComparesTheFp32FirstVectorsAlsoForAnInt4Basis() {
+        INDArray g1 = withSpectrum(64, 300, TestMatrices.powerLaw(64, 1.0), 8);
+        INDArray g2 = g1.add(gaussian(64, 300, 9).muli(0.02));
+        Projector fp32 = new Projector("w", 64, 300, ProjectorConfig.of(8), RefreshPolicy.fixed(1));
+        Projector int4 = new Projector("w", 64, 300, ProjectorConfig.of(8).withBasisBits(4), RefreshPolicy.fixed(1));
+        fp32.refresh(0, g1);
+        int4.refresh(0, g1);
+        INDArray before = fp32.basisTransposed().getRow(0).dup();
+        INDArray decodedBefore = int4.basisTransposed().getRow(0).dup();
+        double cosine = fp32.refresh(1, g2).cosine();
+        INDArray after = fp32.basisTransposed().getRow(0);
+        double expected = before.mul(after).sumNumber().doubleValue()
+                / (before.norm2Number().doubleValue() * after.norm2Number().doubleValue());
+        assertEquals(expected, cosine, 1e-6);
+        assertTrue(cosine > 0.5 && cosine < 0.9999, "the first vector moved a little: " + cosine);
+        double int4Cosine = int4.refresh(1, g2).cosine();
+        assertEquals(cosine, int4Cosine, 1e-6);
+        INDArray decodedAfter = int4.basisTransposed().getRow(0);
+        double decoded = decodedBefore.mul(decodedAfter).sumNumber().doubleValue()
+                / (decodedBefore.norm2Number().doubleValue() * decodedAfter.norm2Number().doubleValue());
+        assertTrue(Math.abs(decoded - cosine) > 1e-4, "INT4 rounding moves the decoded vectors' cosine: "
+                + decoded + " against " + cosine);
+    }
+
     @Test
     void rotationCarriesMomentsIntoTheNewBasis() {
         for (Side side : new Side[] {Side.LEFT, Side.RIGHT}) {
