@@ -4,6 +4,7 @@ import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.RunDirectory;
+import io.galore4j.trainer.run.RunLock;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.io.PrintWriter;
@@ -93,6 +94,7 @@ public final class SweepCommand implements Callable<Integer> {
                 stdout.flush();
                 continue;
             }
+            RunLock.checkFree(run); // the child locks it too; this names a run another process is training
             List<String> args = new ArrayList<>();
             Path config = null;
             if (RunDirectory.isRun(run) && hasCheckpoint(run)) {

@@ -10,6 +10,7 @@ import io.galore4j.trainer.io.Dtype;
 import io.galore4j.trainer.io.SafetensorsFile;
 import io.galore4j.trainer.io.SafetensorsWriter;
 import io.galore4j.trainer.io.TensorInfo;
+import io.galore4j.trainer.io.WriteFailure;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -92,6 +93,7 @@ public final class Checkpoints {
         Files.createDirectories(root);
         String name = name(step);
         Path tmp = root.resolve("." + name + "." + Long.toHexString(System.nanoTime()) + ".tmp");
+        Path pointer = root.resolve("." + LATEST + ".tmp");
         Files.createDirectory(tmp);
         boolean done = false;
         try {
@@ -121,17 +123,25 @@ public final class Checkpoints {
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             syncDirectory(root);
-            Path pointer = root.resolve("." + LATEST + ".tmp");
             writeSynced(pointer, (name + "\n").getBytes(StandardCharsets.UTF_8));
             Files.move(pointer, root.resolve(LATEST), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             syncDirectory(root);
             done = true;
             prune(keep, name);
             return target;
-        } finally {
-            if (!done && Files.exists(tmp)) {
-                deleteTree(tmp);
+        } catch (IOException | RuntimeException e) {
+            // the previous checkpoint stays current: `latest` still names it; only this attempt's
+            // temporary files go (a failure after the rename leaves a complete step directory
+            // that `latest` does not name, replaced by the next attempt at that step)
+            if (!done) {
+                try {
+                    deleteTree(tmp);
+                    Files.deleteIfExists(pointer);
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
             }
+            throw e;
         }
     }
 
@@ -306,6 +316,8 @@ public final class Checkpoints {
                 ch.write(b);
             }
             ch.force(true);
+        } catch (IOException e) {
+            throw WriteFailure.of(file, e);
         }
     }
 
