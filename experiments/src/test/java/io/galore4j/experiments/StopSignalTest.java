@@ -130,6 +130,26 @@ class StopSignalTest {
     }
 
     @Test
+    void aSweepStoppedBySigtermLetsItsRunStopWithACheckpoint() throws Exception {
+        Path sweep = dir.resolve("sweep");
+        List<String> command = args(List.of("sweep", "--out", sweep.toString(), "--grid", "optim.method=adamw"),
+                sets("train.steps=" + STEPS));
+        Path run = sweep.resolve("1_method=adamw");
+        try (ChildJvm parent = ChildJvm.galore(dir.resolve("logs"), "sweep", command)) {
+            int target = 1 + new SplittableRandom().nextInt(STEPS / 2);
+            assertTrue(parent.awaitStep(run, target, 60) >= target, parent.stderr());
+            parent.process.destroy(); // SIGTERM to the sweep alone: it passes it on and waits for its run
+            assertEquals(143, parent.exitCode(60), parent.stderr());
+            // the run's own line, on the stderr it shares with the sweep
+            assertOneLine(parent.stderr(), "galore train: stopped at step ", "resume with: galore train --resume " + run);
+        }
+        assertTrue(Files.isRegularFile(run.resolve("checkpoints/latest")));
+        Cli.Result resumed = run("train", "--resume", run.toString()); // as the same sweep command would
+        assertEquals(0, resumed.code(), resumed.err());
+        assertEquals(STEPS, losses(run).size(), "every step logged once");
+    }
+
+    @Test
     void fineTunesStopToo() throws Exception {
         Path base = dir.resolve("base");
         Cli.Result b = run(args(List.of("train", "--out", base.toString()), sets("optim.rank=8", "train.steps=2")).toArray(String[]::new));
