@@ -150,6 +150,29 @@ class StopSignalTest {
     }
 
     @Test
+    void aSecondSignalDuringALongStepStopsAtOnceWithoutACheckpoint() throws Exception {
+        Path run = dir.resolve("long-steps");
+        // a step of several seconds: the second signal comes while the step the first let finish is under way
+        List<String> s = args(List.of("train", "--out", run.toString()), List.of("--set", "data.path=" + corpus,
+                "--set", "optim.method=adamw", "--set", "model.hidden=512", "--set", "model.layers=2",
+                "--set", "model.heads=8", "--set", "model.intermediate=1376", "--set", "model.seq_len=256",
+                "--set", "train.batch_size=8", "--set", "train.eval_batches=1", "--set", "train.log_every=1",
+                "--set", "train.steps=1000", "--set", "train.ckpt_every=0"));
+        try (ChildJvm child = ChildJvm.galore(dir.resolve("logs"), "long-steps", s)) {
+            assertTrue(child.awaitStep(run, 1, 120) >= 1, child.stderr());
+            child.process.destroy();
+            Thread.sleep(1200); // more than a second later: not the same request delivered twice
+            long second = System.nanoTime();
+            child.process.destroy();
+            assertEquals(143, child.exitCode(10), child.stderr());
+            double seconds = (System.nanoTime() - second) / 1e9;
+            assertOneLine(child.stderr(), "galore: SIGTERM again: stopping at once, without a checkpoint");
+            assertTrue(seconds < 5, "ended " + seconds + " s after the second signal");
+        }
+        assertFalse(Files.exists(run.resolve("checkpoints/latest")), "no checkpoint was written");
+    }
+
+    @Test
     void fineTunesStopToo() throws Exception {
         Path base = dir.resolve("base");
         Cli.Result b = run(args(List.of("train", "--out", base.toString()), sets("optim.rank=8", "train.steps=2")).toArray(String[]::new));
