@@ -84,8 +84,8 @@ class IoFailureTest {
                 "--set", "train.steps=4")));
         try (ChildJvm child = ChildJvm.start(dir.resolve("logs"), "size-limit", cmd)) {
             assertEquals(2, child.exitCode(120), child.stderr());
-            assertOneLine(child.stderr(), "galore train: error: cannot write " + run.resolve("checkpoints") + "/",
-                    "/state.safetensors: File too large");
+            assertOneLine(child.stderr(), "galore train: error: cannot write "
+                    + run.resolve("checkpoints/step-00000004/state.safetensors") + ": File too large");
         }
         checkpoints.assertUnchanged(); // step 2 untouched and named by latest; no temporary files left
         Cli.Result resumed = run("train", "--resume", run.toString(), "--set", "train.steps=4");
@@ -106,8 +106,8 @@ class IoFailureTest {
             long size = (used + state / 2 + 4095) / 4096 * 4096; // room for the logs, not for another checkpoint
             assertEquals(0, sh("mount", "-o", "remount,size=" + size, mnt.toString()));
             Cli.Result r = run("train", "--resume", run.toString(), "--set", "train.steps=4");
-            assertOneLine(2, r, "galore train: error: cannot write " + run.resolve("checkpoints") + "/",
-                    ": No space left on device");
+            assertOneLine(2, r, "galore train: error: cannot write "
+                    + run.resolve("checkpoints/step-00000004/state.safetensors") + ": No space left on device");
             checkpoints.assertUnchanged();
         } finally {
             assertEquals(0, sh("umount", mnt.toString()));

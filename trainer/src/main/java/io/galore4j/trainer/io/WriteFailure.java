@@ -27,6 +27,11 @@ public final class WriteFailure extends FileSystemException {
         return e instanceof FileSystemException ? e : new WriteFailure(file, e);
     }
 
+    /** A WriteFailure naming {@code file} with the reason of {@code e}, whatever file {@code e} named. */
+    public static WriteFailure at(Path file, IOException e) {
+        return new WriteFailure(file, e);
+    }
+
     @Override
     public String getMessage() {
         return "cannot write " + getFile() + ": " + getReason();
@@ -34,6 +39,9 @@ public final class WriteFailure extends FileSystemException {
 
     /** What the system said, or the exception's kind when it said nothing. */
     private static String reason(IOException e) {
+        if (e instanceof FileSystemException f && f.getReason() != null) {
+            return f.getReason();
+        }
         String m = e.getMessage();
         return m != null && !m.isBlank() ? m : e.getClass().getSimpleName();
     }

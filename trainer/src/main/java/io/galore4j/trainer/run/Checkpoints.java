@@ -20,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -140,6 +141,10 @@ public final class Checkpoints {
                 } catch (IOException cleanup) {
                     e.addSuppressed(cleanup);
                 }
+            }
+            // a file of the temporary directory (gone now) is named as the checkpoint's file
+            if (e instanceof FileSystemException f && f.getFile() != null && Path.of(f.getFile()).startsWith(tmp)) {
+                throw WriteFailure.at(root.resolve(name).resolve(tmp.relativize(Path.of(f.getFile()))), f);
             }
             throw e;
         }
