@@ -12,6 +12,7 @@ public final class HoldRunLock {
     private HoldRunLock() {
     }
 
+    @SuppressWarnings("try") // held, not used
     public static void main(String[] args) throws Exception {
         try (RunLock lock = RunLock.acquire(Path.of(args[0]))) {
             System.out.println("locked");

@@ -32,7 +32,7 @@ class UserMessageTest {
         assertEquals("cannot write /r/ckpt/state.safetensors: No space left on device", Main.userMessage(
                 WriteFailure.of(Path.of("/r/ckpt/state.safetensors"), new IOException("No space left on device"))));
         assertEquals("cannot write /r/m.jsonl: File too large", Main.userMessage(new UncheckedIOException(
-                (IOException) WriteFailure.of(Path.of("/r/m.jsonl"), new IOException("File too large")))));
+                WriteFailure.of(Path.of("/r/m.jsonl"), new IOException("File too large")))));
         assertEquals("bad value", Main.userMessage(new IllegalArgumentException("bad value")));
         assertNull(Main.userMessage(new IllegalStateException("a bug")));
         assertNull(Main.userMessage(new NullPointerException()));

@@ -55,6 +55,7 @@ public final class FinetuneCommand implements Callable<Integer> {
     boolean force;
 
     @Override
+    @SuppressWarnings("try") // the lock is held for the try block, not used in it
     public Integer call() throws Exception {
         if (!method.equals("qzo") && !method.equals("adamw")) {
             throw new IllegalArgumentException("--method must be qzo or adamw, got '" + method + "'");

@@ -69,6 +69,7 @@ public final class TrainCommand implements Callable<Integer> {
      * a failure to build them leaves {@code dir} untouched. The directory is locked
      * ({@link RunLock}) before anything in it is written.
      */
+    @SuppressWarnings("try") // the lock is held for the try block, not used in it
     public static void train(TrainJob job, Path dir, boolean force, boolean memoryCheck) throws IOException {
         if (memoryCheck) {
             checkMemory(job);
@@ -87,6 +88,7 @@ public final class TrainCommand implements Callable<Integer> {
      * (checksums, settings) and loaded before any file of the run is changed; the directory is
      * locked first ({@link RunLock}), so a run still going in another process is refused.
      */
+    @SuppressWarnings("try") // the lock is held for the try block, not used in it
     public static void resume(Path dir, Path config, List<String> sets, boolean memoryCheck) throws IOException {
         if (!RunDirectory.isRun(dir)) {
             throw new IllegalArgumentException("--resume " + dir + " is not a run directory (no "

@@ -218,7 +218,9 @@ public final class TrainJob {
 
         /**
          * Trains to {@code train.steps}, writing the run directory's files, checkpoints every
-         * {@code train.ckpt_every} steps and at the end; returns the summary.
+         * {@code train.ckpt_every} steps and at the end; returns the summary. SIGINT or SIGTERM
+         * ({@link StopSignal}) stops it after the step under way with a checkpoint of that step
+         * ({@link RunStopped}).
          */
         public Map<String, Object> run(RunDirectory dir, PrintStream out) throws IOException {
             dir.writeConfig(tree.toYaml());
