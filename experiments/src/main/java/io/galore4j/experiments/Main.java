@@ -1,7 +1,14 @@
 package io.galore4j.experiments;
 
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryNotEmptyException;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
+import java.nio.file.NotDirectoryException;
 
 import io.galore4j.trainer.BenchCommand;
 import io.galore4j.trainer.ExportCommand;
@@ -9,6 +16,9 @@ import io.galore4j.trainer.FinetuneCommand;
 import io.galore4j.trainer.MemoryCommand;
 import io.galore4j.trainer.SampleCommand;
 import io.galore4j.trainer.TrainCommand;
+import io.galore4j.trainer.io.WriteFailure;
+import io.galore4j.trainer.run.RunStopped;
+import io.galore4j.trainer.run.StopSignal;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,8 +26,9 @@ import picocli.CommandLine.Command;
  * The {@code galore} command line: one picocli class per command, registered here.
  *
  * <p>Exit codes: 0 success; 2 for anything the user can fix (an unknown command or option, a bad
- * configuration value, a missing or corrupt file), reported as one line; 1 for a bug, reported
- * with its stack trace.
+ * configuration value, a missing or corrupt file, a file that cannot be written), reported as one
+ * line; 130 (SIGINT) and 143 (SIGTERM) for a run that stopped on a signal after saving its
+ * progress ({@link StopSignal}); 1 for a bug, reported with its stack trace.
  */
 @Command(
         name = "galore",
@@ -41,6 +52,7 @@ public final class Main implements Runnable {
     }
 
     public static void main(String[] args) {
+        StopSignal.install();
         System.exit(commandLine().execute(args));
     }
 
@@ -65,18 +77,65 @@ public final class Main implements Runnable {
 
     private static int handleExecutionException(
             Exception e, CommandLine cli, CommandLine.ParseResult parsed) {
-        if (isUserError(e)) {
-            PrintWriter err = cli.getErr();
-            err.println("galore " + cli.getCommandName() + ": error: " + e.getMessage());
+        PrintWriter err = cli.getErr();
+        if (e instanceof RunStopped stopped) {
+            err.println("galore " + cli.getCommandName() + ": " + e.getMessage());
+            err.flush();
+            return stopped.exitCode();
+        }
+        String message = userMessage(e);
+        if (message != null) {
+            err.println("galore " + cli.getCommandName() + ": error: " + message);
             err.flush();
             return USER_ERROR;
         }
         throw new IllegalStateException(e);
     }
 
-    /** Bad input surfaces as IllegalArgumentException (its message names the problem) or a missing file. */
-    static boolean isUserError(Throwable e) {
-        return e instanceof IllegalArgumentException || e instanceof NoSuchFileException;
+    /**
+     * The one line for an error the user can act on, or null for a bug: bad input surfaces as
+     * IllegalArgumentException (its message names the problem); a file that cannot be read or
+     * written (missing, a file where a directory belongs, no space left, no permission) as an
+     * IOException, named with the system's reason.
+     */
+    static String userMessage(Throwable e) {
+        if (e instanceof IllegalArgumentException) {
+            return e.getMessage();
+        }
+        if (e instanceof UncheckedIOException u) {
+            e = u.getCause();
+        }
+        if (e instanceof WriteFailure) {
+            return e.getMessage();
+        }
+        if (e instanceof FileSystemException f) {
+            String reason = f.getReason() != null ? f.getReason() : reason(f);
+            return f.getFile() + (f.getOtherFile() != null ? " → " + f.getOtherFile() : "") + ": " + reason;
+        }
+        if (e instanceof IOException) {
+            return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+        }
+        return null;
+    }
+
+    /** The system's words for the failures Java reports by type alone. */
+    private static String reason(FileSystemException f) {
+        if (f instanceof NoSuchFileException) {
+            return "no such file or directory";
+        }
+        if (f instanceof FileAlreadyExistsException) {
+            return "already exists";
+        }
+        if (f instanceof AccessDeniedException) {
+            return "permission denied";
+        }
+        if (f instanceof NotDirectoryException) {
+            return "not a directory";
+        }
+        if (f instanceof DirectoryNotEmptyException) {
+            return "directory not empty";
+        }
+        return f.getClass().getSimpleName();
     }
 
     static final class Version implements CommandLine.IVersionProvider {

@@ -32,8 +32,12 @@ public final class PlotCommand implements Callable<Integer> {
     List<Path> dirs;
 
     @Option(names = "--out", paramLabel = "DIR",
-            description = "directory for the images (default: the run's plots/, or plots/ in the runs' common parent)")
+            description = "directory for the images (default: the run's plots/, or plots/ in the runs' common parent);"
+                    + " an image already there is not replaced unless --force")
     Path out;
+
+    @Option(names = "--force", description = "replace images of the same name in --out DIR")
+    boolean force;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -43,19 +47,30 @@ public final class PlotCommand implements Callable<Integer> {
         List<Path> found = RunLocator.find(dirs, warn);
         Path target = out != null ? out
                 : (found.size() == 1 ? found.get(0) : RunLocator.commonParent(found)).resolve("plots");
-        write(found, target, spec.commandLine().getOut(), warn);
+        // the default places are galore's own plots/ directories, whose images a new plot replaces
+        write(found, target, spec.commandLine().getOut(), warn, out == null || force);
         return 0;
     }
 
     /**
-     * Writes every chart of the runs {@code found} into {@code target}, reporting to {@code stdout}
-     * and each damaged file or line to {@code warn}.
+     * Writes every chart of the runs {@code found} into {@code target}, replacing earlier images,
+     * reporting to {@code stdout} and each damaged file or line to {@code warn}.
      */
     static void write(List<Path> found, Path target, PrintWriter stdout, Consumer<String> warn) throws IOException {
+        write(found, target, stdout, warn, true);
+    }
+
+    /**
+     * Writes every chart of the runs {@code found} into {@code target}, reporting to
+     * {@code stdout} and each damaged file or line to {@code warn}; unless {@code replace}, an
+     * image that exists already is refused (IllegalArgumentException) and left as it is.
+     */
+    static void write(List<Path> found, Path target, PrintWriter stdout, Consumer<String> warn, boolean replace)
+            throws IOException {
         System.setProperty("java.awt.headless", "true");
         List<Run> runs = ReportCommand.load(found, warn);
         createDirectory(target);
-        PlotWriter plots = new PlotWriter(target, stdout);
+        PlotWriter plots = new PlotWriter(target, stdout, replace);
         TrainingCharts.writeAll(runs, plots);
         for (Run run : runs) {
             SubspaceCharts.write(run, runs.size() == 1 ? "" : "-" + fileName(run.label()), plots);

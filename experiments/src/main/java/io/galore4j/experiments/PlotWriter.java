@@ -2,6 +2,7 @@ package io.galore4j.experiments;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -17,16 +18,25 @@ final class PlotWriter {
 
     private final Path dir;
     private final PrintWriter out;
+    private final boolean replace;
     private final List<Path> written = new ArrayList<>();
 
-    PlotWriter(Path dir, PrintWriter out) {
+    /** {@code replace}: an image of the same name in {@code dir} is replaced, else refused. */
+    PlotWriter(Path dir, PrintWriter out, boolean replace) {
         this.dir = dir;
         this.out = out;
+        this.replace = replace;
     }
 
     void write(String name, Chart<?, ?> chart) throws IOException {
         Path png = dir.resolve(name + ".png");
         Path svg = dir.resolve(name + ".svg");
+        for (Path p : new Path[] {png, svg}) {
+            if (!replace && Files.exists(p)) {
+                throw new IllegalArgumentException("--out " + dir + " already holds " + p.getFileName()
+                        + "; choose another directory or pass --force to replace the images there");
+            }
+        }
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
         VectorGraphicsEncoder.saveVectorGraphic(chart, svg.toString(), VectorGraphicsEncoder.VectorGraphicsFormat.SVG);
         written.add(png);

@@ -1,8 +1,8 @@
 package io.galore4j.experiments;
 
+import io.galore4j.trainer.run.RunDirectory;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -37,8 +37,11 @@ public final class ReportCommand implements Callable<Integer> {
     @Parameters(arity = "1..*", paramLabel = "DIR", description = "run directories, or directories holding runs")
     List<Path> dirs;
 
-    @Option(names = "--out", paramLabel = "FILE", description = "also write the table to FILE")
+    @Option(names = "--out", paramLabel = "FILE", description = "also write the table to FILE (not replaced unless --force)")
     Path out;
+
+    @Option(names = "--force", description = "replace --out FILE if it exists")
+    boolean force;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -46,6 +49,9 @@ public final class ReportCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (out != null && Files.isDirectory(out)) {
             throw new IllegalArgumentException("--out " + out + " is a directory; give a file name");
+        }
+        if (out != null && Files.exists(out) && !force) {
+            throw new IllegalArgumentException("--out " + out + " exists; pass --force to replace it");
         }
         Consumer<String> warn = warnings(spec);
         String table = ReportTable.markdown(load(RunLocator.find(dirs, warn), warn));
@@ -55,7 +61,7 @@ public final class ReportCommand implements Callable<Integer> {
         if (out != null) {
             Path parent = out.toAbsolutePath().getParent();
             Files.createDirectories(parent);
-            Files.writeString(out, table, StandardCharsets.UTF_8);
+            RunDirectory.writeAtomically(out, table);
         }
         return 0;
     }

@@ -6,6 +6,7 @@ import io.galore4j.trainer.data.Dataset;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.RunDirectory;
+import io.galore4j.trainer.run.RunLock;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.io.PrintWriter;
@@ -34,7 +35,8 @@ import picocli.CommandLine.Option;
  * <p>Each run is a {@code galore train} in a child JVM started with this JVM's options and class
  * path: a run's peak RSS in its {@code summary.json} is its own (in one shared JVM it would be the
  * high-water mark of every run before it, heap and native memory the earlier runs left
- * resident), and one run's crash or out-of-memory ends only that run.
+ * resident), and one run's crash or out-of-memory ends only that run. A sweep stopped by a signal
+ * passes SIGTERM to its run and waits for it to stop after its step, with a checkpoint.
  */
 @Command(
         name = "sweep",
@@ -50,6 +52,9 @@ import picocli.CommandLine.Option;
                     + "latest checkpoint."
         })
 public final class SweepCommand implements Callable<Integer> {
+
+    /** How long a sweep that is stopped waits for its run to stop (after its step, with a checkpoint). */
+    private static final long CHILD_STOP_SECONDS = 120;
 
     /** The report of the whole sweep, in the sweep directory. */
     static final String REPORT = "report.md";
@@ -112,6 +117,7 @@ public final class SweepCommand implements Callable<Integer> {
                 stdout.flush();
                 continue;
             }
+            RunLock.checkFree(run); // the child locks it too; this names a run another process is training
             List<String> args = new ArrayList<>();
             Path config = null;
             if (RunDirectory.isRun(run) && hasCheckpoint(run)) {
@@ -184,7 +190,15 @@ public final class SweepCommand implements Callable<Integer> {
         cmd.add(Main.class.getName());
         cmd.addAll(args);
         Process child = new ProcessBuilder(cmd).inheritIO().start();
-        Thread stop = new Thread(child::destroy);
+        // SIGTERM to the child, which stops after its step with a checkpoint; waited for (bounded)
+        Thread stop = new Thread(() -> {
+            child.destroy();
+            try {
+                child.waitFor(CHILD_STOP_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
         Runtime.getRuntime().addShutdownHook(stop);
         try {
             return child.waitFor();

@@ -4,6 +4,7 @@ import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.model.ModelConfig;
 import io.galore4j.trainer.run.RunDirectory;
+import io.galore4j.trainer.run.RunLock;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
@@ -50,10 +51,11 @@ public final class FinetuneCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "run directory (default: runs/<timestamp>-finetune-<method>)")
     Path out;
 
-    @Option(names = "--force", description = "replace the run already in --out")
+    @Option(names = "--force", description = RunDirectory.FORCE_HELP)
     boolean force;
 
     @Override
+    @SuppressWarnings("try") // the lock is held for the try block, not used in it
     public Integer call() throws Exception {
         if (!method.equals("qzo") && !method.equals("adamw")) {
             throw new IllegalArgumentException("--method must be qzo or adamw, got '" + method + "'");
@@ -66,7 +68,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             TrainJob job = TrainJob.resolve(tree, System.out);
             RunDirectory.checkNew(dir, force);
             TrainJob.Session session = job.startFrom(source);
-            try (RunDirectory run = RunDirectory.create(dir, force)) {
+            try (RunLock lock = RunLock.acquire(dir); RunDirectory run = RunDirectory.create(dir, force)) {
                 System.out.println("galore finetune: run directory " + run.path());
                 session.run(run, System.out);
             }
@@ -74,7 +76,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             FinetuneJob job = FinetuneJob.resolve(tree, method, System.out);
             RunDirectory.checkNew(dir, force);
             FinetuneJob.Session session = job.start(source);
-            try (RunDirectory run = RunDirectory.create(dir, force)) {
+            try (RunLock lock = RunLock.acquire(dir); RunDirectory run = RunDirectory.create(dir, force)) {
                 System.out.println("galore finetune: run directory " + run.path());
                 session.run(run, System.out);
             }

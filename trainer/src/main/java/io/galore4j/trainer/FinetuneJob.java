@@ -18,6 +18,7 @@ import io.galore4j.trainer.run.BlasThreads;
 import io.galore4j.trainer.run.ProcessMemory;
 import io.galore4j.trainer.run.Progress;
 import io.galore4j.trainer.run.RunDirectory;
+import io.galore4j.trainer.run.StopSignal;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -158,8 +159,10 @@ public final class FinetuneJob {
                         train.seed());
                 long tokensPerStep = (long) train.batchSize() * model.seqLen();
                 int badSteps = 0;
-                try (Progress progress = Progress.of("finetune qzo", train.steps(), out)) {
+                try (Progress progress = Progress.of("finetune qzo", train.steps(), out);
+                        StopSignal.Listener stop = StopSignal.listen()) {
                     while (done < train.steps()) {
+                        stopIfAsked(stop, dir, done);
                         int[][] batch = batches.next();
                         Qzo.Step st = zo.step(() -> net.loss(batch), qzo.lr());
                         done++;
@@ -208,6 +211,7 @@ public final class FinetuneJob {
                             break;
                         }
                     }
+                    stopIfAsked(stop, dir, done);
                 }
             }
             double trainSeconds = (System.nanoTime() - loopStart) / 1e9 - evalSeconds;
@@ -218,6 +222,20 @@ public final class FinetuneJob {
             out.printf("done: %d %s steps, val_loss %.4f → %.4f, %.1f s of training, peak RSS %.1f MiB%n", done,
                     method, valBefore, valLoss, trainSeconds, (long) summary.get("peak_rss_bytes") / 1048576.0);
             return summary;
+        }
+
+        /**
+         * When a signal asked to stop: saves the model so far (QZO keeps no optimizer state to
+         * checkpoint) and ends the run with {@link io.galore4j.trainer.run.RunStopped}.
+         */
+        private void stopIfAsked(StopSignal.Listener stop, RunDirectory dir, int done) throws IOException {
+            if (stop.requested() == null) {
+                return;
+            }
+            SavedModel.save(dir.path(), model, data.tokenizer().name(), weights);
+            throw stop.stopped(String.format("stopped at step %d of %d (%s); the model so far is written to %s "
+                    + "(a QZO fine-tune is not resumed: run it again for all %d steps)", done, train.steps(),
+                    stop.requested().describe(), dir.path().resolve(SavedModel.WEIGHTS), train.steps()));
         }
 
         private String describeWeights() {

@@ -4,6 +4,7 @@ import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.ProcessMemory;
 import io.galore4j.trainer.run.RunDirectory;
+import io.galore4j.trainer.run.RunLock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
@@ -35,7 +36,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "run directory (default: runs/<timestamp>-<method>)")
     Path out;
 
-    @Option(names = "--force", description = "replace the run already in --out")
+    @Option(names = "--force", description = RunDirectory.FORCE_HELP)
     boolean force;
 
     @Option(names = "--resume", paramLabel = "DIR",
@@ -71,17 +72,20 @@ public final class TrainCommand implements Callable<Integer> {
     }
 
     /**
-     * Trains {@code job} in a new run directory {@code dir} ({@code force}: replace the run there),
-     * after the memory check when {@code memoryCheck}; the model and optimizer are built before
-     * the directory is created, so a failure to build them leaves {@code dir} untouched.
+     * Trains {@code job} in a new run directory {@code dir} ({@code force}: write into a directory
+     * that is not empty, {@link RunDirectory#create}), after the memory check when
+     * {@code memoryCheck}; the model and optimizer are built before the directory is created, so
+     * a failure to build them leaves {@code dir} untouched. The directory is locked
+     * ({@link RunLock}) before anything in it is written.
      */
+    @SuppressWarnings("try") // the lock is held for the try block, not used in it
     public static void train(TrainJob job, Path dir, boolean force, boolean memoryCheck) throws IOException {
         if (memoryCheck) {
             checkMemory(job);
         }
         RunDirectory.checkNew(dir, force);
         TrainJob.Session session = job.start(null);
-        try (RunDirectory run = RunDirectory.create(dir, force)) {
+        try (RunLock lock = RunLock.acquire(dir); RunDirectory run = RunDirectory.create(dir, force)) {
             System.out.println("galore train: run directory " + run.path());
             session.run(run, System.out);
         }
@@ -91,15 +95,24 @@ public final class TrainCommand implements Callable<Integer> {
      * Continues the run in {@code dir} from its latest checkpoint, or from that of step
      * {@code fromStep} when it is not null: the run's own config.yaml with {@code config} (may be
      * null) and {@code sets} applied, checked against the checkpoint (checksums, settings, corpus)
-     * and loaded before any file of the run is changed. Going back to {@code fromStep} sets the
-     * later checkpoints aside ({@link Checkpoints#rollBackTo}).
+     * and loaded before any file of the run is changed; the directory is locked first
+     * ({@link RunLock}), so a run still going in another process is refused. Going back to
+     * {@code fromStep} sets the later checkpoints aside ({@link Checkpoints#rollBackTo}).
      */
+    @SuppressWarnings("try") // the lock is held for the try block, not used in it
     public static void resume(Path dir, Long fromStep, Path config, List<String> sets, boolean memoryCheck)
             throws IOException {
         if (!RunDirectory.isRun(dir)) {
             throw new IllegalArgumentException("--resume " + dir + " is not a run directory (no "
                     + RunDirectory.CONFIG + ")");
         }
+        try (RunLock lock = RunLock.acquire(dir)) {
+            resumeLocked(dir, fromStep, config, sets, memoryCheck);
+        }
+    }
+
+    private static void resumeLocked(Path dir, Long fromStep, Path config, List<String> sets, boolean memoryCheck)
+            throws IOException {
         ConfigTree tree = ConfigTree.of(dir.resolve(RunDirectory.CONFIG)).with(config, sets);
         TrainJob job = TrainJob.resolve(tree, System.out);
         Checkpoints checkpoints = new Checkpoints(dir);

@@ -27,6 +27,8 @@ import io.galore4j.trainer.run.Progress;
 import io.galore4j.trainer.run.ProcessMemory;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.RunDirectory;
+import io.galore4j.trainer.run.RunStopped;
+import io.galore4j.trainer.run.StopSignal;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -233,7 +235,9 @@ public final class TrainJob {
 
         /**
          * Trains to {@code train.steps}, writing the run directory's files, checkpoints every
-         * {@code train.ckpt_every} steps and at the end; returns the summary.
+         * {@code train.ckpt_every} steps and at the end; returns the summary. SIGINT or SIGTERM
+         * ({@link StopSignal}) stops it after the step under way with a checkpoint of that step
+         * ({@link RunStopped}).
          */
         public Map<String, Object> run(RunDirectory dir, PrintStream out) throws IOException {
             dir.writeConfig(tree.toYaml());
@@ -253,8 +257,13 @@ public final class TrainJob {
                 s.evalSeconds += (System.nanoTime() - loopStart) / 1e9;
                 out.printf("galore finetune: %s, val_loss before %.4f%n", source.describe(), valBefore);
             }
-            try (Progress progress = Progress.of("train " + optim.method(), (int) s.step, train.steps(), out)) {
+            long checkpointed = resume != null ? resume.step() : -1;
+            try (Progress progress = Progress.of("train " + optim.method(), (int) s.step, train.steps(), out);
+                    StopSignal.Listener stop = StopSignal.listen()) {
                 for (int step = (int) s.step; step < train.steps(); step++) {
+                    if (stop.requested() != null) {
+                        throw stopped(stop, dir, checkpoints, checkpointed == s.step, loopStart);
+                    }
                     double lr = schedule.at(step);
                     double clip = train.gradClip() > 0 && s.prevNorm > train.gradClip()
                             ? train.gradClip() / s.prevNorm : 1.0;
@@ -342,9 +351,8 @@ public final class TrainJob {
                         dir.logMetrics(line);
                     }
                     if (end || train.ckptEvery() > 0 && done % train.ckptEvery() == 0) {
-                        s.elapsedBefore = (System.nanoTime() - loopStart) / 1e9;
-                        Path written = checkpoints.write(done, s.toMap(tree, batches, corpus), opt::saveState, train.keepCkpts());
-                        progress.message("step " + done + ": checkpoint " + written);
+                        progress.message("step " + done + ": checkpoint " + checkpoint(checkpoints, loopStart));
+                        checkpointed = done;
                     }
                     progress.update(done, loss, lr, s.tokens / trainSeconds);
                     if (end) {
@@ -354,6 +362,9 @@ public final class TrainJob {
                         }
                         break;
                     }
+                }
+                if (stop.requested() != null) {
+                    throw stopped(stop, dir, checkpoints, checkpointed == s.step, loopStart);
                 }
             }
             // a resumed run counts the loop time of its earlier processes too, as tokens does
@@ -376,6 +387,24 @@ public final class TrainJob {
                     opt.svdCount(), (long) summary.get("peak_rss_bytes") / 1048576.0);
             opt.close();
             return summary;
+        }
+
+        /** Writes the checkpoint of the step just done; returns its directory. */
+        private Path checkpoint(Checkpoints checkpoints, long loopStart) throws IOException {
+            s.elapsedBefore = (System.nanoTime() - loopStart) / 1e9;
+            return checkpoints.write(s.step, s.toMap(tree, batches, corpus), opt::saveState, train.keepCkpts());
+        }
+
+        /**
+         * A signal asked the run to stop after step {@code s.step}: its checkpoint (written now
+         * unless {@code written}) and the exception that ends the run.
+         */
+        private RunStopped stopped(StopSignal.Listener stop, RunDirectory dir, Checkpoints checkpoints, boolean written,
+                long loopStart) throws IOException {
+            Path ckpt = written ? checkpoints.root().resolve(Checkpoints.name(s.step)) : checkpoint(checkpoints, loopStart);
+            opt.close();
+            return stop.stopped(String.format("stopped at step %d (%s); checkpoint written to %s; resume with: "
+                    + "galore train --resume %s", s.step, stop.requested().describe(), ckpt, dir.path()));
         }
 
         /**

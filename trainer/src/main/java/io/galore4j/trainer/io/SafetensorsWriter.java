@@ -113,6 +113,8 @@ public final class SafetensorsWriter {
                     writeValues(ch, p, buf);
                 }
                 ch.force(true);
+            } catch (IOException e) { // a full disk or a size limit: say which file
+                throw WriteFailure.of(file, e);
             }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             done = true;

@@ -10,6 +10,7 @@ import io.galore4j.trainer.io.Dtype;
 import io.galore4j.trainer.io.SafetensorsFile;
 import io.galore4j.trainer.io.SafetensorsWriter;
 import io.galore4j.trainer.io.TensorInfo;
+import io.galore4j.trainer.io.WriteFailure;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -96,6 +98,7 @@ public final class Checkpoints {
         Files.createDirectories(root);
         String name = name(step);
         Path tmp = root.resolve("." + name + "." + Long.toHexString(System.nanoTime()) + ".tmp");
+        Path pointer = root.resolve("." + LATEST + ".tmp");
         Files.createDirectory(tmp);
         boolean done = false;
         try {
@@ -129,10 +132,23 @@ public final class Checkpoints {
             done = true;
             prune(keep, name);
             return target;
-        } finally {
-            if (!done && Files.exists(tmp)) {
-                deleteTree(tmp);
+        } catch (IOException | RuntimeException e) {
+            // the previous checkpoint stays current: `latest` still names it; only this attempt's
+            // temporary files go (a failure after the rename leaves a complete step directory
+            // that `latest` does not name, replaced by the next attempt at that step)
+            if (!done) {
+                try {
+                    deleteTree(tmp);
+                    Files.deleteIfExists(pointer);
+                } catch (IOException cleanup) {
+                    e.addSuppressed(cleanup);
+                }
             }
+            // a file of the temporary directory (gone now) is named as the checkpoint's file
+            if (e instanceof FileSystemException f && f.getFile() != null && Path.of(f.getFile()).startsWith(tmp)) {
+                throw WriteFailure.at(root.resolve(name).resolve(tmp.relativize(Path.of(f.getFile()))), f);
+            }
+            throw e;
         }
     }
 
@@ -376,6 +392,8 @@ public final class Checkpoints {
                 ch.write(b);
             }
             ch.force(true);
+        } catch (IOException e) {
+            throw WriteFailure.of(file, e);
         }
     }
 
