@@ -139,6 +139,9 @@ public final class SweepCommand implements Callable<Integer> {
             stdout.flush();
             try {
                 int code = runChild(args);
+                if (code == 130 || code == 143) {
+                    return code; // stopped by a signal after a checkpoint: its own line says how to resume
+                }
                 if (code != 0) {
                     PrintWriter err = spec.commandLine().getErr();
                     err.println("galore sweep: error: run " + p.name() + " ended with exit code " + code
