@@ -4,6 +4,7 @@ import io.galore4j.projection.SubspaceStats;
 import io.galore4j.quant.Rounding;
 import io.galore4j.projection.ProjectionScratch;
 import io.galore4j.quant.RoundingRng;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -103,7 +104,11 @@ public final class LayerwiseOptimizer implements AutoCloseable {
     public void accumulate(String name, INDArray grad) {
         ParamState p = param(name);
         Chunks.checkGradient(name, grad, p.shape);
-        p.accumulate(grad, rng, events);
+        try {
+            p.accumulate(grad, rng, events);
+        } finally {
+            Reference.reachabilityFence(grad); // see update
+        }
     }
 
     /**
@@ -119,7 +124,13 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         if (!Double.isFinite(gradScale)) {
             throw new IllegalArgumentException("update of " + name + ": gradScale must be finite (got " + gradScale + ")");
         }
-        p.update(grad, lr, gradScale, rng, events);
+        try {
+            p.update(grad, lr, gradScale, rng, events);
+        } finally {
+            // the update reads and writes grad's memory through an NIO view, which does not keep
+            // the array alive: were grad collected meanwhile, ND4J would free that memory under it
+            Reference.reachabilityFence(grad);
+        }
         p.seenThisStep = true;
     }
 
