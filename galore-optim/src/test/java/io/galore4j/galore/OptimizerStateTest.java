@@ -108,10 +108,10 @@ class OptimizerStateTest {
                 assertTrue(e.getMessage().contains("parameter b"), e.getMessage());
             }
             Map<String, Buffer> missing = new HashMap<>(saved);
-            missing.remove("b/weight.codes");
+            missing.remove("w/weight.codes");
             try (LayerwiseOptimizer c = build("q-galore", new Random(2))) {
                 e = assertThrows(IllegalArgumentException.class, () -> c.loadState(json, missing::get));
-                assertTrue(e.getMessage().contains("b/weight.codes") && e.getMessage().contains("missing"), e.getMessage());
+                assertTrue(e.getMessage().contains("w/weight.codes") && e.getMessage().contains("missing"), e.getMessage());
             }
         }
     }

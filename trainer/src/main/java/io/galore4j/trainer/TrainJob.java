@@ -608,6 +608,7 @@ public final class TrainJob {
         s.put("memory_estimate", estimate.toMap());
         s.put("params", model.parameterCount());
         s.put("memory", memory);
+        s.put("weight_formats", WeightFormats.of(opt.effectiveSettings(), LlamaParameters.shapes(model)));
         return s;
     }
 
