@@ -111,6 +111,19 @@ class MainTest {
             sum += memory.get(k).asLong();
         }
         assertEquals(sum, memory.get("total").asLong());
+        // q-galore stores the seven projection kinds in INT8, the embedding, head and norms in fp32
+        com.fasterxml.jackson.databind.JsonNode formats = summary.get("weight_formats");
+        List<String> int8 = new java.util.ArrayList<>();
+        formats.get("int8").get("names").forEach(n -> int8.add(n.asText()));
+        assertEquals(List.of("model.layers.*.mlp.down_proj.weight", "model.layers.*.mlp.gate_proj.weight",
+                "model.layers.*.mlp.up_proj.weight", "model.layers.*.self_attn.k_proj.weight",
+                "model.layers.*.self_attn.o_proj.weight", "model.layers.*.self_attn.q_proj.weight",
+                "model.layers.*.self_attn.v_proj.weight"), int8);
+        assertEquals(14, formats.get("int8").get("parameters").asInt(), "7 per layer, 2 layers");
+        List<String> fp32 = new java.util.ArrayList<>();
+        formats.get("fp32").get("names").forEach(n -> fp32.add(n.asText()));
+        assertTrue(fp32.contains("model.embed_tokens.weight") && fp32.contains("lm_head.weight"), fp32.toString());
+        assertEquals(2, formats.size(), formats.toString());
         assertTrue(Files.readString(out.resolve("config.yaml")).contains("rank: 8"));
     }
 

@@ -27,20 +27,50 @@ final class Accumulation {
         }
     }
 
-    /** A += G for the n elements of {@code g} from absolute index {@code gOff}. */
-    void add(FloatBuffer g, int gOff, int n) {
+    /**
+     * A += G for the n elements of {@code g} from absolute index {@code gOff}, into {@code acc}, or
+     * into a new accumulation of {@code dtype} when {@code acc} is null; returns the one added to.
+     * The new sums are computed and checked before any is stored: if one is not finite (a NaN or
+     * infinite G, or a sum beyond the format's range), IllegalArgumentException starting with
+     * {@code what} and naming the element, and nothing is changed (nor allocated).
+     */
+    static Accumulation add(Accumulation acc, String dtype, String what, FloatBuffer g, int gOff, int n) {
+        Accumulation a = acc != null ? acc : new Accumulation(dtype, n);
         float[] c = new float[Math.min(Chunks.SIZE, n)];
         for (int s = 0; s < n; s += c.length) {
             int len = Math.min(c.length, n - s);
-            g.get(gOff + s, c, 0, len);
-            if (fp32 != null) {
-                for (int i = 0; i < len; i++) {
-                    fp32[s + i] += c[i];
-                }
+            a.sums(g, gOff, s, len, c);
+            if (!(Chunks.maxAbs(c, len) <= Float.MAX_VALUE)) {
+                int i = Chunks.firstNonFinite(c, len);
+                throw new IllegalArgumentException(what + ": the accumulated gradient would not be finite at element "
+                        + (s + i) + " (this micro-batch's value " + g.get(gOff + s + i)
+                        + "); the micro-batch was rejected and nothing was changed");
+            }
+        }
+        for (int s = 0; s < n; s += c.length) {
+            int len = Math.min(c.length, n - s);
+            a.sums(g, gOff, s, len, c);
+            if (a.fp32 != null) {
+                System.arraycopy(c, 0, a.fp32, s, len);
             } else {
                 for (int i = 0; i < len; i++) {
-                    bf16[s + i] = Bf16.round(Bf16.toFloat(bf16[s + i]) + c[i]);
+                    a.bf16[s + i] = Bf16.round(c[i]); // exact: c[i] is a bfloat16 value
                 }
+            }
+        }
+        return a;
+    }
+
+    /** The sums A + G of elements [s, s + len) as they will be stored (bf16: rounded), into {@code c}. */
+    private void sums(FloatBuffer g, int gOff, int s, int len, float[] c) {
+        g.get(gOff + s, c, 0, len);
+        if (fp32 != null) {
+            for (int i = 0; i < len; i++) {
+                c[i] = fp32[s + i] + c[i];
+            }
+        } else {
+            for (int i = 0; i < len; i++) {
+                c[i] = Bf16.toFloat(Bf16.round(Bf16.toFloat(bf16[s + i]) + c[i]));
             }
         }
     }

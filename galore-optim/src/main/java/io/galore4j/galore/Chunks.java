@@ -25,6 +25,29 @@ final class Chunks {
         return a.dup('c');
     }
 
+    /**
+     * The largest |x| of {@code x[0 .. len)}: NaN if one of them is NaN (Math.max propagates it),
+     * +∞ if one is infinite, so {@code maxAbs(x, len) <= Float.MAX_VALUE} says all are finite.
+     * One pass that C2 vectorizes.
+     */
+    static float maxAbs(float[] x, int len) {
+        float m = 0f;
+        for (int i = 0; i < len; i++) {
+            m = Math.max(m, Math.abs(x[i]));
+        }
+        return m;
+    }
+
+    /** The index of the first NaN or infinite value of {@code x[0 .. len)}, or −1. */
+    static int firstNonFinite(float[] x, int len) {
+        for (int i = 0; i < len; i++) {
+            if (!Float.isFinite(x[i])) {
+                return i;
+            }
+        }
+        return -1;
+    }
+
     /** Throws if the array is not fp32, not c-contiguous, or its shape differs. */
     static void checkGradient(String name, INDArray g, long[] shape) {
         if (g.dataType() != DataType.FLOAT) {

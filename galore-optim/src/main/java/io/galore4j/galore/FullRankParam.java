@@ -11,7 +11,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A parameter updated in full rank (embeddings, head, norms, or {@code full_rank: true}) with
- * AdamW, SGD or Lion, moments in the chosen codecs; W ← W − η(N + λW).
+ * AdamW, SGD or Lion, moments in the chosen codecs; W ← W − η(N + λW). A gradient is checked
+ * whole before any chunk of the update is applied ({@link MomentStep#requireFinite}): a rejected
+ * one changes nothing.
  */
 final class FullRankParam extends ParamState {
     private final MomentStep kernel;
@@ -28,10 +30,8 @@ final class FullRankParam extends ParamState {
 
     @Override
     void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
-        if (acc == null) {
-            acc = new Accumulation(settings.accumulation(), weight.length());
-        }
-        acc.add(grad.data().asNioFloat(), (int) grad.offset(), weight.length());
+        acc = Accumulation.add(acc, settings.accumulation(), "gradient of " + name, grad.data().asNioFloat(),
+                (int) grad.offset(), weight.length());
     }
 
     @Override
@@ -39,6 +39,8 @@ final class FullRankParam extends ParamState {
         FloatBuffer g = grad.data().asNioFloat();
         int gOff = (int) grad.offset();
         double wd = settings.weightDecay();
+        kernel.requireFinite("gradient of " + name, settings, settings.rule(), g, gOff, acc, (float) gradScale,
+                weight.length());
         kernel.run(settings, settings.rule(), steps + 1, m, v, g, gOff, acc, (float) gradScale, weight.length(),
                 (start, len, u) -> weight.applyChunk(start, len, u, lr, wd, g, gOff), rng);
         weight.finishUpdate(g, gOff);

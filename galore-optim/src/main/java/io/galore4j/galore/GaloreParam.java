@@ -1,5 +1,6 @@
 package io.galore4j.galore;
 
+import io.galore4j.projection.BasisCandidate;
 import io.galore4j.projection.BasisMethod;
 import io.galore4j.projection.Projector;
 import io.galore4j.projection.ProjectionScratch;
@@ -30,7 +31,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * Refresh: at the first gradient of a step (accumulate or update) the refresh policy decides
  * whether to recompute the basis from that gradient. With gradient accumulation all
  * micro-batches of a step are then projected into the same basis, and the projected gradients
- * (R is linear in G) are summed in an R-shaped buffer.
+ * (R is linear in G) are summed in an R-shaped buffer. A gradient is accepted or rejected as a
+ * whole: the new basis is computed aside ({@link Projector#propose}), the gradient projected with
+ * it and checked ({@link MomentStep#requireFinite}), and only then are the basis, its refresh
+ * count and the step's bookkeeping committed and the moments updated; a rejected gradient (NaN,
+ * infinity, a failed basis computation) changes nothing, and the next one starts the step afresh.
  *
  * <p>{@code on_refresh: keep} leaves M, V as they are (the reference). {@code rotate} carries
  * the first moment into the new basis, M' = C M (left) or M Cᵀ (right) with C = P_newᵀ P_old,
@@ -68,37 +73,50 @@ final class GaloreParam extends ParamState {
     }
 
 
-    private void refreshIfDue(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
-        if (seenThisStep) {
-            return;
-        }
-        seenThisStep = true;
-        boolean hadBasis = projector.hasBasis();
-        projector.refreshIfDue(steps, grad).ifPresent(stats -> {
-            events.add(stats);
+    /** At the step's first gradient, if the policy wants one, the basis of this gradient (not yet in use); else null. */
+    private BasisCandidate proposeIfDue(INDArray grad) {
+        return !seenThisStep && projector.due(steps) ? projector.propose(steps, grad) : null;
+    }
+
+    /**
+     * Once the gradient is accepted: makes the step's new basis (if any) current, counting it and
+     * carrying the moments into it when configured, and marks the step as seen.
+     */
+    private void commit(BasisCandidate fresh, RoundingRng rng, List<SubspaceStats> events) {
+        if (fresh != null) {
+            boolean hadBasis = projector.hasBasis();
+            events.add(projector.accept(fresh));
             refreshes++;
             if (hadBasis && settings.onRefresh().equals("rotate")) {
                 rotateMoments(rng);
             }
-        });
+        }
+        seenThisStep = true;
     }
 
     @Override
     void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
-        refreshIfDue(grad, rng, events);
-        INDArray r = projector.project(grad);
-        if (acc == null) {
-            acc = new Accumulation(settings.accumulation(), (int) r.length());
+        try (BasisCandidate fresh = proposeIfDue(grad)) {
+            INDArray r = projector.project(grad, fresh);
+            acc = Accumulation.add(acc, settings.accumulation(), "projected gradient of " + name, r.data().asNioFloat(),
+                    (int) r.offset(), (int) r.length());
+            commit(fresh, rng, events);
         }
-        acc.add(r.data().asNioFloat(), (int) r.offset(), (int) r.length());
     }
 
     @Override
     void update(INDArray grad, double lr, double gradScale, RoundingRng rng, List<SubspaceStats> events) {
-        refreshIfDue(grad, rng, events);
-        INDArray r = projector.project(grad);
-        FloatBuffer rb = r.data().asNioFloat();
-        int rOff = (int) r.offset();
+        INDArray r;
+        FloatBuffer rb;
+        int rOff;
+        try (BasisCandidate fresh = proposeIfDue(grad)) {
+            r = projector.project(grad, fresh);
+            rb = r.data().asNioFloat();
+            rOff = (int) r.offset();
+            kernel.requireFinite("projected gradient of " + name, settings, "adamw", rb, rOff, acc, (float) gradScale,
+                    (int) r.length());
+            commit(fresh, rng, events);
+        }
         kernel.run(settings, "adamw", steps + 1, m, v, rb, rOff, acc, (float) gradScale, (int) r.length(),
                 (start, len, u) -> rb.put(rOff + start, u, 0, len), rng);
         projector.projectBack(r, grad); // ΔW = α·(P N or N Pᵀ) into the gradient buffer

@@ -4,6 +4,7 @@ import io.galore4j.quant.GroupQuantizer;
 import io.galore4j.quant.QuantizedTensor;
 import io.galore4j.quant.Rounding;
 import io.galore4j.quant.RoundingRng;
+import java.lang.ref.Reference;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
@@ -38,6 +39,7 @@ final class Int8Weight extends WeightStore {
         this.name = name;
         this.shape = w.shape();
         this.q = INT8.quantize(w.data().asNioFloat(), (int) w.offset(), (int) w.length(), Rounding.NEAREST, null);
+        Reference.reachabilityFence(w); // a contiguous copy is read through an NIO view, which does not keep it alive
         this.pool = pool;
         this.rounding = rounding;
         this.rng = rng;

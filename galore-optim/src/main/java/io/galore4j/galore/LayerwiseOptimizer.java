@@ -4,6 +4,7 @@ import io.galore4j.projection.SubspaceStats;
 import io.galore4j.quant.Rounding;
 import io.galore4j.projection.ProjectionScratch;
 import io.galore4j.quant.RoundingRng;
+import java.lang.ref.Reference;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -99,16 +100,33 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         return param(name).weight.value();
     }
 
-    /** Adds a non-final micro-batch's gradient of {@code name}; {@code grad} is not modified. */
+    /**
+     * Adds a non-final micro-batch's gradient of {@code name}; {@code grad} is not modified.
+     *
+     * @throws IllegalArgumentException naming the parameter for a gradient of the wrong shape or
+     *                                  layout, or one that is rejected (see {@link #update}); a
+     *                                  rejected gradient changes nothing
+     */
     public void accumulate(String name, INDArray grad) {
         ParamState p = param(name);
         Chunks.checkGradient(name, grad, p.shape);
-        p.accumulate(grad, rng, events);
+        try {
+            p.accumulate(grad, rng, events);
+        } finally {
+            Reference.reachabilityFence(grad); // see update
+        }
     }
 
     /**
      * The final micro-batch: the gradient is (grad + accumulated) × gradScale; updates the
      * parameter now with learning rate {@code lr}. Overwrites {@code grad}'s buffer.
+     *
+     * <p>The gradient is accepted or rejected as a whole before anything changes: a NaN or an
+     * infinity in it (or in the sum with the accumulated micro-batches, or its projection), a
+     * value whose square overflows Adam's second moment, or a basis refresh that fails, throws
+     * IllegalArgumentException naming the parameter, and leaves the weight, the moments, the
+     * accumulated gradient, the basis, the step counts and the random generators as they were:
+     * the step of this parameter can then be continued with another gradient, or abandoned.
      */
     public void update(String name, INDArray grad, double lr, double gradScale) {
         ParamState p = param(name);
@@ -119,7 +137,13 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         if (!Double.isFinite(gradScale)) {
             throw new IllegalArgumentException("update of " + name + ": gradScale must be finite (got " + gradScale + ")");
         }
-        p.update(grad, lr, gradScale, rng, events);
+        try {
+            p.update(grad, lr, gradScale, rng, events);
+        } finally {
+            // the update reads and writes grad's memory through an NIO view, which does not keep
+            // the array alive: were grad collected meanwhile, ND4J would free that memory under it
+            Reference.reachabilityFence(grad);
+        }
         p.seenThisStep = true;
     }
 

@@ -46,6 +46,10 @@ final class MomentStep {
     }
 
     /**
+     * Applies one update. The caller has checked the gradient with {@link #requireFinite} first:
+     * chunks are applied as they are computed, so only that check keeps a bad gradient from
+     * changing part of the parameter.
+     *
      * @param t   the step number of this update, 1-based (bias correction over the parameter's own count)
      * @param acc accumulated gradient (same layout as g) or null
      */
@@ -57,8 +61,6 @@ final class MomentStep {
         if (!ranged) {
             // a rank-1 codec: decode and encode the whole tensor (each in parallel inside the
             // codec), and run the rule, then the sink, on chunks of it, which are independent.
-            // The moments are encoded before the sink sees any update, as in the ranged path,
-            // so a non-finite value stops the step before the weight changes.
             boolean second = step.usesSecondMoment();
             ensure(n, second);
             m.read(0, n, mb);
@@ -163,18 +165,7 @@ final class MomentStep {
          * update N in gr.
          */
         void update(int len, int start, float[] gr, float[] ab, float[] mb, float[] vb) {
-            g.get(gOff + start, gr, 0, len);
-            if (acc != null) {
-                acc.read(start, len, ab);
-                for (int i = 0; i < len; i++) {
-                    gr[i] += ab[i];
-                }
-            }
-            if (gradScale != 1f) {
-                for (int i = 0; i < len; i++) {
-                    gr[i] *= gradScale;
-                }
-            }
+            gradient(g, gOff, acc, gradScale, start, len, gr, ab);
             switch (rule) {
                 case "adamw" -> {
                     for (int i = 0; i < len; i++) {
@@ -203,6 +194,69 @@ final class MomentStep {
                     }
                 }
                 default -> throw new IllegalStateException("unknown rule " + rule);
+            }
+        }
+    }
+
+    /**
+     * G of elements [start, start + len) into {@code gr[0 .. len)}: the micro-batch gradient plus
+     * the accumulated one (read through {@code ab}), times gradScale.
+     */
+    private static void gradient(FloatBuffer g, int gOff, Accumulation acc, float gradScale, int start, int len,
+            float[] gr, float[] ab) {
+        g.get(gOff + start, gr, 0, len);
+        if (acc != null) {
+            acc.read(start, len, ab);
+            for (int i = 0; i < len; i++) {
+                gr[i] += ab[i];
+            }
+        }
+        if (gradScale != 1f) {
+            for (int i = 0; i < len; i++) {
+                gr[i] *= gradScale;
+            }
+        }
+    }
+
+    /**
+     * Rejects an update before anything changes: throws IllegalArgumentException, starting with
+     * {@code what} and naming the first offending element, if the gradient the rule would see,
+     * G = (g + acc) × gradScale computed as {@link #run} computes it, holds a NaN or an infinity,
+     * or, for adamw, a value whose (1 − β2)·G² overflows fp32 (the second moment would become
+     * infinite). {@link #run} walks the update in chunks, applying each as it goes; with this pass
+     * over the whole gradient first, no chunk can fail on the gradient half way, so a rejected
+     * update leaves weights, moments, the accumulated gradient and the generators as they were.
+     * The per-chunk maxima of |G| are computed in parallel where {@link #run} would be.
+     */
+    void requireFinite(String what, ParamSettings p, String rule, FloatBuffer g, int gOff, Accumulation acc,
+            float gradScale, int n) {
+        float[] max = new float[(n + Chunks.SIZE - 1) / Chunks.SIZE];
+        boolean cores = n >= parallelMin && Runtime.getRuntime().availableProcessors() > 1;
+        ParallelRuns.forEach(n, Chunks.SIZE, cores, (start, len) -> {
+            float[][] b = CHUNK_BUFFERS.get();
+            gradient(g, gOff, acc, gradScale, start, len, b[0], b[1]);
+            max[start / Chunks.SIZE] = Chunks.maxAbs(b[0], len);
+        });
+        float c2 = 1 - (float) p.beta2(); // as the rule computes (1 − β2)·G·G
+        boolean adam = rule.equals("adamw");
+        for (int k = 0; k < max.length; k++) {
+            // (1 − β2)·|G|·|G| grows with |G| (float rounding is monotone): the chunk's maximum decides
+            if (max[k] <= Float.MAX_VALUE && !(adam && Float.isInfinite(c2 * max[k] * max[k]))) {
+                continue;
+            }
+            int start = k * Chunks.SIZE;
+            int len = Math.min(Chunks.SIZE, n - start);
+            float[][] b = CHUNK_BUFFERS.get();
+            gradient(g, gOff, acc, gradScale, start, len, b[0], b[1]);
+            for (int i = 0; i < len; i++) {
+                float x = b[0][i];
+                if (!Float.isFinite(x) || adam && Float.isInfinite(c2 * x * x)) {
+                    throw new IllegalArgumentException(what + ": " + (Float.isFinite(x) ? "value " + x
+                            + " would overflow the second moment ((1 − β2)·G² beyond fp32)" : "non-finite value " + x)
+                            + " at element " + (start + i)
+                            + (acc != null || gradScale != 1f ? " of (gradient + accumulated) × gradScale" : "")
+                            + "; the update was rejected and nothing was changed");
+                }
             }
         }
     }

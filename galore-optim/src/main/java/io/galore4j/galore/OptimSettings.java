@@ -26,7 +26,9 @@ import java.util.regex.PatternSyntaxException;
  * {@code adaptive_low}, {@code adaptive_growth}, {@code min_gap} (adaptive), {@code max_gap}
  * (lazy-reset, adaptive),
  * {@code on_refresh} (keep|rotate), {@code m_codec}, {@code v_codec}, {@code weights}
- * (fp32|int8|split), {@code weight_rounding} (stochastic|nearest, for INT8 weights),
+ * (fp32|int8|split), {@code weights_scope} (all|projection: the parameters {@code weights} applies
+ * to, every one or only those {@code projection} matches; the others stay fp32; all when a preset
+ * leaves it out), {@code weight_rounding} (stochastic|nearest, for INT8 weights),
  * {@code basis_bits} (32|4), {@code accumulation} (fp32|bf16, the storage of accumulated micro-batch gradients; fp32 when a
  * preset leaves it out), {@code layers}. A layer entry may set {@link #LAYER_KEYS} plus
  * {@code full_rank: true}. A null value means "the preset's".
@@ -37,8 +39,8 @@ public final class OptimSettings {
             "lazy_window", "lazy_threshold", "adaptive_high", "adaptive_low", "adaptive_growth", "min_gap",
             "max_gap", "on_refresh", "m_codec", "v_codec", "weights", "basis_bits", "weight_decay", "full_rank");
     private static final Set<String> GLOBAL_ONLY = Set.of("method", "rule", "lr", "beta1", "beta2", "eps",
-            "momentum", "projection", "weight_rounding", "svd_oversampling", "svd_power_iterations", "layers",
-            "accumulation");
+            "momentum", "projection", "weights_scope", "weight_rounding", "svd_oversampling", "svd_power_iterations",
+            "layers", "accumulation");
     /** Weight storages: fp32, INT8 groups of 256 ({@link Int8Weight}), bf16 + int8 correction ({@link SplitWeight}). */
     static final Set<String> WEIGHTS = Set.of("fp32", "int8", "split");
     /** First-moment codecs (quant's StateCodec names) and second-moment codecs. */
@@ -54,6 +56,8 @@ public final class OptimSettings {
     private final Map<String, Object> global;
     private final Pattern projection;
     private final List<LayerRule> layers;
+    /** Whether the global {@code weights} applies only to the parameters {@code projection} matches. */
+    private final boolean weightsOnProjection;
 
     private record LayerRule(int index, String match, Pattern pattern, Map<String, Object> overrides) {
         String prefix() {
@@ -66,6 +70,9 @@ public final class OptimSettings {
         this.global = global;
         this.projection = projection;
         this.layers = layers;
+        // absent from the presets that store every weight alike, so their settings stay as they were
+        this.weightsOnProjection = global.get("weights_scope") != null && new SettingsReader(global, "optim.")
+                .choice("weights_scope", Set.of("all", "projection")).equals("projection");
     }
 
     /** Every key accepted at the top of the {@code optim} section. */
@@ -132,8 +139,11 @@ public final class OptimSettings {
     /**
      * The effective settings of a parameter of this shape. GaLore applies to 2-D parameters whose
      * name matches {@code projection}, unless the first matching layer entry says
-     * {@code full_rank: true}. {@code weights: int8} applies to 2-D parameters; 1-D ones (norm
-     * weights) stay fp32. {@code weights: split} has no groups and applies to every parameter.
+     * {@code full_rank: true}. The global {@code weights} applies to every parameter, or with
+     * {@code weights_scope: projection} only to those whose name matches {@code projection} (GaLore
+     * or not), the others staying fp32; a layer entry's own {@code weights} applies to the
+     * parameters it matches either way. {@code weights: int8} applies to 2-D parameters; 1-D ones
+     * (norm weights) stay fp32. {@code weights: split} has no groups and applies to every parameter.
      *
      * @throws IllegalArgumentException naming the parameter if its rank exceeds min(m, n)
      */
@@ -151,11 +161,10 @@ public final class OptimSettings {
         boolean galore = shape.length == 2 && projection != null && projection.matcher(name).matches() && !fullRank;
         String prefix = rule == null || !rule.overrides.containsKey("rank") ? "optim." : rule.prefix();
         ParamSettings p = parse(values, rule == null ? null : rule.match, prefix, galore);
-        if (shape.length != 2 && p.weights().equals("int8")) { // norm weights and biases stay fp32 (tiny)
-            p = new ParamSettings(p.layerPattern(), p.galore(), p.rule(), p.lr(), p.beta1(), p.beta2(), p.eps(),
-                    p.weightDecay(), p.momentum(), p.rank(), p.scale(), p.side(), p.svd(), p.refresh(),
-                    p.refreshParams(), p.onRefresh(), p.mCodec(), p.vCodec(), "fp32", p.weightRounding(),
-                    p.basisBits(), p.accumulation());
+        boolean ownWeights = rule != null && rule.overrides.get("weights") != null;
+        boolean inScope = ownWeights || !weightsOnProjection || projection != null && projection.matcher(name).matches();
+        if (!inScope || shape.length != 2 && p.weights().equals("int8")) { // norm weights and biases stay fp32 (tiny)
+            p = p.withWeights("fp32");
         }
         if (galore) {
             long min = Math.min(shape[0], shape[1]);

@@ -39,6 +39,13 @@ public record ParamSettings(String layerPattern, boolean galore, String rule, do
         refreshParams = Map.copyOf(refreshParams);
     }
 
+    /** These settings with another weight storage. */
+    ParamSettings withWeights(String storage) {
+        return new ParamSettings(layerPattern, galore, rule, lr, beta1, beta2, eps, weightDecay, momentum, rank, scale,
+                side, svd, refresh, refreshParams, onRefresh, mCodec, vCodec, storage, weightRounding, basisBits,
+                accumulation);
+    }
+
     /** Field name to value in a fixed order (for listings and run directories). */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();

@@ -17,9 +17,10 @@ import java.util.Set;
  *     a smaller β1 bounds β/(1−β) times the 2-bit quantization error; DESIGN.md §3)</td></tr>
  * <tr><td>galore</td><td>GaLore (Zhao et al. 2024) on attention/MLP projections: rank {@value #GALORE_RANK},
  *     α 0.25, side std, SVD auto (exact up to 1024 wide, randomized above), fixed gap 200, fp32 basis/states/weights, lr {@value #GALORE_LR}</td></tr>
- * <tr><td>q-galore</td><td>Q-GaLore (Zhang et al. 2024): galore + INT8 weights with stochastic rounding,
- *     INT4 basis, lazy refresh as the reference implementation runs it (gap 200, window 5, threshold 0.4),
- *     dynamic8 states, lr {@value #Q_GALORE_LR}</td></tr>
+ * <tr><td>q-galore</td><td>Q-GaLore (Zhang et al. 2024): galore + INT8 weights with stochastic rounding for
+ *     the attention and MLP projections (weights_scope: projection; embedding, head and norms stay fp32, as in the
+ *     Q-GaLore reference code), INT4 basis, lazy refresh as the reference implementation runs it (gap 200,
+ *     window 5, threshold 0.4), dynamic8 states, lr {@value #Q_GALORE_LR}</td></tr>
  * <tr><td>sgd</td><td>full-rank SGD with heavy-ball momentum 0.9, fp32 momentum, lr {@value #SGD_LR}</td></tr>
  * <tr><td>lion</td><td>full-rank Lion (Chen et al. 2023), β (0.9, 0.99), lr {@value #LION_LR}</td></tr>
  * <tr><td>flash-adamw</td><td>FlashOptim (DESIGN.md §3): adamw with split weights (bf16 + int8 correction,
@@ -68,6 +69,7 @@ final class Presets {
             case "q-galore" -> {
                 galore(p, Q_GALORE_LR);
                 p.put("weights", "int8");
+                p.put("weights_scope", "projection");
                 p.put("basis_bits", 4);
                 p.put("refresh", "lazy");
                 codecs(p, "dynamic8", "dynamic8");

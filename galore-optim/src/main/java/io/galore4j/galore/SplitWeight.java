@@ -2,6 +2,7 @@ package io.galore4j.galore;
 
 import io.galore4j.quant.Bf16;
 import io.galore4j.quant.SplitFloat;
+import java.lang.ref.Reference;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
@@ -45,6 +46,7 @@ final class SplitWeight extends WeightStore {
             src.get(off + s, c, 0, len);
             split(c, s, len);
         }
+        Reference.reachabilityFence(w); // a contiguous copy is read through an NIO view, which does not keep it alive
         pool.reserve(shape);
     }
 

@@ -128,7 +128,8 @@ class AccumulationAndPoolTest {
     void addSaysWhetherItKeepsTheInitialArraySoTheCallerCanReleaseCopies() {
         float[] w0 = TestArrays.gaussian(new Random(3), 32 * 40, 1.0);
         try (LayerwiseOptimizer fp32 = LayerwiseOptimizer.create(OptimSettings.preset("adamw"), 1);
-                LayerwiseOptimizer int8 = LayerwiseOptimizer.create(OptimSettings.preset("q-galore"), 1)) {
+                LayerwiseOptimizer int8 = LayerwiseOptimizer.create(OptimSettings.from(Map.of("method", "adamw8bit",
+                        "weights", "int8")), 1)) {
             INDArray kept = TestArrays.matrix(w0, 32, 40);
             assertTrue(fp32.add("w", kept));
             assertSame(kept, fp32.weight("w"));

@@ -128,6 +128,42 @@ class OptimSettingsTest {
         }
     }
 
+    /** The seven projection kinds of a LLaMA block, in Hugging Face names. */
+    private static final List<String> PROJECTIONS = List.of("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj",
+            "self_attn.o_proj", "mlp.gate_proj", "mlp.up_proj", "mlp.down_proj");
+    private static final long[] EMBEDDING = {256, 64};
+
+    private static void assertWeights(OptimSettings s, String projections, String embeddingAndHead) {
+        for (String kind : PROJECTIONS) {
+            assertEquals(projections, s.resolve("model.layers.3." + kind + ".weight", Q).weights(), kind);
+        }
+        assertEquals(embeddingAndHead, s.resolve("model.embed_tokens.weight", EMBEDDING).weights(), "embedding");
+        assertEquals(embeddingAndHead, s.resolve("lm_head.weight", EMBEDDING).weights(), "head");
+        assertEquals("fp32", s.resolve("model.layers.3.input_layernorm.weight", new long[] {64}).weights(), "norm");
+        assertEquals("fp32", s.resolve("model.norm.weight", new long[] {64}).weights(), "final norm");
+    }
+
+    @Test
+    void qGaloreKeepsInt8ForTheSevenProjectionsAndTheEmbeddingAndHeadInFp32() {
+        assertWeights(OptimSettings.preset("q-galore"), "int8", "fp32");
+        // INT8 embedding and head: one key, or one layer entry
+        assertWeights(OptimSettings.from(Map.of("method", "q-galore", "weights_scope", "all")), "int8", "int8");
+        assertWeights(OptimSettings.from(Map.of("method", "q-galore", "layers", List.of(Map.of("match",
+                "model\\.embed_tokens\\.weight|lm_head\\.weight", "weights", "int8")))), "int8", "int8");
+        // a projection made full rank keeps its INT8 storage; without projections nothing is INT8
+        OptimSettings fullRank = OptimSettings.from(Map.of("method", "q-galore", "layers",
+                List.of(Map.of("match", ".*down_proj.*", "full_rank", true))));
+        assertFalse(fullRank.resolve("model.layers.3.mlp.down_proj.weight", Q).galore());
+        assertWeights(fullRank, "int8", "fp32");
+        assertWeights(OptimSettings.from(Map.of("method", "q-galore", "projection", "none")), "fp32", "fp32");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> OptimSettings.from(Map.of("method", "q-galore", "weights_scope", "embeddings")));
+        assertEquals("optim.weights_scope must be one of [all, projection] (got embeddings)", e.getMessage());
+        e = assertThrows(IllegalArgumentException.class, () -> OptimSettings.from(Map.of("method", "q-galore",
+                "layers", List.of(Map.of("match", ".*", "weights_scope", "all")))));
+        assertTrue(e.getMessage().contains("unknown key weights_scope (a global option, not per layer)"), e.getMessage());
+    }
+
     @Test
     void presetsAndKeys() {
         assertEquals(0.8, OptimSettings.preset("solo").resolve("x", new long[] {8}).beta1());
@@ -138,6 +174,8 @@ class OptimSettingsTest {
         assertEquals("dynamic8", q.vCodec());
         assertEquals("fp32", OptimSettings.preset("q-galore").resolve("model.norm.weight", new long[] {256}).weights(),
                 "1-D weights stay fp32");
+        assertEquals("int8", OptimSettings.from(Map.of("method", "adamw8bit", "weights", "int8"))
+                .resolve("lm_head.weight", new long[] {256, 64}).weights(), "weights applies to every 2-D parameter");
         assertTrue(OptimSettings.keys().containsAll(List.of("method", "lr", "rank", "scale", "side", "svd", "refresh",
                 "refresh_gap", "on_refresh", "m_codec", "v_codec", "weights", "basis_bits", "projection", "layers")));
         assertEquals("q-galore", OptimSettings.from(Map.of()).method(), "default method");

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
-import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -57,28 +56,6 @@ class OptimizerStateTest {
         opt.endStep();
     }
 
-    /** Copies every saved tensor, as a checkpoint file would. */
-    private static Map<String, Buffer> copy(Map<String, Buffer> views) {
-        Map<String, Buffer> out = new HashMap<>();
-        views.forEach((k, b) -> {
-            if (b instanceof FloatBuffer f) {
-                float[] a = new float[f.remaining()];
-                f.duplicate().get(a);
-                out.put(k, FloatBuffer.wrap(a));
-            } else if (b instanceof ByteBuffer y) {
-                byte[] a = new byte[y.remaining()];
-                y.duplicate().get(a);
-                out.put(k, ByteBuffer.wrap(a));
-            } else {
-                ShortBuffer s = (ShortBuffer) b;
-                short[] a = new short[s.remaining()];
-                s.duplicate().get(a);
-                out.put(k, ShortBuffer.wrap(a));
-            }
-        });
-        return out;
-    }
-
     @ParameterizedTest
     @ValueSource(strings = {"adamw", "adamw8bit", "adamw4bit", "solo", "lion", "galore", "q-galore", "flash-adamw",
             "flash-lion", "flash-sgd"})
@@ -94,7 +71,7 @@ class OptimizerStateTest {
             }
             Map<String, Buffer> views = new LinkedHashMap<>();
             Map<String, Object> json = first.saveState(views::put);
-            Map<String, Buffer> saved = copy(views);
+            Map<String, Buffer> saved = StateSnapshot.copy(views);
             Set<String> used = resumed.loadState(json, saved::get);
             assertEquals(saved.keySet(), used, "every saved tensor is read back");
             assertEquals(SAVE_AT, resumed.step());
@@ -120,7 +97,7 @@ class OptimizerStateTest {
             step(a, 0);
             Map<String, Buffer> views = new LinkedHashMap<>();
             Map<String, Object> json = a.saveState(views::put);
-            Map<String, Buffer> saved = copy(views);
+            Map<String, Buffer> saved = StateSnapshot.copy(views);
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.loadState(json, saved::get));
             assertTrue(e.getMessage().contains("parameter w") && e.getMessage().contains("int8"), e.getMessage());
 
@@ -131,10 +108,10 @@ class OptimizerStateTest {
                 assertTrue(e.getMessage().contains("parameter b"), e.getMessage());
             }
             Map<String, Buffer> missing = new HashMap<>(saved);
-            missing.remove("b/weight.codes");
+            missing.remove("w/weight.codes");
             try (LayerwiseOptimizer c = build("q-galore", new Random(2))) {
                 e = assertThrows(IllegalArgumentException.class, () -> c.loadState(json, missing::get));
-                assertTrue(e.getMessage().contains("b/weight.codes") && e.getMessage().contains("missing"), e.getMessage());
+                assertTrue(e.getMessage().contains("w/weight.codes") && e.getMessage().contains("missing"), e.getMessage());
             }
         }
     }
@@ -150,7 +127,7 @@ class OptimizerStateTest {
             step(a, 0);
             Map<String, Buffer> views = new LinkedHashMap<>();
             Map<String, Object> json = a.saveState(views::put);
-            Map<String, Buffer> saved = copy(views);
+            Map<String, Buffer> saved = StateSnapshot.copy(views);
             assertTrue(saved.containsKey("w/basis.first_vector"), saved.keySet().toString());
             saved.remove("w/basis.first_vector");
             try (LayerwiseOptimizer c = build("q-galore", new Random(2))) {
@@ -191,7 +168,7 @@ class OptimizerStateTest {
             step(a, 0);
             Map<String, Buffer> views = new LinkedHashMap<>();
             Map<String, Object> json = a.saveState(views::put);
-            Map<String, Buffer> saved = copy(views);
+            Map<String, Buffer> saved = StateSnapshot.copy(views);
             assertTrue(saved.get("w/weight.high") instanceof ShortBuffer && saved.get("w/weight.correction") instanceof ByteBuffer,
                     saved.keySet().toString());
             IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> b.loadState(json, saved::get));

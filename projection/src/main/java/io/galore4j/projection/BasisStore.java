@@ -84,26 +84,45 @@ final class BasisStore {
     }
 
     /**
-     * Encodes {@code freshT} into this store's codes and overwrites it with their decoded values,
-     * so the caller measures and then {@link #set}s exactly what is kept. Identity for fp32, whose
-     * current basis is untouched until {@link #set}; an INT4 store's current basis is replaced at
-     * once, so read {@link #basisT()} before calling this when the old basis is still needed;
-     * its first vector is kept in fp32 as it comes.
+     * A copy of the first vector (row 0) of {@code freshT} as computed, for an INT4 store, which
+     * keeps it in fp32 beside the codes; null for fp32. Call it before {@link #roundTrip}.
      */
-    void roundTrip(INDArray freshT) {
-        if (quantizer != null) {
-            freshT.data().asNioFloat().get((int) freshT.offset(), first, 0, dimension);
-            quantizer.requantize(codes, freshT.data().asNioFloat(), (int) freshT.offset(), Rounding.NEAREST, null);
-            version++;
-            quantizer.dequantize(codes, freshT.data().asNioFloat(), (int) freshT.offset());
+    float[] firstVector(INDArray freshT) {
+        if (first == null) {
+            return null;
         }
+        float[] v = new float[dimension];
+        freshT.data().asNioFloat().get((int) freshT.offset(), v, 0, dimension);
+        return v;
     }
 
-    /** Makes the (round-tripped) basis current. */
-    void set(INDArray freshT) {
+    /**
+     * What this store would keep of {@code freshT}, without changing the store: for INT4, the
+     * codes (returned) and their decoded values, which overwrite {@code freshT}, so the caller
+     * measures and then {@link #set}s exactly what is kept; for fp32, null and {@code freshT} as it is.
+     */
+    QuantizedTensor roundTrip(INDArray freshT) {
+        if (quantizer == null) {
+            return null;
+        }
+        FloatBuffer b = freshT.data().asNioFloat();
+        int off = (int) freshT.offset();
+        QuantizedTensor c = quantizer.quantize(b, off, (int) freshT.length(), Rounding.NEAREST, null);
+        quantizer.dequantize(c, b, off);
+        return c;
+    }
+
+    /**
+     * Makes a {@link #roundTrip}ped basis current: {@code freshT} with its codes and the
+     * {@link #firstVector} taken before the round trip (both null for fp32).
+     */
+    void set(INDArray freshT, QuantizedTensor freshCodes, float[] firstVector) {
         if (values != null) {
             values.assign(freshT);
         } else {
+            codes.load(freshCodes.codes(), freshCodes.scales(), freshCodes.zeroPoints());
+            System.arraycopy(firstVector, 0, first, 0, dimension);
+            version++;
             boolean[] fresh = {false};
             scratch.basis(this, version, rank, dimension, fresh).assign(freshT); // already decoded: keep it
         }

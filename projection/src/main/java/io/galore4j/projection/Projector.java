@@ -1,5 +1,6 @@
 package io.galore4j.projection;
 
+import io.galore4j.quant.QuantizedTensor;
 import java.nio.Buffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -92,50 +93,94 @@ public final class Projector {
         return policy.due(step) ? Optional.of(refresh(step, grad)) : Optional.empty();
     }
 
+    /** Whether the refresh policy wants a new basis at this step. */
+    public boolean due(long step) {
+        return policy.due(step);
+    }
+
     /**
      * Recomputes the basis from this gradient now, measures the subspace statistics against the
-     * previous basis, tells the policy, and returns the statistics (with the policy's new gap).
-     * The overlap compares the bases as kept (INT4: decoded); the cosine compares the first
-     * vectors as computed, in fp32 ({@link SubspaceStats#cosine}).
+     * previous basis, tells the policy, and returns the statistics (with the policy's new gap):
+     * {@link #propose} then {@link #accept}, so a refresh that fails changes nothing.
      */
     public SubspaceStats refresh(long step, INDArray grad) {
+        try (BasisCandidate c = propose(step, grad)) {
+            return accept(c);
+        }
+    }
+
+    /**
+     * Computes the basis of this gradient without changing the projector (its basis, policy and
+     * solver state stay as they were, also when this throws); see {@link BasisCandidate}.
+     *
+     * @throws IllegalArgumentException for a gradient of the wrong shape or with NaN/Inf values, or
+     *                                  when the solver fails or returns a non-finite basis
+     */
+    public BasisCandidate propose(long step, INDArray grad) {
         checkGradient(grad);
         INDArray g32 = grad.dataType() == DataType.FLOAT && grad.ordering() == 'c' && !grad.isView()
                 ? grad : grad.castTo(DataType.FLOAT).dup('c');
+        long calls = solver.calls();
+        INDArray fresh = null;
         try {
             double totalEnergy = SubspaceMeasures.squaredNorm(g32, layer);
-            INDArray fresh = Nd4j.createUninitialized(DataType.FLOAT, rank, store.dimension());
+            fresh = Nd4j.createUninitialized(DataType.FLOAT, rank, store.dimension());
+            long t0 = System.nanoTime();
+            float[] sigma;
             try {
-                long t0 = System.nanoTime();
-                float[] sigma = solver.solve(g32, side == Side.LEFT, fresh);
-                double millis = (System.nanoTime() - t0) / 1e6;
-                INDArray old = store.isSet() ? store.basisT() : null; // read before INT4 codes change
-                SignConvention.apply(fresh, old); // signs independent of the LAPACK build, before INT4 encoding
-                double cosine = store.firstCosine(fresh); // fp32 first vectors, as computed
-                store.roundTrip(fresh);       // what is kept is what is measured (INT4: the decoded basis)
-                double overlap = Double.NaN;
-                if (old != null) {
-                    INDArray rotation = scratch.rotation(this, ++rotations, rank, new boolean[1]);
-                    Nd4j.gemm(fresh, old, rotation, false, true, 1.0, 0.0); // P_newᵀ P_old
-                    overlap = SubspaceMeasures.overlapFromRotation(rotation);
-                }
-                store.set(fresh);
-                if (basis64 != null) {
-                    basis64.assign(store.basisT());
-                }
-                SubspaceStats stats = new SubspaceStats(step, layer, rank, cosine, overlap,
-                        SubspaceMeasures.energy(sigma, rank, totalEnergy), SubspaceMeasures.leading(sigma, 8), policy.gap(), millis);
-                policy.onRefresh(stats);
-                lastStats = stats.withGap(policy.gap());
-                return lastStats;
-            } finally {
+                sigma = solver.solve(g32, side == Side.LEFT, fresh);
+            } catch (ArithmeticException e) { // LAPACK refused (e.g. values that overflow its products)
+                throw new IllegalArgumentException("the basis computation for layer " + layer + " failed on this gradient: "
+                        + e.getMessage(), e);
+            }
+            double millis = (System.nanoTime() - t0) / 1e6;
+            SubspaceMeasures.requireFinite(fresh, "the basis computed for layer " + layer);
+            SignConvention.apply(fresh, store.isSet() ? store.basisT() : null); // signs independent of the LAPACK build
+            double cosine = store.firstCosine(fresh); // fp32 first vectors, as computed
+            float[] first = store.firstVector(fresh);
+            QuantizedTensor codes = store.roundTrip(fresh); // what is kept is what is measured (INT4: the decoded basis)
+            BasisCandidate c = new BasisCandidate(this, step, fresh, codes, first, cosine, sigma, totalEnergy, millis,
+                    solver.calls());
+            fresh = null;
+            return c;
+        } finally {
+            solver.restoreCalls(calls); // the draw count advances when the basis is accepted
+            if (fresh != null) {
                 fresh.close();
             }
-        } finally {
             if (g32 != grad) {
                 g32.close();
             }
         }
+    }
+
+    /**
+     * Makes a {@link #propose}d basis current: measures it against the previous basis (the overlap
+     * of the bases as kept, INT4 decoded; the cosine of the first vectors as computed, in fp32, was
+     * taken by {@link #propose}, {@link SubspaceStats#cosine}), tells the policy, advances the
+     * solver's draw count; closes the candidate and returns the statistics with the policy's new gap.
+     */
+    public SubspaceStats accept(BasisCandidate c) {
+        c.checkUsableBy(this);
+        INDArray old = store.isSet() ? store.basisT() : null;
+        double overlap = Double.NaN;
+        if (old != null) {
+            INDArray rotation = scratch.rotation(this, ++rotations, rank, new boolean[1]);
+            Nd4j.gemm(c.basisT, old, rotation, false, true, 1.0, 0.0); // P_newᵀ P_old
+            overlap = SubspaceMeasures.overlapFromRotation(rotation);
+        }
+        store.set(c.basisT, c.codes, c.first);
+        if (basis64 != null) {
+            basis64.assign(store.basisT());
+        }
+        solver.restoreCalls(c.solverCalls);
+        SubspaceStats stats = new SubspaceStats(c.step, layer, rank, c.cosine, overlap,
+                SubspaceMeasures.energy(c.sigma, rank, c.totalEnergy), SubspaceMeasures.leading(c.sigma, 8),
+                policy.gap(), c.millis);
+        policy.onRefresh(stats);
+        lastStats = stats.withGap(policy.gap());
+        c.close();
+        return lastStats;
     }
 
     /**
@@ -146,13 +191,31 @@ public final class Projector {
      * @throws IllegalStateException    before the first refresh
      */
     public INDArray project(INDArray grad) {
+        return project(grad, null);
+    }
+
+    /** As {@link #project(INDArray)}, with a {@link #propose}d basis not yet accepted (null: the current one). */
+    public INDArray project(INDArray grad, BasisCandidate candidate) {
         checkGradient(grad);
-        INDArray b = basisFor(grad.dataType());
-        INDArray out = projectedBuffer(grad.dataType());
-        if (side == Side.LEFT) {
-            Nd4j.gemm(b, grad, out, false, false, 1.0, 0.0);
+        INDArray cast = null;
+        INDArray b;
+        if (candidate == null) {
+            b = basisFor(grad.dataType());
         } else {
-            Nd4j.gemm(grad, b, out, false, true, 1.0, 0.0);
+            candidate.checkUsableBy(this);
+            b = grad.dataType() == DataType.FLOAT ? candidate.basisT : (cast = candidate.basisT.castTo(grad.dataType()));
+        }
+        INDArray out = projectedBuffer(grad.dataType());
+        try {
+            if (side == Side.LEFT) {
+                Nd4j.gemm(b, grad, out, false, false, 1.0, 0.0);
+            } else {
+                Nd4j.gemm(grad, b, out, false, true, 1.0, 0.0);
+            }
+        } finally {
+            if (cast != null) {
+                cast.close();
+            }
         }
         // NaN/Inf in G reaches every entry of its column (LEFT) or row (RIGHT) of R: checking R is enough
         SubspaceMeasures.requireFinite(out, "gradient of layer " + layer);
@@ -243,41 +306,6 @@ public final class Projector {
 
     public boolean hasBasis() {
         return store.isSet();
-    }
-
-    /**
-     * The transient bytes one basis computation for an m×n gradient allocates beyond the
-     * projector's own buffers (freed when it returns), from the solvers' allocations: for
-     * {@code exact}, the copy of G that sgesdd destroys, the thin factors (n·k + k·m, k = min(m, n)),
-     * and sgesdd's workspace (about 4k² + 8k floats and 8k ints); for {@code randomized}, the
-     * ℓ×N test matrix, the ℓ×M and ℓ×N iterates and the small ℓ×ℓ factors (ℓ = r + oversampling),
-     * or, where a Gram scheme runs ({@link RandomizedSvd#choose} for these ℓ and power
-     * iterations), the M×M Gram matrix, and
-     * either two ℓ×M iterates, the ℓ×ℓ eigen-problem and ssyevd's workspace (about 2n² + 6n
-     * floats and 5n ints for order n = ℓ), or, where C's own eigen-problem is solved, the M×M
-     * eigenvectors of its tridiagonal form and sstedc's workspace (the same 2n² + 6n floats and
-     * 5n ints, n = M). Both add the new r×d basis and the r×r rotation.
-     */
-    public static long refreshWorkingBytes(String svd, int rank, long m, long n, String side, int oversampling,
-            int powerIterations) {
-        long k = Math.min(m, n);
-        boolean left = Side.of(side).resolve(m, n) == Side.LEFT;
-        long dim = left ? m : n;
-        long common = 4L * rank * dim + 4L * rank * rank;
-        if (BasisMethod.of(svd).resolve(m, n) == BasisMethod.EXACT) {
-            return 4 * (m * n + k + n * k + k * m + 4 * k * k + 8 * k) + 4 * 8 * k + common;
-        }
-        long bigM = left ? m : n;
-        long bigN = left ? n : m;
-        long l = Math.min(rank + oversampling, k);
-        RandomizedSvd.Scheme scheme = RandomizedSvd.choose(bigM, bigN, rank, l, powerIterations);
-        if (scheme != RandomizedSvd.Scheme.DIRECT) {
-            boolean eigen = scheme == RandomizedSvd.Scheme.GRAM_EIGEN;
-            long order = eigen ? bigM : l;
-            long iterates = eigen ? 0 : 2 * l * bigM + l * l + l * rank;
-            return 4 * (bigM * bigM + iterates + l + 2 * order * order + 6 * order + 5 * order) + common;
-        }
-        return 4 * (2 * l * bigN + l * bigM + l * rank + 4 * l * l + 2 * l) + common;
     }
 
     /** Shape of the projected gradient: {r, n} for LEFT, {m, r} for RIGHT. */
@@ -378,10 +406,6 @@ public final class Projector {
         return store;
     }
 
-    BasisSolver solverForTest() {
-        return solver;
-    }
-
     private void checkGradient(INDArray grad) {
         if (grad == null) {
             throw new IllegalArgumentException("gradient: layer " + layer + " got null");
@@ -420,5 +444,9 @@ public final class Projector {
     private INDArray projectedBuffer(DataType type) {
         long[] shape = projectedShape();
         return scratch.projected(this, type, shape[0], shape[1]);
+    }
+
+    BasisSolver solverForTest() {
+        return solver;
     }
 }

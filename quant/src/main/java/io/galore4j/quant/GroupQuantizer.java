@@ -7,8 +7,13 @@ import java.nio.FloatBuffer;
  * §3 "Q-GaLore additions"): consecutive groups of {@code groupSize} elements (default 256), each
  * with scale s = (max − min) / (2^bits − 1) and zero point z = min; code
  * q = clip(round((x − z) / s), 0, 2^bits − 1) (to nearest, ties to even), decoded x̂ = z + q·s.
- * A constant group has s = 0 and decodes exactly. {@link Rounding#STOCHASTIC} rounds t = (x − z)/s up with probability
- * frac(t), so E[x̂] = x.
+ * The zero point is the minimum itself, not an integer code, so a group of one sign uses every
+ * code: round to nearest decodes within s/2, stochastic rounding within s. A constant group has
+ * s = 0 and decodes exactly. Where s would be subnormal (a range below (2^bits − 1)·2⁻¹²⁶, e.g.
+ * zeros and one tiny value) it is rounded up to the next float whose 2^bits − 1 steps cover the
+ * range, so no code is clipped and the bound holds to within half the smallest subnormal; a
+ * group whose max − min overflows fp32 is refused (IllegalArgumentException naming the group).
+ * {@link Rounding#STOCHASTIC} rounds t = (x − z)/s up with probability frac(t), so E[x̂] = x.
  *
  * <p>INT4 codes are packed two per byte (see {@link QuantizedTensor}); INT8 one per byte.
  *
@@ -207,16 +212,31 @@ public final class GroupQuantizer {
             }
             float min = Float.intBitsToFloat(OrderedBits.of(lo));
             float max = Float.intBitsToFloat(OrderedBits.of(hi));
-            float scale = (max - min) / maxCode;
-            float inv = scale > 0 ? 1f / scale : 0f;
             int g = (start + k) / groupSize;
+            float range = max - min;
+            if (range == Float.POSITIVE_INFINITY) {
+                throw new IllegalArgumentException("INT" + bits + " quantize: group " + g + " spans [" + min + ", " + max
+                        + "], beyond fp32 (max − min overflows, so no step decodes it)");
+            }
+            float scale = range / maxCode;
+            float pre = 1f;
+            if (scale < Float.MIN_NORMAL && range > 0) {
+                // a subnormal step has few significant bits (or underflowed to 0): round it up until
+                // maxCode steps cover the range, so no code is clipped, and take the codes of
+                // (x − min)·2⁶⁴ with the step times 2⁶⁴ (both exact), whose inverse stays finite
+                while ((double) scale * maxCode < range) {
+                    scale = Math.nextUp(scale);
+                }
+                pre = 0x1p64f;
+            }
+            float inv = scale > 0 ? 1f / (scale * pre) : 0f;
             t.scales[g] = scale;
             t.zeroPoints[g] = min;
             int e = start + k;
             if (bits == 8) {
-                encode8(src, from, m, t.codes, e, min, inv, stochastic, key);
+                encode8(src, from, m, t.codes, e, min, pre, inv, stochastic, key);
             } else {
-                encode4(src, from, m, t.codes, e, min, inv, stochastic, key);
+                encode4(src, from, m, t.codes, e, min, pre, inv, stochastic, key);
             }
         }
     }
@@ -231,9 +251,10 @@ public final class GroupQuantizer {
         throw new AssertionError("no non-finite value found");
     }
 
-    private void encode8(float[] src, int from, int m, byte[] codes, int e, float zero, float inv,
+    private void encode8(float[] src, int from, int m, byte[] codes, int e, float zero, float pre, float inv,
                          boolean stochastic, long key) {
-        int[] c = stochastic ? stochasticCodes(src, from, m, zero, inv, e, key) : nearestCodes(src, from, m, zero, inv);
+        int[] c = stochastic ? stochasticCodes(src, from, m, zero, pre, inv, e, key)
+                : nearestCodes(src, from, m, zero, pre, inv);
         for (int j = 0; j < m; j++) {
             codes[e + j] = (byte) c[j];
         }
@@ -268,11 +289,11 @@ public final class GroupQuantizer {
      * ties to even. The group is copied to offset 0 first: C2 vectorizes the loop there (not
      * over arrays at different offsets), with {@link MagicRound} in place of a conversion.
      */
-    private int[] nearestCodes(float[] src, int from, int m, float zero, float inv) {
+    private int[] nearestCodes(float[] src, int from, int m, float zero, float pre, float inv) {
         Rtn w = rtn();
         float[] x = w.x;
         int[] c = w.codes;
-        System.arraycopy(src, from, x, 0, m);
+        zero = shifted(src, from, m, x, zero, pre);
         float top = maxCode;
         // x − zero ≥ 0 and (x − zero)·inv ≤ maxCode up to rounding; two loops, as C2 vectorizes
         // float Math.min only in a loop without the bit move
@@ -294,12 +315,12 @@ public final class GroupQuantizer {
      * error of the float rounding of the sum, as ⌊t + u⌋ computed in float has; for t &lt; 256 it
      * needs u within 2⁻¹⁷ of 1 − frac(t).
      */
-    private int[] stochasticCodes(float[] src, int from, int m, float zero, float inv, int e, long key) {
+    private int[] stochasticCodes(float[] src, int from, int m, float zero, float pre, float inv, int e, long key) {
         Rtn w = rtn();
         float[] x = w.x;
         float[] u = w.u;
         int[] c = w.codes;
-        System.arraycopy(src, from, x, 0, m);
+        zero = shifted(src, from, m, x, zero, pre);
         RoundingRng.counterWords(key, e, c, m);
         for (int j = 0; j < m; j++) { // the float 1 + u from the word's top 22 bits and a low 1
             u[j] = Float.intBitsToFloat((c[j] >>> 9) | 0x3F800001);
@@ -315,12 +336,30 @@ public final class GroupQuantizer {
         return c;
     }
 
+    /**
+     * Copies src[from .. from + m) to x[0 ..] and returns the zero point to subtract from it: the
+     * group's own, or, for a subnormal step ({@code pre} ≠ 1), 0 after x was replaced by
+     * (x − zero)·pre, exactly (the difference of two close tiny floats is exact, and so is a
+     * product by a power of two that stays normal).
+     */
+    private static float shifted(float[] src, int from, int m, float[] x, float zero, float pre) {
+        System.arraycopy(src, from, x, 0, m);
+        if (pre == 1f) {
+            return zero;
+        }
+        for (int j = 0; j < m; j++) {
+            x[j] = (x[j] - zero) * pre;
+        }
+        return 0f;
+    }
+
     /** Code 2i in the low nibble of byte i, 2i + 1 in the high one (an odd tail's high nibble stays 0). */
-    private void encode4(float[] src, int from, int m, byte[] codes, int e, float zero, float inv,
+    private void encode4(float[] src, int from, int m, byte[] codes, int e, float zero, float pre, float inv,
                          boolean stochastic, long key) {
         int b = e >>> 1;
         int pairs = m >>> 1;
-        int[] c = stochastic ? stochasticCodes(src, from, m, zero, inv, e, key) : nearestCodes(src, from, m, zero, inv);
+        int[] c = stochastic ? stochasticCodes(src, from, m, zero, pre, inv, e, key)
+                : nearestCodes(src, from, m, zero, pre, inv);
         for (int i = 0; i < pairs; i++) {
             codes[b + i] = (byte) (c[2 * i] | (c[2 * i + 1] << 4));
         }

@@ -10,7 +10,9 @@ import java.nio.FloatBuffer;
  *
  * <p>{@link #encode} sets Δ_g = max_{i∈g} |x_i| / Q and q_i = round(x_i / Δ_g) (nearest), so
  * |x_i − x̂_i| ≤ Δ_g / 2 and the largest |x_i| of a group is exact (up to fp32 rounding of Δ_g);
- * a group of zeros gets Δ_g = 0 and codes 0. Unlike {@link GroupQuantizer}'s asymmetric codes there
+ * a group of zeros gets Δ_g = 0 and codes 0. A Δ_g that would be subnormal (max |x_i| below
+ * Q·2⁻¹²⁶) is rounded up to the next float with Q·Δ_g ≥ max |x_i|, so the bound holds to within
+ * half the smallest subnormal. Unlike {@link GroupQuantizer}'s asymmetric codes there
  * is no zero point: x̂ is linear in Δ, so changing a scale rescales its whole group and keeps every
  * sign.
  *
@@ -81,10 +83,20 @@ public final class SymmetricCodes {
                     max = Math.max(max, Math.abs(x));
                 }
                 float scale = max / q;
-                scales[(start + k) / groupSize] = scale;
                 float inv = max > 0 ? q / max : 0f;
+                float pre = 1f;
+                if (scale < Float.MIN_NORMAL && max > 0) {
+                    // a subnormal Δ (or one that underflowed to 0): rounded up until Q steps reach
+                    // max, and the codes taken of x·2⁶⁴ against Δ·2⁶⁴ (exact), whose inverse is finite
+                    while ((double) scale * q < max) {
+                        scale = Math.nextUp(scale);
+                    }
+                    pre = 0x1p64f;
+                    inv = 1f / (scale * pre);
+                }
+                scales[(start + k) / groupSize] = scale;
                 for (int j = k; j < k + m; j++) {
-                    int code = Math.max(-q, Math.min(q, Math.round(chunk[j] * inv)));
+                    int code = Math.max(-q, Math.min(q, Math.round(chunk[j] * pre * inv)));
                     put(codes, bits, start + j, code);
                 }
             }

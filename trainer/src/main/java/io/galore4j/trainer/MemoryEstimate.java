@@ -4,7 +4,7 @@ import io.galore4j.galore.MemoryAccount;
 import io.galore4j.galore.MemoryAccount.Component;
 import io.galore4j.galore.OptimSettings;
 import io.galore4j.galore.ParamSettings;
-import io.galore4j.projection.Projector;
+import io.galore4j.projection.RefreshWorkspace;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.data.ByteTokenizer;
@@ -92,8 +92,8 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         for (Map.Entry<String, long[]> e : shapes.entrySet()) {
             ParamSettings p = optim.resolve(e.getKey(), e.getValue());
             if (p.galore()) {
-                refresh = Math.max(refresh, Projector.refreshWorkingBytes(p.svd(), p.rank(), e.getValue()[0],
-                        e.getValue()[1], p.side(), optim.svdOversampling(), optim.svdPowerIterations()));
+                refresh = Math.max(refresh, RefreshWorkspace.bytes(p.svd(), p.rank(), e.getValue()[0],
+                        e.getValue()[1], p.side(), optim.svdOversampling(), optim.svdPowerIterations(), p.basisBits()));
             }
         }
         Map<String, Long> c = new LinkedHashMap<>();

@@ -26,8 +26,8 @@ import java.util.Map;
  * model shapes and rank and prices them as the paper does: BF16 (2 bytes) for every weight,
  * state and projection element of the BF16 methods; for the 8-bit methods the states as this
  * project stores them (dynamic8 codes plus their scales); for Q-GaLore every stored component as
- * this project stores it (INT8 weight codes with scales and zero points, dynamic8 states with
- * scales, INT4 bases with scales and zero points).
+ * this project stores it (INT8 weight codes with scales and zero points, for every weight, as the
+ * paper counts them, dynamic8 states with scales, INT4 bases with scales and zero points).
  */
 public final class PaperFigures {
 
@@ -107,7 +107,12 @@ public final class PaperFigures {
                 section.put("m_codec", "dynamic8");
                 section.put("v_codec", "dynamic8");
             }
-            case Q_GALORE -> section.put("method", "q-galore");
+            case Q_GALORE -> {
+                // the paper's figures price every weight at one byte (its GaLore rows with the
+                // weights at 1 byte), the embedding and head included, which the preset keeps fp32
+                section.put("method", "q-galore");
+                section.put("weights_scope", "all");
+            }
             default -> throw new IllegalArgumentException("unknown method " + method);
         }
         MemoryAccount a = MemoryAccount.estimate(OptimSettings.from(section), shapes, false);

@@ -663,6 +663,7 @@ public final class TrainJob {
         s.put("params", model.parameterCount());
         s.put(CorpusCheck.KEY, corpus.toMap());
         s.put("memory", memory);
+        s.put("weight_formats", WeightFormats.of(opt.effectiveSettings(), LlamaParameters.shapes(model)));
         return s;
     }
 

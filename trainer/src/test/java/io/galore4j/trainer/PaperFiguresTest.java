@@ -51,8 +51,8 @@ class PaperFiguresTest {
     @Test
     void qGaloreIsThePersistentBytesOfTheOptimizerAsStored() {
         Map<String, long[]> shapes = LlamaParameters.shapes(ModelConfig.preset("130m"));
-        MemoryAccount a = MemoryAccount.estimate(OptimSettings.from(Map.of("method", "q-galore", "rank", 256)), shapes,
-                false);
+        MemoryAccount a = MemoryAccount.estimate(OptimSettings.from(Map.of("method", "q-galore", "rank", 256,
+                "weights_scope", "all")), shapes, false);
         long[] e = PaperFigures.estimate("130m", 256, PaperFigures.Q_GALORE);
         assertEquals(a.persistent(), e[0] + e[1]);
     }
