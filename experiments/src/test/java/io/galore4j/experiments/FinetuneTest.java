@@ -88,6 +88,43 @@ class FinetuneTest {
         assertTrue(sample.out().startsWith("pack "), sample.out());
     }
 
+    /**
+     * A step size so large that every evaluation after step 0 is worse: the run writes the model
+     * from the starting scales (equal, tensor by tensor, to the model the evaluation-only run writes
+     * from the same quantized start) and its last line says so.
+     */
+    @Test
+    void qzoWritesTheBestEvaluatedScalesAndSaysWhichOnItsLastLine() throws Exception {
+        Path start = dir.resolve("qzo-start");
+        assertEquals(0, run(finetune("qzo", base, start, "train.steps=0", "qzo.group_size=64")).code());
+        Path out = dir.resolve("qzo-diverged");
+        Printed p = printed(() -> run(finetune("qzo", base, out, "train.steps=3", "train.eval_every=1",
+                "qzo.group_size=64", "qzo.lr=30", "qzo.clip=1")));
+        assertEquals(0, p.result().code(), p.result().err());
+        JsonNode s = JSON.readTree(out.resolve(RunDirectory.SUMMARY).toFile());
+        double before = s.get("val_loss_before").asDouble();
+        assertTrue(s.get("val_loss_last").asDouble() > before + 0.1, "the steps made it worse: " + s);
+        assertEquals(0, s.get("kept_step").asInt());
+        assertEquals(before, s.get("val_loss").asDouble(), 0.0, "val_loss is the written model's");
+        String last = p.lastLine();
+        assertTrue(last.startsWith("done: 3 qzo steps") && last.contains("starting scales (step 0"), last);
+        ModelConfig m = ModelConfig.standard(32, 2, 2, 48, 256, 16);
+        var written = SavedModel.load(out.resolve(SavedModel.WEIGHTS), m);
+        var initial = SavedModel.load(start.resolve(SavedModel.WEIGHTS), m);
+        for (String name : LlamaParameters.shapes(m).keySet()) {
+            assertEquals(0.0, written.weight(name).sub(initial.weight(name)).amaxNumber().doubleValue(), 0.0, name);
+        }
+        // the same run without the large step keeps a later step's scales when one evaluated better
+        Path good = dir.resolve("qzo-kept");
+        Printed q = printed(() -> run(finetune("qzo", base, good, "train.steps=3", "train.eval_every=1",
+                "qzo.group_size=64")));
+        JsonNode k = JSON.readTree(good.resolve(RunDirectory.SUMMARY).toFile());
+        int kept = k.get("kept_step").asInt();
+        assertTrue(kept == 0 ? q.lastLine().contains("step 0") : q.lastLine().contains("scales of step " + kept),
+                q.lastLine());
+        assertTrue(k.get("val_loss").asDouble() <= k.get("val_loss_before").asDouble());
+    }
+
     @Test
     void aCheckpointIsAStartingPointAndStepsZeroOnlyEvaluates() throws Exception {
         Path checkpoint = base.resolve("checkpoints").resolve("step-00000004");
@@ -126,6 +163,38 @@ class FinetuneTest {
     }
 
     @Test
+    void anAdamwFineTuneThatEndsWorseSaysSoOnItsLastLine() throws Exception {
+        Path out = dir.resolve("adamw-diverged");
+        Printed p = printed(() -> run(finetune("adamw", base, out, "train.steps=3", "train.warmup=1",
+                "optim.lr=3", "train.grad_clip=0")));
+        assertEquals(0, p.result().code(), p.result().err());
+        JsonNode s = JSON.readTree(out.resolve(RunDirectory.SUMMARY).toFile());
+        assertFalse(s.get("val_loss").asDouble() <= s.get("val_loss_before").asDouble(), s.toString());
+        assertTrue(p.lastLine().startsWith("done: 3 steps") && p.lastLine().contains("worse than val_loss before"),
+                p.lastLine());
+    }
+
+    /** What a command printed on System.out (where the run commands report), and its result. */
+    private record Printed(Cli.Result result, String out) {
+        String lastLine() {
+            String[] lines = out.strip().split("\\R");
+            return lines[lines.length - 1];
+        }
+    }
+
+    private static Printed printed(java.util.function.Supplier<Cli.Result> command) {
+        java.io.PrintStream saved = System.out;
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        System.setOut(new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8));
+        try {
+            Cli.Result r = command.get();
+            return new Printed(r, bytes.toString(java.nio.charset.StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(saved);
+        }
+    }
+
+    @Test
     void badInputEndsInOneLineWithExitCode2AndWritesNothing() throws Exception {
         Path notARun = Files.createDirectories(dir.resolve("empty"));
         Path noModel = Files.createDirectories(dir.resolve("no-model"));
@@ -144,6 +213,7 @@ class FinetuneTest {
         Object[][] cases = {
             {finetune("qzo", base, out, "qzo.eps=0"), "qzo.eps"},
             {finetune("qzo", base, out, "qzo.eps=-1e-3"), "qzo.eps"},
+            {finetune("qzo", base, out, "qzo.eps=1"), "qzo.eps"},
             {finetune("qzo", base, out, "qzo.clip=0"), "qzo.clip"},
             {finetune("qzo", base, out, "qzo.clip=-5"), "qzo.clip"},
             {finetune("qzo", base, out, "qzo.bits=3"), "qzo.bits"},

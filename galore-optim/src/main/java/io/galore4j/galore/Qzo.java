@@ -4,17 +4,23 @@ import java.util.function.DoubleSupplier;
 
 /**
  * QZO, zeroth-order fine-tuning of a quantized model (DESIGN.md §3; Shang et al. 2025,
- * "Fine-tuning Quantized Neural Networks with Zeroth-order Optimization"). Per step:
+ * "Fine-tuning Quantized Neural Networks with Zeroth-order Optimization"), with the perturbation
+ * and the step taken relative to each scale. Per step:
  * <ol>
  *   <li>draw a step seed s (SplitMix64 over one long of state, so a run is reproducible from its seed);
- *   <li>L₊ = L(Δ + εz), L₋ = L(Δ − εz), with z ~ N(0, I) regenerated from s ({@link Perturbation});
- *   <li>d = clip((L₊ − L₋) / (2ε), −C, C), the clipped two-point estimate of the directional
- *       derivative zᵀ∇_Δ L;
- *   <li>Δ ← max(Δ − η d z, Δ_min), z regenerated once more.
+ *   <li>L₊ = L(Δ ⊙ (1 + εz)), L₋ = L(Δ ⊙ (1 − εz)), with z ~ N(0, I) regenerated from s
+ *       ({@link Perturbation}): every scale moves by the same fraction ε·z_g of itself, whatever its size;
+ *   <li>d = clip((L₊ − L₋) / (2ε), −C, C), the clipped two-point estimate of zᵀ(Δ ⊙ ∇_Δ L), the
+ *       directional derivative with respect to u = log Δ (∂L/∂u_g = Δ_g·∂L/∂Δ_g, and
+ *       Δ ⊙ (1 ± εz) = exp(u ± εz) up to O(ε²));
+ *   <li>Δ ← max(Δ ⊙ (1 − η d z), Δ_min), z regenerated once more: to first order one step of size η
+ *       on log Δ along the estimate d·z, so each scale changes by the fraction −η·d·z_g.
  * </ol>
- * The loss is a {@link DoubleSupplier} that runs the model's forward pass on the step's batch at
- * whatever point {@link QzoWeights} decodes. No gradient and no optimizer state exist: memory is
- * the model's inference memory plus one decoded matrix per shape.
+ * An absolute perturbation Δ ± εz would move a scale of 1e-4 and one of 1e-2 by the same amount;
+ * relative to Δ, ε, η and C mean the same for every group. The loss is a {@link DoubleSupplier}
+ * that runs the model's forward pass on the step's batch at whatever point {@link QzoWeights}
+ * decodes. No gradient and no optimizer state exist: memory is the model's inference memory plus
+ * one decoded matrix per shape.
  */
 public final class Qzo {
     private static final long GOLDEN_GAMMA = 0x9E3779B97F4A7C15L;
@@ -58,9 +64,9 @@ public final class Qzo {
     }
 
     /**
-     * The unclipped two-point estimate (L(Δ + εz) − L(Δ − εz)) / (2ε) along the draws of
-     * {@code seed}, leaving Δ unchanged (the central difference: exact for a quadratic, error
-     * O(ε²) otherwise).
+     * The unclipped two-point estimate (L(Δ ⊙ (1 + εz)) − L(Δ ⊙ (1 − εz))) / (2ε) along the draws of
+     * {@code seed}, leaving Δ unchanged: the central difference of L along the line Δ ⊙ (1 + tz),
+     * whose slope at t = 0 is zᵀ(Δ ⊙ ∇_Δ L) (exact for a loss quadratic in Δ, error O(ε²) otherwise).
      */
     public double estimate(long seed, DoubleSupplier loss) {
         double[] l = twoPoint(seed, loss);

@@ -4,9 +4,10 @@ package io.galore4j.galore;
  * The settings of QZO fine-tuning (DESIGN.md §3), checked at construction; a bad value is an
  * IllegalArgumentException naming its configuration key ({@code qzo.*}).
  *
- * @param eps       ε, the perturbation size of the two-point estimate L(Δ ± εz) (> 0)
- * @param clip      C, the bound of the clipped directional derivative d ∈ [−C, C] (> 0)
- * @param lr        η, the step size of Δ ← Δ − η d z (> 0)
+ * @param eps       ε, the relative perturbation of the two-point estimate L(Δ ⊙ (1 ± εz)) (in (0, 1))
+ * @param clip      C, the bound of the clipped directional derivative d ∈ [−C, C], a derivative
+ *                  with respect to log Δ (> 0)
+ * @param lr        η, the step size of Δ ← Δ ⊙ (1 − η d z), a step on log Δ (> 0)
  * @param minScale  the floor of every scale after an update, Δ ← max(…, minScale) (> 0)
  * @param bits      code width of the frozen weights: 4 or 8
  * @param groupSize elements per scale (> 0; even for INT4)
@@ -15,6 +16,9 @@ public record QzoSettings(double eps, double clip, double lr, double minScale, i
 
     public QzoSettings {
         positive("qzo.eps", eps);
+        if (eps >= 1) {
+            throw new IllegalArgumentException("qzo.eps must be < 1, a fraction of each scale (got " + eps + ")");
+        }
         positive("qzo.clip", clip);
         positive("qzo.lr", lr);
         positive("qzo.min_scale", minScale);

@@ -20,15 +20,16 @@ import org.nd4j.linalg.factory.Nd4j;
  * vector (the RMSNorm gains) is a frozen copy. There are no gradients and no optimizer state:
  * the scales are the only values that change.
  *
- * <p>{@link #weight} decodes a matrix on demand at the current point Δ + a·z (set by
- * {@link #perturb}; a = 0 outside a step) into a scratch array of its shape, one per distinct
+ * <p>{@link #weight} decodes a matrix on demand at the current point Δ ⊙ (1 + a·z), a perturbation
+ * relative to each scale (set by {@link #perturb}; a = 0 outside a step, a = ±ε inside one) into a
+ * scratch array of its shape, one per distinct
  * shape, so at most one decoded matrix per shape exists at a time. The array is valid until the
  * next {@code weight} call for a matrix of the same shape (the model's {@code WeightSource}
  * contract asks less: until the next call of any name). z is regenerated group by group from
  * {@link Perturbation} while decoding and updating, never stored.
  *
  * <p>Arrays are FLOAT for training or DOUBLE (for derivative checks); scales are fp32 and every
- * decoded value is computed in double, (Δ_g + a·z_g) · q_i, before it is stored in that type.
+ * decoded value is computed in double, Δ_g·(1 + a·z_g) · q_i, before it is stored in that type.
  * Not thread-safe.
  */
 public final class QzoWeights implements AutoCloseable {
@@ -102,8 +103,9 @@ public final class QzoWeights implements AutoCloseable {
     }
 
     /**
-     * Sets the point at which {@link #weight} decodes: Δ + {@code amount}·z with z the draws of
-     * {@code seed} (amount = ±ε inside a step; 0 decodes Δ itself). Δ does not change.
+     * Sets the point at which {@link #weight} decodes: Δ ⊙ (1 + {@code amount}·z), every scale moved
+     * by {@code amount}·z_g times itself, with z the draws of {@code seed} (amount = ±ε inside a
+     * step; 0 decodes Δ itself). Δ does not change.
      */
     public void perturb(long seed, double amount) {
         if (!Double.isFinite(amount)) {
@@ -133,8 +135,9 @@ public final class QzoWeights implements AutoCloseable {
         for (int g0 = 0; g0 < groups; g0 += perChunk) {
             int n = 0;
             for (int g = g0; g < Math.min(groups, g0 + perChunk); g++) {
-                double scale = z == null ? p.scales()[g] : p.scales()[g] + amount * z.next(); // Δ_g + a·z_g
-                n += codes.decodeGroup(g, scale, stage, n); // W_i = (Δ_g + a·z_g) · q_i
+                double delta = p.scales()[g];
+                double scale = z == null ? delta : delta * (1 + amount * z.next()); // Δ_g·(1 + a·z_g)
+                n += codes.decodeGroup(g, scale, stage, n); // W_i = Δ_g·(1 + a·z_g) · q_i
             }
             int at = g0 * groupSize;
             if (floats != null) {
@@ -150,9 +153,9 @@ public final class QzoWeights implements AutoCloseable {
     }
 
     /**
-     * The QZO update of every scale with the draws z of {@code seed}:
-     * Δ_g ← max(Δ_g − step · z_g, minScale), step = η·d (DESIGN.md §3). Returns how many scales
-     * the floor held at {@code minScale}.
+     * The QZO update of every scale with the draws z of {@code seed}, relative to the scale:
+     * Δ_g ← max(Δ_g·(1 − step·z_g), minScale), step = η·d (see {@link Qzo}). Returns how many
+     * scales the floor held at {@code minScale}.
      */
     public long update(long seed, double step, double minScale) {
         if (!Double.isFinite(step) || !(minScale > 0)) {
@@ -164,7 +167,7 @@ public final class QzoWeights implements AutoCloseable {
             Perturbation z = Perturbation.of(seed, p.index());
             float[] s = p.scales();
             for (int g = 0; g < s.length; g++) {
-                double next = s[g] - step * z.next();
+                double next = s[g] * (1 - step * z.next());
                 if (next < minScale) {
                     next = minScale;
                     floored++;
@@ -189,6 +192,27 @@ public final class QzoWeights implements AutoCloseable {
     /** A copy of the current scales Δ of matrix {@code name}. */
     public float[] scales(String name) {
         return scaledParam(name).scales().clone();
+    }
+
+    /** A copy of every matrix's scales Δ, in the order the matrices were added (for {@link #restoreScales}). */
+    public float[][] copyScales() {
+        return scaled.values().stream().map(p -> p.scales().clone()).toArray(float[][]::new);
+    }
+
+    /** Sets every scale Δ from {@code copy}, a {@link #copyScales} of these weights. */
+    public void restoreScales(float[][] copy) {
+        if (copy.length != scaled.size()) {
+            throw new IllegalArgumentException("a copy of " + copy.length + " matrices' scales, not " + scaled.size());
+        }
+        int k = 0;
+        for (Scaled p : scaled.values()) {
+            float[] from = copy[k++];
+            if (from.length != p.scales().length) {
+                throw new IllegalArgumentException("a copy of " + from.length + " scales for a matrix with "
+                        + p.scales().length);
+            }
+            System.arraycopy(from, 0, p.scales(), 0, from.length);
+        }
     }
 
     /** The frozen codes of matrix {@code name}. */

@@ -29,7 +29,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * A fine-tune without gradients, read top to bottom: settings, data, the model from its source,
  * an evaluation, the QZO loop (DESIGN.md §3, {@link Qzo}), a final evaluation, the saved model and
- * the summary. With {@code train.steps = 0} it is the forward-only evaluation of the model the
+ * the summary. A QZO run never ends worse than it started: it keeps a copy of the scales with the
+ * lowest validation loss among its evaluations (the one before the first step included) and
+ * writes the model from them, saying on its last line which step's scales those were. With {@code train.steps = 0} it is the forward-only evaluation of the model the
  * method starts from: the quantized model for {@code qzo}, the source's fp32 weights for
  * {@code adamw} (whose training runs through {@link TrainJob}).
  *
@@ -153,7 +155,9 @@ public final class FinetuneJob {
             double valLoss = valBefore;
             int done = 0;
             long tokens = 0;
+            Best best = null;
             if (train.steps() > 0) {
+                best = new Best(0, valBefore, quantized.copyScales());
                 Qzo zo = new Qzo(quantized, qzo, train.seed());
                 TrainingBatches batches = new TrainingBatches(data.split(), train.batchSize(), model.seqLen(),
                         train.seed());
@@ -201,6 +205,9 @@ public final class FinetuneJob {
                                 evalSeconds += (System.nanoTime() - evalStart) / 1e9;
                                 line.put("val_loss", valLoss);
                                 line.put("val_ppl", Math.exp(valLoss));
+                                if (valLoss < best.valLoss) {
+                                    best = new Best(done, valLoss, quantized.copyScales());
+                                }
                                 progress.message(String.format("step %d: val_loss %.4f val_ppl %.3f", done, valLoss,
                                         Math.exp(valLoss)));
                             }
@@ -215,12 +222,28 @@ public final class FinetuneJob {
                 }
             }
             double trainSeconds = (System.nanoTime() - loopStart) / 1e9 - evalSeconds;
+            if (best != null) {
+                quantized.restoreScales(best.scales); // the model written is the best evaluated one
+            }
             SavedModel.save(dir.path(), model, data.tokenizer().name(), weights);
             Map<String, Object> summary = summary(done, tokens, (System.nanoTime() - start) / 1e9, trainSeconds,
                     valBefore, valLoss, net);
+            String kept = "";
+            if (best != null) {
+                summary.put("val_loss", best.valLoss);
+                summary.put("val_ppl", Math.exp(best.valLoss));
+                summary.put("val_loss_last", valLoss);
+                summary.put("kept_step", best.step);
+                kept = best.step == 0
+                        ? String.format(", model written from the starting scales (step 0, val_loss %.4f): no "
+                                + "evaluation improved on them", best.valLoss)
+                        : String.format(", model written from the scales of step %d (val_loss %.4f), the best "
+                                + "evaluated", best.step, best.valLoss);
+            }
             dir.writeSummary(summary);
-            out.printf("done: %d %s steps, val_loss %.4f → %.4f, %.1f s of training, peak RSS %.1f MiB%n", done,
-                    method, valBefore, valLoss, trainSeconds, (long) summary.get("peak_rss_bytes") / 1048576.0);
+            out.printf("done: %d %s steps, val_loss %.4f → %.4f%s, %.1f s of training, peak RSS %.1f MiB%n", done,
+                    method, valBefore, valLoss, kept, trainSeconds,
+                    (long) summary.get("peak_rss_bytes") / 1048576.0);
             return summary;
         }
 
@@ -250,11 +273,13 @@ public final class FinetuneJob {
             long stored = quantized != null ? quantized.storedBytes() : 4L * model.parameterCount();
             long buffers = quantized != null ? quantized.bufferBytes() : 0;
             long workspace = net.workspaceMemory().total();
+            long bestCopy = quantized != null && steps > 0 ? 4 * quantized.trainableCount() : 0; // fp32 scales
             Map<String, Object> memory = new LinkedHashMap<>();
             memory.put("weights", stored);
             memory.put("decode_buffers", buffers);
+            memory.put("best_scales", bestCopy);
             memory.put("activations", workspace);
-            memory.put("total", stored + buffers + workspace);
+            memory.put("total", stored + buffers + bestCopy + workspace);
             Map<String, Object> s = new LinkedHashMap<>();
             s.put("method", method);
             s.put("source", source.describe());
@@ -282,6 +307,9 @@ public final class FinetuneJob {
             }
         }
     }
+
+    /** The scales with the lowest validation loss so far, and the step after which they were evaluated. */
+    private record Best(int step, double valLoss, float[][] scales) {}
 
     /** Mean validation cross-entropy (nats per token) over the fixed evaluation windows. */
     private double evaluate(LlamaModel net) {

@@ -382,9 +382,13 @@ public final class TrainJob {
                 summary.put("source", source.describe());
             }
             dir.writeSummary(summary);
-            out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s (%.2f GFLOP/s), %d SVDs, peak RSS %.1f MiB%n",
+            // a fine-tune keeps no copy of its starting weights: the last line says when it ended worse
+            String start = source == null ? ""
+                    : String.format(s.valLoss <= valBefore ? "; val_loss before %.4f"
+                            : "; worse than val_loss before %.4f (the model written is the last step's)", valBefore);
+            out.printf("done: %d steps, val_loss %.4f (ppl %.3f), %.0f tokens/s (%.2f GFLOP/s), %d SVDs, peak RSS %.1f MiB%s%n",
                     s.step, s.valLoss, Math.exp(s.valLoss), summary.get("tokens_per_s"), summary.get("gflops_per_s"),
-                    opt.svdCount(), (long) summary.get("peak_rss_bytes") / 1048576.0);
+                    opt.svdCount(), (long) summary.get("peak_rss_bytes") / 1048576.0, start);
             opt.close();
             return summary;
         }

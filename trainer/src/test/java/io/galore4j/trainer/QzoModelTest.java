@@ -43,9 +43,9 @@ class QzoModelTest {
     }
 
     /**
-     * In float64 with ε = 1e-7 (Δ is about 2e-3 here), (L(Δ + εz) − L(Δ − εz)) / (2ε) equals
-     * zᵀ∇_Δ L within a relative 1e-6 (measured: 4–5e-9 for the three seeds, slopes of 125–267), where ∇_Δ L is computed independently: the model's backward
-     * (itself checked against finite differences in GradientCheckTest) gives ∂L/∂W, and
+     * In float64 with ε = 1e-5, (L(Δ ⊙ (1 + εz)) − L(Δ ⊙ (1 − εz))) / (2ε) equals
+     * zᵀ(Δ ⊙ ∇_Δ L) within a relative 1e-6, where ∇_Δ L is computed independently: the model's
+     * backward (itself checked against finite differences in GradientCheckTest) gives ∂L/∂W, and
      * ∂L/∂Δ_g = Σ_{i∈g} q_i ∂L/∂W_i because W_i = Δ_g q_i.
      */
     @Test
@@ -60,7 +60,7 @@ class QzoModelTest {
             }
             GradientCollector grads = new GradientCollector();
             new LlamaModel(TINY, new DenseWeights(decoded)).forwardBackward(batch, grads);
-            Qzo zo = new Qzo(q, new QzoSettings(1e-7, 1e9, 1e-3, 1e-9, 8, 64), 0);
+            Qzo zo = new Qzo(q, new QzoSettings(1e-5, 1e9, 1e-3, 1e-9, 8, 64), 0);
             for (long seed : new long[] {11, 12, 13}) {
                 double exact = 0;
                 for (String name : q.names()) {
@@ -68,6 +68,7 @@ class QzoModelTest {
                         continue;
                     }
                     SymmetricCodes codes = q.codes(name);
+                    float[] delta = q.scales(name);
                     INDArray grad = grads.gradient(name);
                     double[] g = grad.dup('c').data().asDouble();
                     Perturbation z = Perturbation.of(seed, q.index(name));
@@ -77,7 +78,7 @@ class QzoModelTest {
                         for (int i = k * 64; i < Math.min(codes.length(), (k + 1) * 64); i++) {
                             dDelta += codes.code(i) * g[i];
                         }
-                        exact += zk * dDelta;
+                        exact += zk * delta[k] * dDelta;
                     }
                 }
                 double estimate = zo.estimate(seed, () -> net.loss(batch));
@@ -88,10 +89,10 @@ class QzoModelTest {
     }
 
     /**
-     * 60 QZO steps (ε = 1e-4, C = 10, η = 2e-5, seeded) on a periodic token sequence lower the
-     * mean loss of the four fixed training batches by at least 3% (measured: 3.509 → 3.108, 11%;
-     * every estimate exceeded C here, so each step moved by η·C·z); every scale stays at or above
-     * the floor.
+     * 60 QZO steps (ε = 1e-3, C = 10, η = 0.1, seeded) on a periodic token sequence lower the
+     * mean loss of the four fixed training batches by at least 3% (measured: 3.509 → 3.049, 13%;
+     * the estimates stayed within ±1, so each scale moved by at most about 0.1·|z_g| of itself per
+     * step); every scale stays at or above the floor.
      */
     @Test
     void aFewQzoStepsLowerTheTrainingLoss() {
@@ -105,7 +106,7 @@ class QzoModelTest {
             }
         }
         DenseWeights init = DenseWeights.initialize(TINY, DataType.FLOAT, 7, 0.2);
-        QzoSettings s = new QzoSettings(1e-4, 10, 2e-5, 1e-6, 8, 64);
+        QzoSettings s = new QzoSettings(1e-3, 10, 0.1, 1e-6, 8, 64);
         try (QzoWeights q = quantize(init, s.bits(), s.groupSize(), DataType.FLOAT)) {
             LlamaModel net = new LlamaModel(TINY, q::weight);
             double before = meanLoss(net, batches);
