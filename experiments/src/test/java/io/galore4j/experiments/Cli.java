@@ -37,6 +37,27 @@ final class Cli {
         return args.toArray(String[]::new);
     }
 
+    /**
+     * One model layer of hidden 32 on {@code corpus}: the settings the process tests share
+     * (each test adds its own after them).
+     */
+    static List<String> oneLayerModel(Path corpus) {
+        return List.of("data.path=" + corpus, "model.hidden=32", "model.layers=1", "model.heads=2",
+                "model.intermediate=48", "model.seq_len=16", "train.batch_size=4", "train.eval_batches=1");
+    }
+
+    /** {@code settings}, then {@code more}, each after a {@code --set}. */
+    static List<String> sets(List<String> settings, String... more) {
+        List<String> a = new ArrayList<>();
+        for (List<String> part : List.of(settings, List.of(more))) {
+            for (String s : part) {
+                a.add("--set");
+                a.add(s);
+            }
+        }
+        return a;
+    }
+
     static Result run(String... args) {
         CommandLine cli = Main.commandLine();
         StringWriter out = new StringWriter();

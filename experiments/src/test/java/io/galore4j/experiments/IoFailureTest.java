@@ -36,14 +36,9 @@ class IoFailureTest {
     /** AdamW on a tiny model: its checkpoint (fp32 weights and two moments) is about 300 KB. */
     private static List<String> args(List<String> head, String... more) {
         List<String> a = new ArrayList<>(head);
-        List<String> all = new ArrayList<>(List.of("data.path=" + corpus, "optim.method=adamw", "model.hidden=32",
-                "model.layers=1", "model.heads=2", "model.intermediate=48", "model.seq_len=16", "train.batch_size=4",
-                "train.warmup=1", "train.eval_batches=1", "train.ckpt_every=2"));
-        all.addAll(List.of(more));
-        for (String s : all) {
-            a.add("--set");
-            a.add(s);
-        }
+        List<String> base = new ArrayList<>(Cli.oneLayerModel(corpus));
+        base.addAll(List.of("optim.method=adamw", "train.warmup=1", "train.ckpt_every=2"));
+        a.addAll(Cli.sets(base, more));
         return a;
     }
 

@@ -33,16 +33,9 @@ class RunLockTest {
     }
 
     private static List<String> sets(String... more) {
-        List<String> a = new ArrayList<>();
-        List<String> all = new ArrayList<>(List.of("data.path=" + corpus, "model.hidden=32", "model.layers=1",
-                "model.heads=2", "model.intermediate=48", "model.seq_len=16", "optim.rank=8", "train.batch_size=4",
-                "train.warmup=1", "train.eval_batches=1", "train.log_every=1"));
-        all.addAll(List.of(more));
-        for (String s : all) {
-            a.add("--set");
-            a.add(s);
-        }
-        return a;
+        List<String> base = new ArrayList<>(Cli.oneLayerModel(corpus));
+        base.addAll(List.of("optim.rank=8", "train.warmup=1", "train.log_every=1"));
+        return Cli.sets(base, more);
     }
 
     private static String[] args(List<String> head, List<String> sets) {

@@ -46,16 +46,9 @@ class StopSignalTest {
     }
 
     private static List<String> sets(String... more) {
-        List<String> a = new ArrayList<>();
-        List<String> all = new ArrayList<>(List.of("data.path=" + corpus, "model.hidden=32", "model.layers=1",
-                "model.heads=2", "model.intermediate=48", "model.seq_len=16", "train.batch_size=4", "train.warmup=2", "train.eval_every=8", "train.eval_batches=1",
-                "train.log_every=1", "train.ckpt_every=0"));
-        all.addAll(List.of(more));
-        for (String s : all) {
-            a.add("--set");
-            a.add(s);
-        }
-        return a;
+        List<String> base = new ArrayList<>(Cli.oneLayerModel(corpus));
+        base.addAll(List.of("train.warmup=2", "train.eval_every=8", "train.log_every=1", "train.ckpt_every=0"));
+        return Cli.sets(base, more);
     }
 
     private static List<String> args(List<String> head, List<String> sets) {
