@@ -31,9 +31,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * an evaluation, the QZO loop (DESIGN.md §3, {@link Qzo}), a final evaluation, the saved model and
  * the summary. A QZO run never ends worse than it started: it keeps a copy of the scales with the
  * lowest validation loss among its evaluations (the one before the first step included) and
- * writes the model from them, saying on its last line which step's scales those were. With {@code train.steps = 0} it is the forward-only evaluation of the model the
- * method starts from: the quantized model for {@code qzo}, the source's fp32 weights for
- * {@code adamw} (whose training runs through {@link TrainJob}).
+ * writes the model from them, saying on its last line which step's scales those were. With
+ * {@code train.steps = 0} it is the forward-only evaluation of the model the method starts from:
+ * the quantized model for {@code qzo}, the source's fp32 weights for {@code adamw} (whose
+ * training runs through {@link TrainJob}).
  *
  * <p>QZO reads {@code train.steps}, {@code batch_size}, {@code eval_every}, {@code eval_batches},
  * {@code log_every}, {@code seed}, {@code max_bad_steps} and {@code time_limit_s}, and the
