@@ -98,7 +98,7 @@ public final class Checkpoints {
         Files.createDirectories(root);
         String name = name(step);
         Path tmp = root.resolve("." + name + "." + Long.toHexString(System.nanoTime()) + ".tmp");
-        Path pointer = root.resolve("." + LATEST + ".tmp");
+        Path pointer = pendingPointer();
         Files.createDirectory(tmp);
         boolean done = false;
         try {
@@ -172,15 +172,19 @@ public final class Checkpoints {
 
     /** The checkpoint {@code latest} names, if there is one: verified against its checksums and opened. */
     public Optional<Loaded> latest() throws IOException {
+        Optional<String> name = latestName();
+        if (name.isPresent() && !NAME.matcher(name.get()).matches()) {
+            throw new IllegalArgumentException(root.resolve(LATEST) + " does not name a checkpoint (holds '"
+                    + name.get() + "')");
+        }
+        return name.isEmpty() ? Optional.empty() : Optional.of(open(root.resolve(name.get())));
+    }
+
+    /** What {@code latest} holds, stripped; empty when there is no pointer. */
+    private Optional<String> latestName() throws IOException {
         Path pointer = root.resolve(LATEST);
-        if (!Files.isRegularFile(pointer)) {
-            return Optional.empty();
-        }
-        String name = Files.readString(pointer, StandardCharsets.UTF_8).strip();
-        if (!NAME.matcher(name).matches()) {
-            throw new IllegalArgumentException(pointer + " does not name a checkpoint (holds '" + name + "')");
-        }
-        return Optional.of(open(root.resolve(name)));
+        return Files.isRegularFile(pointer)
+                ? Optional.of(Files.readString(pointer, StandardCharsets.UTF_8).strip()) : Optional.empty();
     }
 
     /**
@@ -272,11 +276,7 @@ public final class Checkpoints {
 
     /** The step {@code latest} names, or -1 when there is no readable pointer. */
     public long latestStep() throws IOException {
-        Path pointer = root.resolve(LATEST);
-        if (!Files.isRegularFile(pointer)) {
-            return -1;
-        }
-        Matcher m = NAME.matcher(Files.readString(pointer, StandardCharsets.UTF_8).strip());
+        Matcher m = NAME.matcher(latestName().orElse(""));
         return m.matches() ? Long.parseLong(m.group(1)) : -1;
     }
 
@@ -332,8 +332,13 @@ public final class Checkpoints {
     }
 
     /** Points {@code latest} at the checkpoint {@code name} (an atomic replace). */
+    /** Where the new {@code latest} is written before it is renamed into place. */
+    private Path pendingPointer() {
+        return root.resolve("." + LATEST + ".tmp");
+    }
+
     private void writeLatest(String name) throws IOException {
-        Path pointer = root.resolve("." + LATEST + ".tmp");
+        Path pointer = pendingPointer();
         writeSynced(pointer, (name + "\n").getBytes(StandardCharsets.UTF_8));
         Files.move(pointer, root.resolve(LATEST), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         syncDirectory(root);
