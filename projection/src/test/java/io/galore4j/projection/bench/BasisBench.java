@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * randomized basis with the exact one is printed at tear-down. Single shot: one call is
  * hundreds of milliseconds to seconds.
  *
- * <p>Run: {@code ./galore jmh projection BasisBench -bm ss -f 1 -wi 1 -i 3}
+ * <p>Run: {@code bin/galore jmh projection BasisBench -bm ss -f 1 -wi 1 -i 3}
  * (the 4096×11008 size is measured by {@link BasisTiming} instead: gesvd there takes many minutes).
  */
 @State(Scope.Benchmark)

@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * on the same data: {@code gemmPair} = G·X (m×n · n×r) then Y·Xᵀ (m×r · r×n), no projector logic.
  * The ratio projectAndBack / gemmPair is the overhead of the projector; GFLOP/s = 4mnr / time.
  *
- * <p>Run: {@code ./galore jmh projection ProjectionBench -f 1 -wi 2 -i 3}
+ * <p>Run: {@code bin/galore jmh projection ProjectionBench -f 1 -wi 2 -i 3}
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

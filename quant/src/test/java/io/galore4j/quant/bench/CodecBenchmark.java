@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.State;
 /**
  * Encode and decode throughput of every codec on 16M floats, against a plain copy of the same
  * array in the same run ({@link Copy}): report time(copy) / time(codec) as the ratio.
- * Run: {@code ./galore jmh quant -f 1 -wi 2 -i 3 -r 2 -w 1}.
+ * Run: {@code bin/galore jmh quant -f 1 -wi 2 -i 3 -r 2 -w 1}.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MILLISECONDS)

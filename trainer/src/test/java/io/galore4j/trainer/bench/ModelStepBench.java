@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.State;
  * [B·T, hidden] × [hidden, intermediate]ᵀ. Tokens/s = B·T / step time; achieved GFLOP/s =
  * flopsPerToken · B·T / step time, to compare with the baseline's 2·m·n·k / time.
  *
- * <pre>./galore jmh trainer -f 1 -wi 2 -i 5 ModelStepBench</pre>
+ * <pre>bin/galore jmh trainer -f 1 -wi 2 -i 5 ModelStepBench</pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -16,7 +16,7 @@ import org.openjdk.jmh.annotations.State;
  * on one row of logits (a copy of the inputs is taken first in both, as the kernels overwrite
  * their staging arrays). Lives beside {@link Exp}, which is package-private.
  *
- * <pre>./galore jmh trainer -f 1 -wi 3 -i 10 -w 1 -r 1 ExpBench</pre>
+ * <pre>bin/galore jmh trainer -f 1 -wi 3 -i 10 -w 1 -r 1 ExpBench</pre>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * ({@code AdamUpdater.applyUpdater}, a native op) followed by W −= update, in the same run.
  * Ratio = nd4j time / method time (≥ 1 means at least as fast).
  *
- * <p>Run: {@code ./galore jmh galore-optim AdamStepBench -f 1 -wi 2 -i 5}
+ * <p>Run: {@code bin/galore jmh galore AdamStepBench -f 1 -wi 2 -i 5}
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)

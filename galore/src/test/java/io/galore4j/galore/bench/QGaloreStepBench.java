@@ -34,7 +34,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * (r×n), and the INT8 stochastic-rounding requantization of the weight; next to a plain GEMM of
  * the same shape (512×2048 · 2048×5461). The basis is INT4, as in the q-galore preset.
  *
- * <p>Run: {@code ./galore jmh galore-optim QGaloreStepBench -f 1 -wi 2 -i 5}
+ * <p>Run: {@code bin/galore jmh galore QGaloreStepBench -f 1 -wi 2 -i 5}
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
