@@ -4,7 +4,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * The chunk size of the optimizer's elementwise loops (DESIGN.md §5: tight Java loops over
+ * The chunk size of the optimizer's elementwise loops (docs/design.md §5: tight Java loops over
  * {@code data().asNioFloat()} beat chained ND4J ops), a multiple of every codec's block size
  * (256, 128, 32) and of the INT8 weight group (256).
  */

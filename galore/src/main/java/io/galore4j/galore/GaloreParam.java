@@ -20,7 +20,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * A 2-D weight updated by Adam in a rank-r subspace (GaLore, Zhao et al. 2024, Alg. 2; DESIGN.md §3):
+ * A 2-D weight updated by Adam in a rank-r subspace (GaLore, Zhao et al. 2024, Alg. 2; docs/design.md §3):
  * <pre>
  *   R = project(G)                 (Pᵀ G, r×n, or G P, m×r)
  *   M, V ← Adam moments of R       (decoded/encoded by the state codecs; bias correction over t)

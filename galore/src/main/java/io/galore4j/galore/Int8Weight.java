@@ -13,7 +13,7 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * An INT8 weight, groups of 256, asymmetric min–max (Q-GaLore, DESIGN.md §3). The initial value is
+ * An INT8 weight, groups of 256, asymmetric min–max (Q-GaLore, docs/design.md §3). The initial value is
  * quantized with round-to-nearest; after every update the new value is requantized with
  * stochastic rounding (q = ⌊x/s⌋ + 1 with probability frac(x/s)), so E[Ŵ] = W and updates
  * smaller than one step still move the weight on average. The rounding mode is a constructor

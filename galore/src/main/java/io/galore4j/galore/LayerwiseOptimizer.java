@@ -15,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The optimizer over named parameters, updated one parameter at a time so the trainer can call
- * it during backward and release each gradient at once (layer-wise update, DESIGN.md §2).
+ * it during backward and release each gradient at once (layer-wise update, docs/design.md §2).
  *
  * <p>Per step, for each parameter: zero or more {@link #accumulate} calls (non-final
  * micro-batches), then one {@link #update} (final micro-batch); after all parameters,

@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * One optimizer moment of one parameter (Adam's m or v, SGD's or Lion's momentum) stored through
  * a quant {@link StateCodec}. Tensors under {@link StateCodec#MIN_QUANTIZED_ELEMENTS} elements
- * keep fp32 states (bitsandbytes' rule, DESIGN.md §3). Codecs with rank-1 scaling cannot
+ * keep fp32 states (bitsandbytes' rule, docs/design.md §3). Codecs with rank-1 scaling cannot
  * encode partial ranges: their moment is decoded and encoded whole ({@link #ranged()} false).
  */
 final class MomentState {

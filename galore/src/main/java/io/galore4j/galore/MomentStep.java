@@ -7,7 +7,7 @@ import java.nio.FloatBuffer;
 /**
  * The elementwise part of one update, fused block by block: decode the moments of a chunk,
  * apply the rule, encode them again, hand the chunk's update to a sink (the weight, or back into
- * the projected-gradient buffer). One Java loop per chunk (DESIGN.md §5).
+ * the projected-gradient buffer). One Java loop per chunk (docs/design.md §5).
  *
  * <ul>
  *   <li>adamw (Kingma and Ba 2015; Loshchilov and Hutter 2019): M ← β1 M + (1−β1) G,

@@ -5,7 +5,7 @@ import java.util.SplittableRandom;
 /**
  * The perturbation direction z ~ N(0, I) of one QZO step, for one parameter: a stream of
  * standard normal draws, one per scale in group order, regenerated from (step seed, parameter
- * index) whenever it is needed and never stored (DESIGN.md §3). The same seed and index always
+ * index) whenever it is needed and never stored (docs/design.md §3). The same seed and index always
  * give the same draws; the parameter's generator is seeded with a SplitMix64 hash of both, so the
  * streams of different parameters or steps do not overlap in any way that matters (a shared
  * stream would need two 64-bit hashes to collide).

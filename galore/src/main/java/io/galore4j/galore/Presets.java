@@ -14,7 +14,7 @@ import java.util.Set;
  * <tr><td>adamw8bit</td><td>adamw with dynamic8 first and second moment (Dettmers et al. 2022)</td></tr>
  * <tr><td>adamw4bit</td><td>adamw with de4 first moment and linear4nz-rank1 second moment (no zero code, rank-1 scaling) (Li et al. 2023)</td></tr>
  * <tr><td>solo</td><td>adamw with signed2 first and log2 second moment, β1 0.8 (SOLO, Xu et al. 2025:
- *     a smaller β1 bounds β/(1−β) times the 2-bit quantization error; DESIGN.md §3)</td></tr>
+ *     a smaller β1 bounds β/(1−β) times the 2-bit quantization error; docs/design.md §3)</td></tr>
  * <tr><td>galore</td><td>GaLore (Zhao et al. 2024) on attention/MLP projections: rank {@value #GALORE_RANK},
  *     α 0.25, side std, SVD auto (exact up to 1024 wide, randomized above), fixed gap 200, fp32 basis/states/weights, lr {@value #GALORE_LR}</td></tr>
  * <tr><td>q-galore</td><td>Q-GaLore (Zhang et al. 2024): galore + INT8 weights with stochastic rounding for
@@ -23,7 +23,7 @@ import java.util.Set;
  *     window 5, threshold 0.4), dynamic8 states, lr {@value #Q_GALORE_LR}</td></tr>
  * <tr><td>sgd</td><td>full-rank SGD with heavy-ball momentum 0.9, fp32 momentum, lr {@value #SGD_LR}</td></tr>
  * <tr><td>lion</td><td>full-rank Lion (Chen et al. 2023), β (0.9, 0.99), lr {@value #LION_LR}</td></tr>
- * <tr><td>flash-adamw</td><td>FlashOptim (DESIGN.md §3): adamw with split weights (bf16 + int8 correction,
+ * <tr><td>flash-adamw</td><td>FlashOptim (docs/design.md §3): adamw with split weights (bf16 + int8 correction,
  *     every parameter), softsign8 first and sqrt8 second moment, bf16 gradient accumulation, lr {@value #ADAMW_LR}</td></tr>
  * <tr><td>flash-lion</td><td>lion with the same storage (softsign8 momentum), β (0.9, 0.99), lr {@value #LION_LR}</td></tr>
  * <tr><td>flash-sgd</td><td>sgd with the same storage (softsign8 momentum), momentum 0.9, lr {@value #SGD_LR}</td></tr>

@@ -3,7 +3,7 @@ package io.galore4j.galore;
 import java.util.function.DoubleSupplier;
 
 /**
- * QZO, zeroth-order fine-tuning of a quantized model (DESIGN.md §3; Shang et al. 2025,
+ * QZO, zeroth-order fine-tuning of a quantized model (docs/design.md §3; Shang et al. 2025,
  * "Fine-tuning Quantized Neural Networks with Zeroth-order Optimization"), with the perturbation
  * and the step taken relative to each scale. Per step:
  * <ol>

@@ -1,7 +1,7 @@
 package io.galore4j.galore;
 
 /**
- * The settings of QZO fine-tuning (DESIGN.md §3), checked at construction; a bad value is an
+ * The settings of QZO fine-tuning (docs/design.md §3), checked at construction; a bad value is an
  * IllegalArgumentException naming its configuration key ({@code qzo.*}).
  *
  * @param eps       ε, the relative perturbation of the two-point estimate L(Δ ⊙ (1 ± εz)) (in (0, 1))

@@ -15,7 +15,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The weights of a QZO model (DESIGN.md §3): every matrix is frozen group-wise symmetric codes q
+ * The weights of a QZO model (docs/design.md §3): every matrix is frozen group-wise symmetric codes q
  * ({@link SymmetricCodes}, INT8 or INT4) times trainable per-group scales Δ, W = Δ ⊙ q; every
  * vector (the RMSNorm gains) is a frozen copy. There are no gradients and no optimizer state:
  * the scales are the only values that change.

@@ -12,7 +12,7 @@ import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
- * A split master weight (FlashOptim, DESIGN.md §3): per element a bfloat16 high part θ' and an
+ * A split master weight (FlashOptim, docs/design.md §3): per element a bfloat16 high part θ' and an
  * int8 correction ρ of the error θ − θ', 3 bytes instead of fp32's 4; θ ≈ θ' + ρ/127 · ulp(θ')/2
  * ({@link SplitFloat}, which states the error bound).
  *

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The flash methods against a plain reference written here in double precision (MomentStep's
- * rules, DESIGN.md §3): same weights, gradients and hyperparameters, three steps, and the
+ * rules, docs/design.md §3): same weights, gradients and hyperparameters, three steps, and the
  * change of the weights W − W0 compared by relative L2 error after every step. The fp32 method of
  * the same rule must match the reference to float rounding (so the reference is the rule), the
  * flash method within the tolerance stated per rule: what 8-bit companded moments and split

@@ -5,7 +5,7 @@ import org.apache.commons.math3.linear.RealMatrix;
 import org.apache.commons.math3.linear.SingularValueDecomposition;
 
 /**
- * GaLore's step for one m×n weight in double precision, written from the formulas (DESIGN.md §3)
+ * GaLore's step for one m×n weight in double precision, written from the formulas (docs/design.md §3)
  * and independent of the optimizer under test:
  * <pre>
  *   R = Pᵀ G (left, m &lt; n) or G P (right), P the d×r basis

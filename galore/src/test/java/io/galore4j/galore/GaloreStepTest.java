@@ -13,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Three fp32 GaLore steps equal a double-precision reference written from the formulas
- * (DESIGN.md §3): R = PᵀG (left) or GP (right), Adam on R with bias correction, ΔW = α·PN or
+ * (docs/design.md §3): R = PᵀG (left) or GP (right), Adam on R with bias correction, ΔW = α·PN or
  * α·NPᵀ, W ← W − η(ΔW + λW). The basis P is taken from the optimizer's projector (computing
  * it is the projection module's job, tested there). With a refresh every step, {@code keep}
  * leaves the moments as they are and {@code rotate} first carries them into the new basis:

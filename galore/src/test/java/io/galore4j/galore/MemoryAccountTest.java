@@ -143,7 +143,7 @@ class MemoryAccountTest {
     }
 
     /**
-     * FlashOptim AdamW (DESIGN.md §3): 3 bytes of split weight, 1 byte per moment plus a 2-byte
+     * FlashOptim AdamW (docs/design.md §3): 3 bytes of split weight, 1 byte per moment plus a 2-byte
      * scale per 32 elements each: 3 + 2·(1 + 2/32) = 5.125 bytes per parameter; kept
      * (accumulated) gradients in bf16 add 2, 7.125. The issue's targets, 5 and 7, are exceeded
      * by the group scales alone (0.125). Lion and SGD keep one moment: 4.0625.

@@ -16,7 +16,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * QZO's parts on a model-free loss (DESIGN.md §3): z regenerated from the step seed, the
+ * QZO's parts on a model-free loss (docs/design.md §3): z regenerated from the step seed, the
  * perturbation and the update relative to each scale, the two-point estimate, the clip to [−C, C]
  * and the floor of Δ. The LLaMA-model checks are in the trainer's QzoModelTest.
  */

@@ -1,7 +1,7 @@
 package io.galore4j.projection;
 
 /**
- * An overlap-driven gap that grows and shrinks (this project's policy, DESIGN.md §3): with
+ * An overlap-driven gap that grows and shrinks (this project's policy, docs/design.md §3): with
  * o = ‖P_oldᵀ P_new‖²_F / r measured at a refresh,
  * <pre>
  *   o ≥ highOverlap  →  gap = min(maxGap, round(gap · growth))   (the subspace is stable: refresh less)

@@ -14,7 +14,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Where a layer keeps its basis Pᵀ (r×d, fp32 c-order): as fp32, or (Q-GaLore, DESIGN.md §3) as
+ * Where a layer keeps its basis Pᵀ (r×d, fp32 c-order): as fp32, or (Q-GaLore, docs/design.md §3) as
  * INT4 codes, two per byte, with one scale and zero point per group of 256 consecutive elements
  * of Pᵀ (so groups run along a singular vector), rounded to nearest. An INT4 basis is decoded into
  * a {@link ProjectionScratch} buffer when it is used, and again only if another layer sharing the

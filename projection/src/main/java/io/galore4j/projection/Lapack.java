@@ -16,7 +16,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * The BLAS and LAPACK routines the basis computations need, called through JavaCPP's OpenBLAS
- * preset on raw fp32 memory (DESIGN.md §5: ND4J's own {@code gesvd} always forms the full U and
+ * preset on raw fp32 memory (docs/design.md §5: ND4J's own {@code gesvd} always forms the full U and
  * Vᵀ and its {@code qr} op is very slow).
  *
  * <p>Every matrix here is column-major. A row-major (c-order) k×K ND4J array is, read

@@ -11,7 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One layer's GaLore projector (Zhao et al. 2024, Alg. 2; DESIGN.md §3): holds the rank-r basis
+ * One layer's GaLore projector (Zhao et al. 2024, Alg. 2; docs/design.md §3): holds the rank-r basis
  * P of its m×n gradient, recomputes it when its {@link RefreshPolicy} says so, projects
  * gradients into the subspace and updates back out of it.
  * <pre>

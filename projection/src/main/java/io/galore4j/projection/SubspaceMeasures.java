@@ -6,7 +6,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
-/** The numbers a refresh reports (DESIGN.md §3), computed on contiguous c-order arrays. */
+/** The numbers a refresh reports (docs/design.md §3), computed on contiguous c-order arrays. */
 final class SubspaceMeasures {
     private SubspaceMeasures() {}
 

@@ -2,7 +2,7 @@ package io.galore4j.quant;
 
 /**
  * bfloat16: the upper 16 bits of a binary32 (sign, the same 8 exponent bits, 7 fraction bits).
- * A storage format only (DESIGN.md §5: 16-bit products are slow on CPU); values are computed in
+ * A storage format only (docs/design.md §5: 16-bit products are slow on CPU); values are computed in
  * fp32 and rounded to bfloat16 when stored.
  */
 public final class Bf16 {

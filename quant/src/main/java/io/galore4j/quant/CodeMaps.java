@@ -1,6 +1,6 @@
 package io.galore4j.quant;
 
-/** The code maps (normalized levels in code order) of the map-based state codecs, DESIGN.md §3. */
+/** The code maps (normalized levels in code order) of the map-based state codecs, docs/design.md §3. */
 final class CodeMaps {
     private CodeMaps() {
     }

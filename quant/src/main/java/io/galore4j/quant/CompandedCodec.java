@@ -1,7 +1,7 @@
 package io.galore4j.quant;
 
 /**
- * FlashOptim companded 8-bit codecs (DESIGN.md §3), groups of 32 with a 16-bit scale.
+ * FlashOptim companded 8-bit codecs (docs/design.md §3), groups of 32 with a 16-bit scale.
  * <ul>
  * <li>{@code softsign8} (first moment): s = group max |m|; z = m/s ∈ [−1, 1];
  * y = 2z/(1 + |z|) (softsign companding, finer steps near 0); code q = round(127·y) as int8;

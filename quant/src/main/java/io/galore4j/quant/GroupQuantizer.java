@@ -3,7 +3,7 @@ package io.galore4j.quant;
 import java.nio.FloatBuffer;
 
 /**
- * Group-wise asymmetric min–max quantizer for weights and projection bases (Q-GaLore, DESIGN.md
+ * Group-wise asymmetric min–max quantizer for weights and projection bases (Q-GaLore, docs/design.md
  * §3 "Q-GaLore additions"): consecutive groups of {@code groupSize} elements (default 256), each
  * with scale s = (max − min) / (2^bits − 1) and zero point z = min; code
  * q = clip(round((x − z) / s), 0, 2^bits − 1) (to nearest, ties to even), decoded x̂ = z + q·s.

@@ -1,7 +1,7 @@
 package io.galore4j.quant;
 
 /**
- * SOLO logarithmic second-moment codec, 2 or 3 bits (DESIGN.md §3 "2/3-bit"). Per block of
+ * SOLO logarithmic second-moment codec, 2 or 3 bits (docs/design.md §3 "2/3-bit"). Per block of
  * 128: Δ = block max, x_p = the p-quantile (p = 0.1) of the block's non-zero values divided by
  * Δ, α = x_p^(1/L) with L = 2^b − 1, levels Δ·α^c for c = 0 … L; code
  * c = clip(round(log(x/Δ)/log α + u), 0, L) with u uniform in (−½, ½) when an rng is given

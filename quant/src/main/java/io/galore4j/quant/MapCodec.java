@@ -1,7 +1,7 @@
 package io.galore4j.quant;
 
 /**
- * Block-wise absmax codec over a fixed code map (DESIGN.md §3): per block of {@code blockSize}
+ * Block-wise absmax codec over a fixed code map (docs/design.md §3): per block of {@code blockSize}
  * elements the scale s = max |x|, each element becomes the index of the map level nearest to
  * x / s, decoded as level · s. Serves dynamic8 (bitsandbytes signed/unsigned maps, 8 bits),
  * de4 and linear4nz (4 bits), signed2 and signed3 (SOLO, 2 and 3 bits). Codes below 8 bits

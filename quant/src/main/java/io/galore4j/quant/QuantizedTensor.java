@@ -4,7 +4,7 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 
 /**
- * A tensor stored as group-wise asymmetric integer codes (INT8 or INT4), DESIGN.md §3
+ * A tensor stored as group-wise asymmetric integer codes (INT8 or INT4), docs/design.md §3
  * "Q-GaLore additions". Element i of group g = i / groupSize decodes to
  * {@code zeroPoint[g] + code[i] * scale[g]}: the zero point is stored as the real value of
  * code 0 (the group minimum), so the group's minimum and maximum are both exact.

@@ -1,7 +1,7 @@
 package io.galore4j.quant;
 
 /**
- * linear4nz with rank-1 scaling (Li, Chen and Zhu 2023, DESIGN.md §3): for a rows × cols second
+ * linear4nz with rank-1 scaling (Li, Chen and Zhu 2023, docs/design.md §3): for a rows × cols second
  * moment, element (i, j) has scale min(max_j' v[i][j'], max_i' v[i'][j]) (row-major storage)
  * and code k ∈ 0…15 for level (k + 1)/16, the nearest to v / scale. The map has no zero
  * (a zero code makes m/√v explode): a zero element decodes to scale/16, and only a row or

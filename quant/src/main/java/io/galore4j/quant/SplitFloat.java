@@ -1,7 +1,7 @@
 package io.galore4j.quant;
 
 /**
- * FlashOptim weight splitting (DESIGN.md §3): a finite fp32 value θ kept as a bfloat16 high
+ * FlashOptim weight splitting (docs/design.md §3): a finite fp32 value θ kept as a bfloat16 high
  * part θ' and an int8 correction ρ of the error e = θ − θ', 3 bytes instead of 4:
  * <pre>
  *   θ' = bf16(θ)                                 round to nearest even, capped at ±the largest finite bfloat16

@@ -3,7 +3,7 @@ package io.galore4j.quant;
 import java.util.List;
 
 /**
- * A block-wise storage format for one Adam moment (DESIGN.md §3 "Block-wise state codecs"),
+ * A block-wise storage format for one Adam moment (docs/design.md §3 "Block-wise state codecs"),
  * chosen by name with {@link #of(String, Moment)}:
  *
  * <table>

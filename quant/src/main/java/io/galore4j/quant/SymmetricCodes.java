@@ -4,7 +4,7 @@ import java.nio.FloatBuffer;
 
 /**
  * Group-wise symmetric integer codes (INT8 or INT4) whose scales live outside the codes, for a
- * model that trains its scales and freezes its codes (QZO, DESIGN.md §3: "weights are codes times
+ * model that trains its scales and freezes its codes (QZO, docs/design.md §3: "weights are codes times
  * trainable scales Δ"). Element i of group g = ⌊i / groupSize⌋ stands for x̂_i = Δ_g · q_i with
  * q_i ∈ [−Q, Q], Q = 2^(bits−1) − 1 (127 for INT8, 7 for INT4).
  *

@@ -28,7 +28,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * A fine-tune without gradients, read top to bottom: settings, data, the model from its source,
- * an evaluation, the QZO loop (DESIGN.md §3, {@link Qzo}), a final evaluation, the saved model and
+ * an evaluation, the QZO loop (docs/design.md §3, {@link Qzo}), a final evaluation, the saved model and
  * the summary. A QZO run never ends worse than it started: it keeps a copy of the scales with the
  * lowest validation loss among its evaluations (the one before the first step included) and
  * writes the model from them, saying on its last line which step's scales those were. With

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
-/** QZO on the LLaMA model (DESIGN.md §3): the two-point estimate, and a few steps that learn. */
+/** QZO on the LLaMA model (docs/design.md §3): the two-point estimate, and a few steps that learn. */
 class QzoModelTest {
 
     /** hidden 32, 1 layer, 2 heads, intermediate 48, vocab 24, seq 16. */

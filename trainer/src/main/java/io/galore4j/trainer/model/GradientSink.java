@@ -4,7 +4,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Receives each parameter's gradient during backward the moment it is complete: the hook for
- * layer-wise updates with gradient release (DESIGN.md §2, step 2).
+ * layer-wise updates with gradient release (docs/design.md §2, step 2).
  *
  * <p>Contract of {@link LlamaModel#forwardBackward}:
  * <ul>

@@ -7,7 +7,7 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * Every buffer one forward/backward pass needs, for a fixed batch B, length T, data type and
  * checkpointing mode, allocated once and reused across steps (off-heap memory is only freed by a
- * GC, DESIGN.md §5). Row blocks are [N = B·T, width]; attention arrays are head-major [B·heads, T, ·].
+ * GC, docs/design.md §5). Row blocks are [N = B·T, width]; attention arrays are head-major [B·heads, T, ·].
  */
 final class Workspace {
 
