@@ -62,7 +62,9 @@ class ReadmeCommandsTest {
                 args.add(w.matches("(runs|hf)/.*") ? tmp.resolve(w) + (w.endsWith("/") ? "/" : "") : w);
             }
             args.addAll(tiny(args, corpus));
+            long start = System.nanoTime();
             run(command, args);
+            System.err.printf("ReadmeCommandsTest: %.1f s  %s%n", (System.nanoTime() - start) / 1e9, command);
             expectOutputs(command, args);
             ran++;
         }
@@ -126,15 +128,12 @@ class ReadmeCommandsTest {
                 "model.seq_len=16", "optim.rank=8");
         List<String> extra = new ArrayList<>();
         switch (command) {
-            case "train", "sweep", "bench" -> {
+            case "train", "sweep" -> {
                 extra.addAll(Cli.sets(data));
                 extra.addAll(Cli.sets(model));
                 extra.addAll(Cli.sets(List.of("train.steps=" + (args.contains("--resume") ? 4 : 2))));
                 if (command.equals("train") && !args.contains("--out") && !args.contains("--resume")) {
                     extra.addAll(List.of("--out", tmp.resolve("runs/default").toString()));
-                }
-                if (command.equals("bench")) {
-                    extra.addAll(List.of("--steps", "1", "--warmup", "0", "--repeats", "1"));
                 }
             }
             case "finetune" -> {
