@@ -73,6 +73,18 @@ class ReadmeCommandsTest {
     }
 
     @Test
+    void everyYamlBlockIsAConfigTheEstimatorAccepts() throws IOException {
+        Matcher m = Pattern.compile("(?ms)^```yaml\\n(.*?)^```").matcher(Files.readString(repositoryRoot().resolve("README.md")));
+        int blocks = 0;
+        while (m.find()) {
+            Path config = tmp.resolve("readme-" + ++blocks + ".yaml");
+            Files.writeString(config, m.group(1));
+            run("yaml block " + blocks, List.of("memory", "--model", config.toString()));
+        }
+        assertTrue(blocks > 0, "no yaml block in README.md");
+    }
+
+    @Test
     void everyRelativeLinkOfTheDocsNamesAFile() throws IOException {
         Path root = repositoryRoot();
         List<Path> pages = new ArrayList<>(List.of(root.resolve("README.md")));
