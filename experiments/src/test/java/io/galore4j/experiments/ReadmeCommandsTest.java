@@ -96,13 +96,13 @@ class ReadmeCommandsTest {
             Matcher m = LINK.matcher(Files.readString(page));
             while (m.find()) {
                 String target = m.group(1);
-                if (target.isEmpty() || target.matches("[a-z]+:.*")) {
-                    continue; // an anchor on the same page, or a web address
+                if (target.matches("[a-z]+:.*")) {
+                    continue; // a web address
                 }
-                Path file = page.getParent().resolve(target).normalize();
+                Path file = target.isEmpty() ? page : page.getParent().resolve(target).normalize();
                 if (!Files.exists(file) && !isPendingConfigurationPage(root, file)) {
                     broken.add(root.relativize(page) + " → " + target);
-                } else if (m.group(2) != null && target.endsWith(".md") && Files.exists(file)
+                } else if (m.group(2) != null && file.toString().endsWith(".md") && Files.exists(file)
                         && !anchors(Files.readString(file)).contains(m.group(2).substring(1))) {
                     broken.add(root.relativize(page) + " → " + target + m.group(2) + " (no such heading)");
                 }
