@@ -11,7 +11,7 @@ public enum BasisMethod {
     /**
      * {@link #EXACT} for a matrix whose smaller side is at most {@value #AUTO_EXACT_MAX_SIDE},
      * {@link #RANDOMIZED} above: a thin SVD's cost grows with m·n·min(m, n) whatever the rank, so
-     * from the 1B model's 2048-wide layers on it takes tens of seconds per layer here.
+     * from the 1B model's 2048-wide layers on the randomized basis is far cheaper (docs/design.md §3.1).
      */
     AUTO;
 

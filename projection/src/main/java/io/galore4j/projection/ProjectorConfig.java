@@ -16,10 +16,9 @@ public record ProjectorConfig(int rank, double scale, Side side, BasisMethod bas
         int oversampling, int powerIterations, long seed, int basisBits) {
 
     /**
-     * Power iterations of the randomized range finder unless set. Overlap with the exact basis
-     * measured on 512×1376 (bench.BasisTiming): σ_i = 1/i, r = 64: 0.989 at p = 16, q = 2, 0.9998
-     * at p = 32, q = 3; gradient-like σ_i = 1/√i plus noise, r = 128: 0.989 at p = 64, q = 3,
-     * 0.996 at p = 64, q = 4, 0.9987 at p = 64, q = 5, 1.0000 at p = 128, q = 3.
+     * Power iterations of the randomized range finder unless set: enough for an overlap of about
+     * 0.99 with the exact basis on a slowly decaying, gradient-like spectrum (docs/design.md §3.1;
+     * the overlaps by p and q are in docs/benchmarks.md).
      */
     public static final int DEFAULT_POWER_ITERATIONS = 4;
 

@@ -86,8 +86,8 @@ final class RandomizedSvd implements BasisSolver {
     /**
      * The scheme with the lowest estimated cost for a rank-r basis of an M×M problem (the basis
      * side M, the other side N), ℓ columns and q power iterations, in GEMM operations, each
-     * routine weighed by how fast it ran against GEMM (about 170 GFLOP/s) on this machine's MKL
-     * ({@code BasisSchemes}, {@code BasisStages}):
+     * routine weighed by how fast it ran relative to GEMM on MKL ({@code BasisSchemes},
+     * {@code BasisStages}; docs/design.md §3.1, the timings in docs/benchmarks.md):
      * <ul>
      *   <li>direct: 2q + 2 GEMMs of 2MNℓ; QRs of q + 1 M×ℓ and q + 1 N×ℓ matrices (4·rows·ℓ²
      *       each, factor and form Q, ×1.8, plus a fixed 10 µs ≈ 1.7 MFLOP per column: the
@@ -95,8 +95,8 @@ final class RandomizedSvd implements BasisSolver {
      *   <li>Gram iteration: C by ssyrk (M²N at about ¾ of GEMM speed: 1.5M²N); q + 2 products
      *       of 2M²ℓ; q + 1 M×ℓ QRs (as above); the ℓ×ℓ eigen-problem (9ℓ³);</li>
      *   <li>Gram eigen: C; the tridiagonal reduction and its divide and conquer,
-     *       (1.5 + 3.3·(M/2048)^1.75)·M³ (the reduction is bound by memory: it took the time of
-     *       4.3M³ GEMM operations at M = 2048 and 12M³ at 4096) plus a fixed 13 µs ≈ 2.2 MFLOP
+     *       (1.5 + 3.3·(M/2048)^1.75)·M³ (the reduction is bound by memory, so its cost per M³
+     *       grows with M) plus a fixed 13 µs ≈ 2.2 MFLOP
      *       per column (which dominates at M = 512); the back-transformation of r vectors
      *       (2M²r, ×1.6). Always the choice at ℓ = M.</li>
      * </ul>

@@ -21,10 +21,9 @@ import java.util.Map;
  *   <li>{@code adaptive}: {@code gap} (200), {@code minGap} (50, or the gap if smaller),
  *       {@code maxGap} (2000, or the gap if larger),
  *       {@code growth} (2), {@code highOverlap} (0.6), {@code lowOverlap} (0.4). Overlap-driven,
- *       grows and shrinks: see {@link AdaptiveRefresh}. The thresholds: on the micro model (rank 64
- *       of 256, gap 10 at the start) consecutive bases overlap 0.59–0.82 (per-layer medians), so
- *       0.9 never grows the gap (as many SVDs as {@code fixed}); 0.7/0.5 took 0.70× and 0.6/0.4
- *       0.27× the SVDs of {@code fixed}, both at a validation loss no worse than it.</li>
+ *       grows and shrinks: see {@link AdaptiveRefresh} and docs/design.md §3.3. The thresholds sit
+ *       inside the range the overlaps of consecutive bases take on the micro model, so the gap
+ *       can move both ways (docs/benchmarks.md, the comparison of methods).</li>
  * </ul>
  */
 public interface RefreshPolicy {

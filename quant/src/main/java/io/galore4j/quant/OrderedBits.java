@@ -2,8 +2,8 @@ package io.galore4j.quant;
 
 /**
  * Float minima and maxima as integer reductions. JDK 17's C2 runs a min/max reduction over ints
- * several times faster than one over floats with {@code Math.min/max} (measured about 0.5 against
- * 1.6 ns per element on this project's machine), so the encoders scan a group's float bits as
+ * several times faster than one over floats with {@code Math.min/max} (docs/benchmarks.md, state
+ * codecs), so the encoders scan a group's float bits as
  * ints: {@link #of(int)} maps the bits of a float to an int that orders as the float does (−0 just
  * below +0; a NaN beyond the infinity of its sign), and is its own inverse.
  */

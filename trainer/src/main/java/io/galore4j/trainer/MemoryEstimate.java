@@ -41,9 +41,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  * <li>{@code activations}: activations kept for backward plus scratch, for the run's
  * checkpointing setting ({@code activations_checkpointed} and {@code activations_full} give both);</li>
  * <li>{@code data}: the corpus's bytes and 4 bytes per token;</li>
- * <li>{@code runtime}: {@value #RUNTIME_MIB} MiB for the JVM with ND4J and OpenBLAS loaded
- * (measured: a JVM that has run one ND4J GEMM peaks at 112 MiB resident here) and Java heap
- * headroom.</li>
+ * <li>{@code runtime}: {@value #RUNTIME_MIB} MiB for the JVM with ND4J and OpenBLAS loaded and
+ * Java heap headroom (docs/design.md §3.8; docs/benchmarks.md compares estimates with peak RSS).</li>
  * </ul>
  *
  * @param components bytes by component, in display order

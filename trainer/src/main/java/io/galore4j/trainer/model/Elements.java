@@ -70,7 +70,7 @@ abstract class Elements {
 
     /**
      * Σ x[from .. from + n), in four running sums: a single sum is one chain of dependent adds,
-     * which took 3.3× as long in a timing loop over 32,000 doubles.
+     * which the CPU cannot overlap (docs/design.md §5).
      */
     static double sum(double[] x, int from, int n) {
         double s0 = 0;

@@ -5,8 +5,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
  * Σ g² of a gradient for the global norm used by clipping: a Java loop over chunks of the
- * contiguous buffer with double accumulators (ND4J's norm2 reduction was a measurable part of a
- * micro-model step and rounds in fp32). Other layouts fall back to ND4J.
+ * contiguous buffer with double accumulators (docs/design.md §5: Java loops over the buffer; ND4J's
+ * norm2 reduction rounds in fp32). Other layouts fall back to ND4J.
  */
 public final class GradientNorms {
 

@@ -6,12 +6,9 @@ import org.nd4j.linalg.factory.Nd4j;
 /**
  * The thread count of the BLAS that runs the model's matrix products ({@code train.blas_threads}).
  *
- * <p>0 means the BLAS's own default (one thread per core). On this project's 2-core machine with
- * nothing else running, {@code galore bench --blas-threads 1,2} measured two threads 1.42× faster
- * per step on the micro default and 1.47× on 60m (median of paired steps), for 1.16–1.20× the
- * process CPU time. While the machine was shared, one thread had been faster (1.18× and 1.31×
- * on micro): a second BLAS thread then waits for a core while the step's thread spins in
- * {@code sched_yield}. Set 1 on a busy machine.
+ * <p>0 means the BLAS's own default (one thread per core). A second thread helps when the cores
+ * are free; on a machine shared with other work it waits for a core while the step's thread spins
+ * in {@code sched_yield}, so set 1 there (docs/design.md §5; docs/benchmarks.md, BLAS threads).
  */
 public final class BlasThreads {
 
