@@ -31,7 +31,7 @@ final class LoopState {
     TrainerState save(LoopClock clock, ConfigTree tree, TrainingBatches batches, CorpusFingerprint corpus) {
         long[] sampler = batches.state();
         return new TrainerState(tokens, finiteOrNull(prevNorm), finiteOrNull(valLoss), List.of(sampler[0], sampler[1]),
-                clock.elapsed(), clock.evalSeconds(), TrainJob.fingerprint(tree), corpus.toMap());
+                clock.elapsed(), clock.evalSeconds(), TrainJob.fingerprint(tree), corpus);
     }
 
     /**

@@ -32,8 +32,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * One training run, read top to bottom: resolve the settings, load the data, build the model and
- * the optimizer, loop (forward, backward with layer-wise updates, log, evaluate), summarize.
+ * One training run: resolve the settings, load the data, build the model and the optimizer
+ * ({@link Session}), then the loop of {@link TrainLoop} (forward, backward with layer-wise updates,
+ * log, evaluate, checkpoint) and the summary.
  *
  * <p>Everything the user can get wrong is checked in {@link #resolve} before any file is written.
  *

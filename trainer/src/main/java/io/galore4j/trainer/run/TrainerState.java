@@ -5,6 +5,7 @@ import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import io.galore4j.trainer.data.CorpusFingerprint;
 import java.util.List;
 import java.util.Map;
 
@@ -20,13 +21,13 @@ import java.util.Map;
  * @param elapsedS seconds of the run so far, all its processes
  * @param evalS    seconds of those spent evaluating
  * @param config   the settings the run must be resumed with (TrainJob's fingerprint)
- * @param corpus   the corpus's size and hash ({@code CorpusFingerprint})
+ * @param corpus   the corpus's size and hash
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"tokens", "prev_norm", "val_loss", "sampler", "elapsed_s", "eval_s", "config", "corpus"})
 public record TrainerState(Long tokens, Double prevNorm, Double valLoss, List<Long> sampler, Double elapsedS,
-        Double evalS, Map<String, Object> config, Map<String, Object> corpus) {
+        Double evalS, Map<String, Object> config, CorpusFingerprint corpus) {
 
     /** The fields in file order, for {@link Checkpoints#write}. */
     public Map<String, Object> toMap() {

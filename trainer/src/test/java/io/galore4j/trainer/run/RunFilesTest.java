@@ -138,7 +138,7 @@ class RunFilesTest {
     void theTrainerStateRoundTripsAndABadOneIsNamed() {
         Map<String, Object> config = new java.util.TreeMap<>(Map.of("optim.method", "q-galore", "train.seed", "42"));
         TrainerState state = new TrainerState(61440L, null, 3.25, List.of(7L, 123456789012L), 30.5, 2.5, config,
-                Map.of("bytes", 10, "sha256", "ab"));
+                new CorpusFingerprint(10, "ab"));
         Map<String, Object> map = state.toMap();
         assertEquals(List.of("tokens", "prev_norm", "val_loss", "sampler", "elapsed_s", "eval_s", "config", "corpus"),
                 List.copyOf(map.keySet()));
