@@ -2,8 +2,10 @@ package io.galore4j.trainer.run;
 
 import java.io.PrintStream;
 import java.time.Duration;
+import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBarRenderer;
 import me.tongfei.progressbar.ProgressBarStyle;
 import me.tongfei.progressbar.ProgressState;
@@ -18,6 +20,9 @@ public final class Progress implements AutoCloseable {
     /** The widest line the bar draws: an 80-column terminal shows it whole. */
     public static final int WIDTH = 80;
 
+    /** The terminal the progress bar library finds by itself. */
+    static final ProgressBarConsumer CONSOLE = new DelegatingProgressBarConsumer(line -> { });
+
     private final ProgressBar bar;
     private final PrintStream log;
     private final int total;
@@ -27,20 +32,24 @@ public final class Progress implements AutoCloseable {
     private volatile double loss = Double.NaN;
     private volatile double tokensPerSecond = Double.NaN;
 
-    private Progress(String task, boolean terminal, PrintStream log, int total, int first, int every) {
+    private Progress(String task, ProgressBarConsumer terminal, PrintStream log, int total, int first, int every) {
         this.log = log;
         this.total = total;
         this.first = first;
         this.every = every;
-        this.bar = !terminal ? null : new ProgressBarBuilder()
+        if (terminal == null) {
+            this.bar = null;
+            return;
+        }
+        ProgressBarBuilder b = new ProgressBarBuilder()
                 .setTaskName(task)
                 .setInitialMax(total)
                 .startsFrom(first, Duration.ZERO)
                 .setStyle(ProgressBarStyle.ASCII)
                 .setUpdateIntervalMillis(500)
                 .setMaxRenderedLength(WIDTH)
-                .setRenderer(new Renderer())
-                .build();
+                .setRenderer(new Renderer());
+        this.bar = (terminal == CONSOLE ? b : b.setConsumer(terminal)).build();
     }
 
     /**
@@ -56,10 +65,12 @@ public final class Progress implements AutoCloseable {
      * the ETA extrapolates from the steps of this process only.
      */
     public static Progress of(String task, int doneSteps, int totalSteps, int every, PrintStream log) {
-        return of(task, doneSteps, totalSteps, every, log, System.console() != null);
+        return of(task, doneSteps, totalSteps, every, log, System.console() != null ? CONSOLE : null);
     }
 
-    static Progress of(String task, int doneSteps, int totalSteps, int every, PrintStream log, boolean terminal) {
+    /** As above, the bar drawn by {@code terminal} ({@link #CONSOLE}: the library's own), or log lines when null. */
+    static Progress of(String task, int doneSteps, int totalSteps, int every, PrintStream log,
+            ProgressBarConsumer terminal) {
         if (doneSteps < 0 || doneSteps > totalSteps) {
             throw new IllegalArgumentException("done steps " + doneSteps + " outside [0, " + totalSteps + "]");
         }

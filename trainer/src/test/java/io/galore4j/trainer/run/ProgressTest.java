@@ -1,6 +1,7 @@
 package io.galore4j.trainer.run;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -21,7 +22,7 @@ class ProgressTest {
     void aResumedRunEstimatesItsEtaFromTheStepsOfThisProcessOnly() throws Exception {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-             Progress p = Progress.of("train", 200, 400, 1, log, false)) {
+             Progress p = Progress.of("train", 200, 400, 1, log, null)) {
             long t0 = System.nanoTime();
             Thread.sleep(50);
             p.update(201, 2.5, 1e-3, 100, false);
@@ -52,7 +53,7 @@ class ProgressTest {
             int every = c[1];
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
             try (PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-                 Progress p = Progress.of("train", 0, steps, every, log, false)) {
+                 Progress p = Progress.of("train", 0, steps, every, log, null)) {
                 for (int done = 1; done <= steps; done++) {
                     p.update(done, 2.5, 1e-3, 100, false);
                 }
@@ -74,7 +75,7 @@ class ProgressTest {
     void aStepThatEndsTheRunEarlyIsPrinted() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (PrintStream log = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-             Progress p = Progress.of("train", 0, 100, 10, log, false)) {
+             Progress p = Progress.of("train", 0, 100, 10, log, null)) {
             p.update(7, 2.5, 1e-3, 100, true); // train.time_limit_s ended the run
         }
         assertTrue(bytes.toString(StandardCharsets.UTF_8).startsWith("step 7/100 "), bytes.toString(StandardCharsets.UTF_8));
@@ -94,5 +95,23 @@ class ProgressTest {
         String huge = Progress.line("train", 5, 10, 1e300, Double.POSITIVE_INFINITY, Duration.ofSeconds(5), Progress.WIDTH);
         assertTrue(huge.length() <= Progress.WIDTH, huge.length() + ": " + huge);
         assertTrue(Progress.line("train", 5, 10, 3, 100, Duration.ZERO, 40).length() <= 40);
+    }
+
+    @Test
+    void theBarAsTheLibraryDrawsItOnAWideTerminalFitsEightyColumns() {
+        java.util.List<String> drawn = new java.util.concurrent.CopyOnWriteArrayList<>();
+        PrintStream log = new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8);
+        try (Progress p = Progress.of("train q-galore", 0, 999_999_999, 10, log,
+                new me.tongfei.progressbar.DelegatingProgressBarConsumer(drawn::add, 200))) {
+            p.update(123_456_789, 12345.6789, 1e-3, 98_765_432.1, false);
+        }
+        assertFalse(drawn.isEmpty());
+        for (String line : drawn) {
+            String text = line.replace("\r", "").strip();
+            assertTrue(text.length() <= Progress.WIDTH, text.length() + ": " + text);
+        }
+        String last = drawn.get(drawn.size() - 1);
+        assertTrue(last.contains("step 123456789/999999999") && last.contains("loss 12345.6789")
+                && last.contains("tok/s 98765432") && last.contains("eta "), last);
     }
 }
