@@ -25,9 +25,11 @@ import java.util.function.Function;
 /**
  * One finished or unfinished training run, read from its directory: the resolved configuration
  * flattened to dotted keys ({@code optim.rank}), the logged steps, the basis refreshes and, when
- * the run finished, its summary. A missing or unreadable file reads as empty and a line of a
- * JSON-lines file that is not a JSON object with a step (one cut off by a kill) is skipped, each
- * with one warning naming the file (and the line): a damaged run is reported with what it has.
+ * the run finished, its summary, read into the records the trainer writes them from
+ * ({@link MetricsLine}, {@link SubspaceLine}, {@link Summary}). A missing or unreadable file reads
+ * as empty and a line of a JSON-lines file that is not a JSON object with a step (one cut off by a
+ * kill) or whose fields do not fit its record is skipped, each with one warning naming the file
+ * (and the line): a damaged run is reported with what it has.
  */
 final class Run {
 
@@ -60,9 +62,10 @@ final class Run {
         TreeMap<Long, MetricsLine> byStep = new TreeMap<>(); // a step logged twice (a resumed run): the later line
         lines(dir.resolve(RunDirectory.METRICS), MetricsLine.class, warn).forEach(l -> byStep.put(l.step(), l));
         Path summary = dir.resolve(RunDirectory.SUMMARY);
+        String noSummary = "its results are shown as —";
         return new Run(label, flat, List.copyOf(byStep.values()),
-                lines(dir.resolve(RunDirectory.SUBSPACE), SubspaceLine.class, warn), read(readObject(JSON, summary, "its results are shown as —", warn), Summary.class, summary,
-                        "its results are shown as —", warn));
+                lines(dir.resolve(RunDirectory.SUBSPACE), SubspaceLine.class, warn),
+                read(readObject(JSON, summary, noSummary, warn), Summary.class, summary, noSummary, warn));
     }
 
     /** Whether anything of the run could be read: settings, a summary, a logged step or a refresh. */
