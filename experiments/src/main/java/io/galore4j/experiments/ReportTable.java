@@ -1,5 +1,6 @@
 package io.galore4j.experiments;
 
+import io.galore4j.trainer.run.Summary;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -27,12 +28,12 @@ final class ReportTable {
     private record Figure(String heading, Function<Run, OptionalDouble> value, String format) {}
 
     private static final List<Figure> FIGURES = List.of(
-            new Figure("val_loss", r -> r.figure("val_loss"), "%.4f"),
-            new Figure("val_ppl", r -> r.figure("val_ppl"), "%.3f"),
-            new Figure("tokens/s", r -> r.figure("tokens_per_s"), "%.1f"),
-            new Figure("SVDs", r -> r.figure("svd_count"), "%.0f"),
+            new Figure("val_loss", r -> r.figure(Summary::valLoss), "%.4f"),
+            new Figure("val_ppl", r -> r.figure(Summary::valPpl), "%.3f"),
+            new Figure("tokens/s", r -> r.figure(Summary::tokensPerS), "%.1f"),
+            new Figure("SVDs", r -> r.figure(Summary::svdCount), "%.0f"),
             new Figure("bytes/param (weights + optimizer)", ReportTable::bytesPerParameter, "%.3f"),
-            new Figure("peak RSS (MiB)", r -> divide(r.figure("peak_rss_bytes"), MIB), "%.1f"));
+            new Figure("peak RSS (MiB)", r -> divide(r.figure(Summary::peakRssBytes), MIB), "%.1f"));
 
     private ReportTable() {
     }
@@ -75,9 +76,9 @@ final class ReportTable {
 
     /** Bytes of weights and optimizer state per parameter: (memory.weights + memory.optimizer) / params. */
     private static OptionalDouble bytesPerParameter(Run run) {
-        OptionalDouble weights = run.figure("memory.weights");
-        OptionalDouble optimizer = run.figure("memory.optimizer");
-        OptionalDouble params = run.figure("params");
+        OptionalDouble weights = run.memory(Summary.Memory::weights);
+        OptionalDouble optimizer = run.memory(Summary.Memory::optimizer);
+        OptionalDouble params = run.figure(Summary::params);
         if (weights.isEmpty() || optimizer.isEmpty() || params.isEmpty() || params.getAsDouble() == 0) {
             return OptionalDouble.empty();
         }

@@ -4,12 +4,15 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import io.galore4j.trainer.run.MetricsLine;
 import io.galore4j.trainer.run.RunDirectory;
+import io.galore4j.trainer.run.RunJson;
+import io.galore4j.trainer.run.SubspaceLine;
+import io.galore4j.trainer.run.Summary;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,33 +20,30 @@ import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.TreeMap;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * One finished or unfinished training run, read from its directory: the resolved configuration
  * flattened to dotted keys ({@code optim.rank}), the logged steps, the basis refreshes and, when
- * the run finished, its summary. A missing or unreadable file reads as empty and a line of a
- * JSON-lines file that is not a JSON object with a step (one cut off by a kill) is skipped, each
- * with one warning naming the file (and the line): a damaged run is reported with what it has.
+ * the run finished, its summary, read into the records the trainer writes them from
+ * ({@link MetricsLine}, {@link SubspaceLine}, {@link Summary}). A missing or unreadable file reads
+ * as empty and a line of a JSON-lines file that is not a JSON object with a step (one cut off by a
+ * kill) or whose fields do not fit its record is skipped, each with one warning naming the file
+ * (and the line): a damaged run is reported with what it has.
  */
 final class Run {
 
-    /** One logged training step; {@code valLoss} is null except on evaluation steps. */
-    record Step(long step, double loss, long tokens, Double valLoss) {}
-
-    /** One basis refresh of one layer; {@code cosine} and {@code overlap} are null at its first refresh. */
-    record Refresh(long step, String layer, int rank, Double cosine, Double overlap, double energy, long gap) {}
-
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = RunJson.MAPPER;
     private static final YAMLMapper YAML = new YAMLMapper();
 
     private final String label;
     private final Map<String, String> config;
-    private final List<Step> steps;
-    private final List<Refresh> refreshes;
-    private final JsonNode summary;
+    private final List<MetricsLine> steps;
+    private final List<SubspaceLine> refreshes;
+    private final Summary summary;
 
-    private Run(String label, Map<String, String> config, List<Step> steps, List<Refresh> refreshes,
-            JsonNode summary) {
+    private Run(String label, Map<String, String> config, List<MetricsLine> steps, List<SubspaceLine> refreshes,
+            Summary summary) {
         this.label = label;
         this.config = config;
         this.steps = steps;
@@ -59,9 +59,13 @@ final class Run {
     static Run load(Path dir, String label, Consumer<String> warn) throws IOException {
         Map<String, String> flat = new LinkedHashMap<>();
         flatten("", readObject(YAML, dir.resolve(RunDirectory.CONFIG), "its settings are not shown", warn), flat);
-        return new Run(label, flat, steps(dir.resolve(RunDirectory.METRICS), warn),
-                refreshes(dir.resolve(RunDirectory.SUBSPACE), warn),
-                readObject(JSON, dir.resolve(RunDirectory.SUMMARY), "its results are shown as —", warn));
+        TreeMap<Long, MetricsLine> byStep = new TreeMap<>(); // a step logged twice (a resumed run): the later line
+        lines(dir.resolve(RunDirectory.METRICS), MetricsLine.class, warn).forEach(l -> byStep.put(l.step(), l));
+        Path summary = dir.resolve(RunDirectory.SUMMARY);
+        String noSummary = "its results are shown as —";
+        return new Run(label, flat, List.copyOf(byStep.values()),
+                lines(dir.resolve(RunDirectory.SUBSPACE), SubspaceLine.class, warn),
+                read(readObject(JSON, summary, noSummary, warn), Summary.class, summary, noSummary, warn));
     }
 
     /** Whether anything of the run could be read: settings, a summary, a logged step or a refresh. */
@@ -79,41 +83,42 @@ final class Run {
     }
 
     /** The logged steps in step order; where a step was logged twice (a resumed run) the later line wins. */
-    List<Step> steps() {
+    List<MetricsLine> steps() {
         return steps;
     }
 
     /** The basis refreshes in the order they happened. */
-    List<Refresh> refreshes() {
+    List<SubspaceLine> refreshes() {
         return refreshes;
     }
 
     /** The method: summary.json's, else the configuration's {@code optim.method}, else "—". */
     String method() {
-        if (summary != null && summary.hasNonNull("method")) {
-            return summary.get("method").asText();
+        if (summary != null && summary.method() != null) {
+            return summary.method();
         }
         return config.getOrDefault("optim.method", "—");
     }
 
-    /** A number of summary.json ({@code memory.optimizer} for a nested one); empty when absent or not finite. */
-    OptionalDouble figure(String key) {
-        JsonNode node = summary;
-        for (String part : key.split("\\.")) {
-            node = node == null ? null : node.get(part);
-        }
-        if (node == null || node.isNull()) {
-            return OptionalDouble.empty();
-        }
-        // Jackson writes NaN and infinities as strings; asDouble reads them back.
-        double value = node.isNumber() ? node.asDouble() : node.asDouble(Double.NaN);
-        return Double.isFinite(value) ? OptionalDouble.of(value) : OptionalDouble.empty();
+    /**
+     * A number of summary.json, {@code figure} of its {@link Summary} (of its memory for
+     * {@link #memory}); empty when the run has no summary, the summary lacks it, or it is not
+     * finite (Jackson writes NaN and infinities as strings, read back as such).
+     */
+    OptionalDouble figure(Function<Summary, ? extends Number> figure) {
+        Number n = summary == null ? null : figure.apply(summary);
+        return n == null || !Double.isFinite(n.doubleValue()) ? OptionalDouble.empty() : OptionalDouble.of(n.doubleValue());
+    }
+
+    /** A component of summary.json's {@code memory}, as {@link #figure}. */
+    OptionalDouble memory(Function<Summary.Memory, ? extends Number> component) {
+        return figure(s -> s.memory() == null ? null : component.apply(s.memory()));
     }
 
     /** The last step the run reached: its last logged step or its last refresh, whichever is later. */
     long lastStep() {
         long last = steps.isEmpty() ? 0 : steps.get(steps.size() - 1).step();
-        for (Refresh r : refreshes) {
+        for (SubspaceLine r : refreshes) {
             last = Math.max(last, r.step());
         }
         return last;
@@ -133,36 +138,13 @@ final class Run {
         }
     }
 
-    private static List<Step> steps(Path file, Consumer<String> warn) throws IOException {
-        TreeMap<Long, Step> byStep = new TreeMap<>();
-        for (JsonNode line : jsonLines(file, warn)) {
-            long step = line.path("step").asLong();
-            Double val = line.hasNonNull("val_loss") ? line.get("val_loss").asDouble() : null;
-            byStep.put(step, new Step(step, line.path("loss").asDouble(Double.NaN), line.path("tokens").asLong(), val));
-        }
-        return List.copyOf(byStep.values());
-    }
-
-    private static List<Refresh> refreshes(Path file, Consumer<String> warn) throws IOException {
-        List<Refresh> refreshes = new ArrayList<>();
-        for (JsonNode line : jsonLines(file, warn)) {
-            refreshes.add(new Refresh(line.path("step").asLong(), line.path("layer").asText(), line.path("rank").asInt(),
-                    nullableDouble(line, "cosine"), nullableDouble(line, "overlap"),
-                    line.path("energy").asDouble(Double.NaN), line.path("gap").asLong()));
-        }
-        return refreshes;
-    }
-
-    private static Double nullableDouble(JsonNode line, String key) {
-        return line.hasNonNull(key) ? line.get(key).asDouble() : null;
-    }
-
     /**
-     * The JSON objects with a numeric step of a JSON-lines file (none if it is missing); each other
-     * non-blank line is skipped with a warning naming the file and the line number.
+     * The lines of a JSON-lines file as {@code type}, in file order (none if it is missing); each
+     * line that is not a JSON object with a numeric step, or does not fit {@code type}, is skipped
+     * with a warning naming the file and the line number.
      */
-    private static List<JsonNode> jsonLines(Path file, Consumer<String> warn) throws IOException {
-        List<JsonNode> lines = new ArrayList<>();
+    private static <T> List<T> lines(Path file, Class<T> type, Consumer<String> warn) throws IOException {
+        List<T> lines = new java.util.ArrayList<>();
         if (!Files.isRegularFile(file)) {
             return lines;
         }
@@ -182,9 +164,28 @@ final class Run {
                 warn.accept(file + " line " + (i + 1) + " is not a JSON object with a numeric step: skipped");
                 continue;
             }
-            lines.add(node);
+            try {
+                lines.add(JSON.treeToValue(node, type));
+            } catch (JsonProcessingException e) {
+                warn.accept(file + " line " + (i + 1) + " has a field of the wrong type ("
+                        + e.getOriginalMessage().lines().findFirst().orElse("") + "): skipped");
+            }
         }
         return lines;
+    }
+
+    /** {@code node} as {@code type}, or null with a warning (ending in {@code consequence}) when it does not fit. */
+    private static <T> T read(JsonNode node, Class<T> type, Path file, String consequence, Consumer<String> warn) {
+        if (node == null) {
+            return null;
+        }
+        try {
+            return JSON.treeToValue(node, type);
+        } catch (JsonProcessingException e) {
+            warn.accept(file + " has a field of the wrong type (" + e.getOriginalMessage().lines().findFirst().orElse("")
+                    + "); " + consequence);
+            return null;
+        }
     }
 
     /** The JSON object in {@code file}, or null with a warning (ending in {@code consequence}) when there is none. */

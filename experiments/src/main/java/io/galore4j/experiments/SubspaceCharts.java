@@ -1,5 +1,6 @@
 package io.galore4j.experiments;
 
+import io.galore4j.trainer.run.SubspaceLine;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -37,9 +38,9 @@ final class SubspaceCharts {
                     "no subspace.jsonl lines (method " + run.method() + " refreshes no basis)");
             return;
         }
-        Map<String, List<Run.Refresh>> byLayer = byLayer(run.refreshes());
+        Map<String, List<SubspaceLine>> byLayer = byLayer(run.refreshes());
         perLayer(run, "overlap" + suffix, "subspace overlap at each refresh", "overlap ||P_old^T P_new||²_F / r",
-                Run.Refresh::overlap, byLayer, plots);
+                SubspaceLine::overlap, byLayer, plots);
         perLayer(run, "cosine" + suffix, "|cos| of the first singular vectors at each refresh", "|cos(u_old, u_new)|",
                 r -> r.cosine() == null ? null : Math.abs(r.cosine()), byLayer, plots);
         gaps(run, "gap" + suffix, byLayer, plots);
@@ -49,11 +50,11 @@ final class SubspaceCharts {
 
     /** One series per layer of a statistic that is null at a layer's first refresh. */
     private static void perLayer(Run run, String name, String title, String yTitle,
-            Function<Run.Refresh, Double> statistic, Map<String, List<Run.Refresh>> byLayer, PlotWriter plots)
+            Function<SubspaceLine, Double> statistic, Map<String, List<SubspaceLine>> byLayer, PlotWriter plots)
             throws IOException {
-        Map<String, List<Run.Refresh>> measured = new LinkedHashMap<>();
+        Map<String, List<SubspaceLine>> measured = new LinkedHashMap<>();
         byLayer.forEach((layer, refreshes) -> {
-            List<Run.Refresh> with = refreshes.stream().filter(r -> statistic.apply(r) != null).toList();
+            List<SubspaceLine> with = refreshes.stream().filter(r -> statistic.apply(r) != null).toList();
             if (!with.isEmpty()) {
                 measured.put(layer, with);
             }
@@ -64,13 +65,13 @@ final class SubspaceCharts {
         }
         XYChart chart = Charts.xy(run.label() + ": " + title, "step", yTitle, measured.size());
         measured.forEach((layer, refreshes) -> chart.addSeries(Charts.shortLayer(layer),
-                refreshes.stream().mapToDouble(Run.Refresh::step).toArray(),
+                refreshes.stream().mapToDouble(SubspaceLine::step).toArray(),
                 refreshes.stream().mapToDouble(r -> statistic.apply(r)).toArray()));
         plots.write(name, chart);
     }
 
     /** Each layer's gap as a step line from refresh to refresh, held to the run's last step. */
-    private static void gaps(Run run, String name, Map<String, List<Run.Refresh>> byLayer, PlotWriter plots)
+    private static void gaps(Run run, String name, Map<String, List<SubspaceLine>> byLayer, PlotWriter plots)
             throws IOException {
         XYChart chart = Charts.xy(run.label() + ": refresh gap of each layer", "step", "gap (steps to the next SVD)",
                 byLayer.size());
@@ -95,7 +96,7 @@ final class SubspaceCharts {
      * Bars per layer of the energy its basis captured, at the first and (if later) the last
      * refresh; the rank is in the title when every layer has the same, else in each layer's label.
      */
-    private static void energy(Run run, String name, Map<String, List<Run.Refresh>> byLayer, PlotWriter plots)
+    private static void energy(Run run, String name, Map<String, List<SubspaceLine>> byLayer, PlotWriter plots)
             throws IOException {
         boolean refreshedAgain = byLayer.values().stream().anyMatch(r -> r.size() > 1);
         List<Integer> ranks = byLayer.values().stream().map(r -> r.get(r.size() - 1).rank()).toList();
@@ -123,12 +124,12 @@ final class SubspaceCharts {
      * A point per SVD at (step, layer index), one series per kind of weight (self_attn.q_proj,
      * mlp.down_proj, ...); layer index i is the i-th layer by block, then by name.
      */
-    private static void timeline(Run run, String name, Map<String, List<Run.Refresh>> byLayer, PlotWriter plots)
+    private static void timeline(Run run, String name, Map<String, List<SubspaceLine>> byLayer, PlotWriter plots)
             throws IOException {
         List<String> layers = List.copyOf(byLayer.keySet());
         Map<String, List<double[]>> byKind = new LinkedHashMap<>();
         for (int i = 0; i < layers.size(); i++) {
-            for (Run.Refresh r : byLayer.get(layers.get(i))) {
+            for (SubspaceLine r : byLayer.get(layers.get(i))) {
                 byKind.computeIfAbsent(kind(layers.get(i)), k -> new ArrayList<>()).add(new double[] {r.step(), i});
             }
         }
@@ -140,8 +141,8 @@ final class SubspaceCharts {
         plots.write(name, chart);
     }
 
-    private static Map<String, List<Run.Refresh>> byLayer(List<Run.Refresh> refreshes) {
-        Map<String, List<Run.Refresh>> byLayer = new TreeMap<>(MODEL_ORDER);
+    private static Map<String, List<SubspaceLine>> byLayer(List<SubspaceLine> refreshes) {
+        Map<String, List<SubspaceLine>> byLayer = new TreeMap<>(MODEL_ORDER);
         refreshes.forEach(r -> byLayer.computeIfAbsent(r.layer(), k -> new ArrayList<>()).add(r));
         return byLayer;
     }

@@ -1,8 +1,13 @@
 package io.galore4j.experiments;
 
+import io.galore4j.trainer.run.MetricsLine;
+import io.galore4j.trainer.run.Summary;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.XYChart;
@@ -14,19 +19,19 @@ import org.knowm.xchart.XYChart;
 final class TrainingCharts {
 
     /** summary.json's {@code memory} components, stacked in this order (total is their sum). */
-    static final List<String> MEMORY_COMPONENTS = List.of("weights", "optimizer", "projection", "gradients", "activations");
+    static final Map<String, Function<Summary.Memory, Long>> MEMORY_COMPONENTS = memoryComponents();
 
     private TrainingCharts() {
     }
 
     static void writeAll(List<Run> runs, PlotWriter plots) throws IOException {
-        lossAgainst("loss-step", "step", Run.Step::step, runs, plots);
-        lossAgainst("loss-tokens", "tokens", Run.Step::tokens, runs, plots);
+        lossAgainst("loss-step", "step", MetricsLine::step, runs, plots);
+        lossAgainst("loss-tokens", "tokens", MetricsLine::tokensOrZero, runs, plots);
         validationLoss(runs, plots);
         memory(runs, plots);
     }
 
-    private static void lossAgainst(String name, String x, ToDoubleFunction<Run.Step> xOf, List<Run> runs,
+    private static void lossAgainst(String name, String x, ToDoubleFunction<MetricsLine> xOf, List<Run> runs,
             PlotWriter plots) throws IOException {
         List<Run> logged = runs.stream().filter(r -> !r.steps().isEmpty()).toList();
         noteMissing(name, runs, logged, "no metrics.jsonl lines", plots);
@@ -37,7 +42,7 @@ final class TrainingCharts {
         XYChart chart = Charts.xy("Training loss against " + x, x, "training loss", logged.size());
         for (Run run : logged) {
             chart.addSeries(run.label(), run.steps().stream().mapToDouble(xOf).toArray(),
-                    run.steps().stream().mapToDouble(Run.Step::loss).toArray());
+                    run.steps().stream().mapToDouble(MetricsLine::lossOrNaN).toArray());
         }
         plots.write(name, chart);
     }
@@ -52,9 +57,9 @@ final class TrainingCharts {
         }
         XYChart chart = Charts.xy("Validation loss against step", "step", "validation loss", evaluated.size());
         for (Run run : evaluated) {
-            List<Run.Step> evals = run.steps().stream().filter(s -> s.valLoss() != null).toList();
-            chart.addSeries(run.label(), evals.stream().mapToDouble(Run.Step::step).toArray(),
-                    evals.stream().mapToDouble(Run.Step::valLoss).toArray());
+            List<MetricsLine> evals = run.steps().stream().filter(s -> s.valLoss() != null).toList();
+            chart.addSeries(run.label(), evals.stream().mapToDouble(MetricsLine::step).toArray(),
+                    evals.stream().mapToDouble(MetricsLine::valLoss).toArray());
         }
         plots.write(name, chart);
     }
@@ -62,7 +67,7 @@ final class TrainingCharts {
     /** Stacked bars, one per run, of summary.json's memory components in MiB. */
     private static void memory(List<Run> runs, PlotWriter plots) throws IOException {
         String name = "memory";
-        List<Run> measured = runs.stream().filter(r -> r.figure("memory.total").isPresent()).toList();
+        List<Run> measured = runs.stream().filter(r -> r.memory(Summary.Memory::total).isPresent()).toList();
         noteMissing(name, runs, measured, "no memory in summary.json (unfinished?)", plots);
         if (measured.isEmpty()) {
             plots.skip(name, "no run has a summary.json with memory");
@@ -71,14 +76,24 @@ final class TrainingCharts {
         CategoryChart chart = Charts.bars("Memory by component (summary.json)", "run", "MiB", MEMORY_COMPONENTS.size());
         chart.getStyler().setStacked(true);
         List<String> labels = measured.stream().map(Run::label).toList();
-        for (String component : MEMORY_COMPONENTS) {
+        for (Map.Entry<String, Function<Summary.Memory, Long>> component : MEMORY_COMPONENTS.entrySet()) {
             List<Double> mib = new ArrayList<>();
             for (Run run : measured) {
-                mib.add(run.figure("memory." + component).orElse(0) / (1024.0 * 1024.0));
+                mib.add(run.memory(component.getValue()).orElse(0) / (1024.0 * 1024.0));
             }
-            chart.addSeries(component, labels, mib);
+            chart.addSeries(component.getKey(), labels, mib);
         }
         plots.write(name, chart);
+    }
+
+    private static Map<String, Function<Summary.Memory, Long>> memoryComponents() {
+        Map<String, Function<Summary.Memory, Long>> c = new LinkedHashMap<>();
+        c.put("weights", Summary.Memory::weights);
+        c.put("optimizer", Summary.Memory::optimizer);
+        c.put("projection", Summary.Memory::projection);
+        c.put("gradients", Summary.Memory::gradients);
+        c.put("activations", Summary.Memory::activations);
+        return c;
     }
 
     private static void noteMissing(String name, List<Run> all, List<Run> kept, String why, PlotWriter plots) {

@@ -240,6 +240,32 @@ class ReportAndPlotTest {
         assertTrue(r.err().startsWith("galore report: error: no usable run: " + nothing.resolve("config.yaml")), r.err());
     }
 
+    @Test
+    void aRunWrittenByAnOlderOrNewerVersionIsReportedWithWhatItHas(@TempDir Path dir) throws Exception {
+        Path run = copy(sweep.resolve("adamw"), dir.resolve("other-version"));
+        com.fasterxml.jackson.databind.node.ObjectNode summary =
+                (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(run.resolve("summary.json").toFile());
+        summary.remove("svd_count"); // a field an older version did not write
+        summary.putObject("added_later").put("x", 1); // and one a newer version writes
+        Files.writeString(run.resolve("summary.json"), summary.toString());
+        List<String> lines = new ArrayList<>(Files.readAllLines(run.resolve("metrics.jsonl")));
+        lines.set(0, lines.get(0).replace("{\"step\":1,", "{\"step\":1,\"added_later\":[1,2],"));
+        lines.add("{\"step\": 99, \"loss\": \"not a number\"}");
+        Files.write(run.resolve("metrics.jsonl"), lines);
+
+        Cli.Result r = Cli.run("report", run.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(1, r.err().lines().count(), r.err());
+        assertTrue(r.err().contains(run.resolve("metrics.jsonl") + " line " + lines.size()
+                + " has a field of the wrong type"), r.err());
+        List<String> row = table(r.out()).get(2);
+        assertEquals(String.format(java.util.Locale.ROOT, "%.4f", summary.get("val_loss").asDouble()), row.get(2));
+        assertEquals("—", row.get(5), "no svd_count: " + row);
+        Cli.Result plot = Cli.run("plot", run.toString());
+        assertEquals(0, plot.code(), plot.err());
+        assertNonBlankPng(run.resolve("plots/loss-step.png"));
+    }
+
     private static Path copy(Path run, Path to) throws Exception {
         Files.createDirectories(to);
         for (String f : new String[] {"config.yaml", "metrics.jsonl", "subspace.jsonl", "summary.json"}) {

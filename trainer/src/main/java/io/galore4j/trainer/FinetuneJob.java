@@ -15,6 +15,8 @@ import io.galore4j.trainer.model.LlamaModel;
 import io.galore4j.trainer.model.ModelConfig;
 import io.galore4j.trainer.model.WeightSource;
 import io.galore4j.trainer.run.BlasThreads;
+import io.galore4j.trainer.run.FinetuneSummary;
+import io.galore4j.trainer.run.MetricsLine;
 import io.galore4j.trainer.run.ProcessMemory;
 import io.galore4j.trainer.run.Progress;
 import io.galore4j.trainer.run.RunDirectory;
@@ -23,6 +25,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.DoubleSupplier;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -135,7 +138,7 @@ public final class FinetuneJob {
         }
 
         /** Evaluates, trains for {@code train.steps} QZO steps, evaluates again, saves; returns the summary. */
-        public Map<String, Object> run(RunDirectory dir, PrintStream out) throws IOException {
+        public FinetuneSummary run(RunDirectory dir, PrintStream out) throws IOException {
             try {
                 return evaluateAndTrain(dir, out);
             } finally {
@@ -143,109 +146,85 @@ public final class FinetuneJob {
             }
         }
 
-        private Map<String, Object> evaluateAndTrain(RunDirectory dir, PrintStream out) throws IOException {
+        private FinetuneSummary evaluateAndTrain(RunDirectory dir, PrintStream out) throws IOException {
             // optim.* does not apply here: the method alone says how the model was fine-tuned (or evaluated)
             dir.writeConfig(tree.withSection("optim", Map.of("method", method)).toYaml());
             BlasThreads.apply(train.blasThreads());
             LlamaModel net = new LlamaModel(model, weights);
-            long loopStart = System.nanoTime();
-            double valBefore = evaluate(net);
-            double evalSeconds = (System.nanoTime() - loopStart) / 1e9;
+            DoubleSupplier evaluation = () -> Evaluation.meanLoss(net, evalWindows);
+            LoopClock clock = new LoopClock(0, 0);
+            double valBefore = clock.evaluate(evaluation);
             out.printf("galore finetune: %s, %s, val_loss before %.4f%n", source.describe(), describeWeights(),
                     valBefore);
-            double valLoss = valBefore;
-            int done = 0;
-            long tokens = 0;
-            Best best = null;
-            if (train.steps() > 0) {
-                best = new Best(0, valBefore, quantized.copyScales());
-                Qzo zo = new Qzo(quantized, qzo, train.seed());
-                TrainingBatches batches = new TrainingBatches(data.split(), train.batchSize(), model.seqLen(),
-                        train.seed());
-                long tokensPerStep = (long) train.batchSize() * model.seqLen();
-                int badSteps = 0;
-                try (Progress progress = Progress.of("finetune qzo", train.steps(), out);
-                        StopSignal.Listener stop = StopSignal.listen()) {
-                    while (done < train.steps()) {
-                        stopIfAsked(stop, dir, done);
-                        int[][] batch = batches.next();
-                        Qzo.Step st = zo.step(() -> net.loss(batch), qzo.lr());
-                        done++;
-                        tokens += tokensPerStep;
-                        double elapsed = (System.nanoTime() - loopStart) / 1e9;
-                        double trainSeconds = elapsed - evalSeconds;
-                        Map<String, Object> line = new LinkedHashMap<>();
-                        line.put("step", done);
-                        if (st.skipped()) {
-                            badSteps++;
-                            line.put("skipped", "non-finite loss");
-                            dir.logMetrics(line);
-                            if (badSteps >= train.maxBadSteps()) {
-                                throw new IllegalArgumentException(String.format("fine-tuning stopped at step %d: %d "
-                                        + "steps in a row had a non-finite loss (train.max_bad_steps); lower qzo.eps "
-                                        + "or qzo.lr", done, badSteps));
-                            }
-                            continue;
-                        }
-                        badSteps = 0;
-                        boolean end = done == train.steps()
-                                || train.timeLimit() > 0 && trainSeconds >= train.timeLimit();
-                        boolean evalNow = done % train.evalEvery() == 0 || end;
-                        if (done % train.logEvery() == 0 || evalNow || done == 1) {
-                            line.put("loss", st.loss());
-                            line.put("lr", qzo.lr());
-                            line.put("derivative", st.derivative());
-                            line.put("estimate", st.estimate());
-                            line.put("floored", st.floored());
-                            line.put("tokens", tokens);
-                            line.put("tokens_per_s", tokens / trainSeconds);
-                            line.put("elapsed_s", elapsed);
-                            if (evalNow) {
-                                long evalStart = System.nanoTime();
-                                valLoss = evaluate(net);
-                                evalSeconds += (System.nanoTime() - evalStart) / 1e9;
-                                line.put("val_loss", valLoss);
-                                line.put("val_ppl", Math.exp(valLoss));
-                                if (valLoss < best.valLoss) {
-                                    best = new Best(done, valLoss, quantized.copyScales());
-                                }
-                                progress.message(String.format("step %d: val_loss %.4f val_ppl %.3f", done, valLoss,
-                                        Math.exp(valLoss)));
-                            }
-                            dir.logMetrics(line);
-                        }
-                        progress.update(done, st.loss(), qzo.lr(), tokens / trainSeconds);
-                        if (end) {
-                            break;
-                        }
-                    }
-                    stopIfAsked(stop, dir, done);
-                }
-            }
-            double trainSeconds = (System.nanoTime() - loopStart) / 1e9 - evalSeconds;
+            LoopState s = new LoopState();
+            s.valLoss = valBefore;
+            Best best = train.steps() > 0 ? new Best(0, valBefore, quantized.copyScales()) : null;
             if (best != null) {
+                best = train(dir, out, net, clock, evaluation, s, best);
                 quantized.restoreScales(best.scales); // the model written is the best evaluated one
             }
+            double trainSeconds = clock.trainSeconds();
             SavedModel.save(dir.path(), model, data.tokenizer().name(), weights);
-            Map<String, Object> summary = summary(done, tokens, (System.nanoTime() - start) / 1e9, trainSeconds,
-                    valBefore, valLoss, net);
-            String kept = "";
-            if (best != null) {
-                summary.put("val_loss", best.valLoss);
-                summary.put("val_ppl", Math.exp(best.valLoss));
-                summary.put("val_loss_last", valLoss);
-                summary.put("kept_step", best.step);
-                kept = best.step == 0
-                        ? String.format(", model written from the starting scales (step 0, val_loss %.4f): no "
-                                + "evaluation improved on them", best.valLoss)
-                        : String.format(", model written from the scales of step %d (val_loss %.4f), the best "
-                                + "evaluated", best.step, best.valLoss);
-            }
+            FinetuneSummary summary = summary((int) s.step, s.tokens, (System.nanoTime() - start) / 1e9, trainSeconds,
+                    valBefore, s.valLoss, best, net);
+            String kept = best == null ? ""
+                    : best.step == 0
+                    ? String.format(", model written from the starting scales (step 0, val_loss %.4f): no "
+                            + "evaluation improved on them", best.valLoss)
+                    : String.format(", model written from the scales of step %d (val_loss %.4f), the best "
+                            + "evaluated", best.step, best.valLoss);
             dir.writeSummary(summary);
-            out.printf("done: %d %s steps, val_loss %.4f → %.4f%s, %.1f s of training, peak RSS %.1f MiB%n", done,
-                    method, valBefore, valLoss, kept, trainSeconds,
-                    (long) summary.get("peak_rss_bytes") / 1048576.0);
+            out.printf("done: %d %s steps, val_loss %.4f → %.4f%s, %.1f s of training, peak RSS %.1f MiB%n", s.step,
+                    method, valBefore, s.valLoss, kept, trainSeconds, summary.peakRssBytes() / 1048576.0);
             return summary;
+        }
+
+        /**
+         * The QZO loop: a step on each batch, then the log and evaluation of {@link StepLog};
+         * returns the best evaluated scales (starting with {@code best}).
+         */
+        private Best train(RunDirectory dir, PrintStream out, LlamaModel net, LoopClock clock,
+                DoubleSupplier evaluation, LoopState s, Best best) throws IOException {
+            Qzo zo = new Qzo(quantized, qzo, train.seed());
+            TrainingBatches batches = new TrainingBatches(data.split(), train.batchSize(), model.seqLen(), train.seed());
+            long tokensPerStep = (long) train.batchSize() * model.seqLen();
+            try (Progress progress = Progress.of("finetune qzo", train.steps(), train.logEvery(), out);
+                    StopSignal.Listener stop = StopSignal.listen()) {
+                StepLog log = new StepLog(train, dir, progress, clock, evaluation);
+                for (int step = 0; step < train.steps(); step++) {
+                    stopIfAsked(stop, dir, (int) s.step);
+                    int[][] batch = batches.next();
+                    Qzo.Step st = zo.step(() -> net.loss(batch), qzo.lr());
+                    int done = step + 1;
+                    s.step = done;
+                    s.tokens += tokensPerStep;
+                    if (st.skipped()) {
+                        dir.logMetrics(MetricsLine.skipped(done, "non-finite loss", null));
+                        if (++s.badSteps >= train.maxBadSteps()) {
+                            throw new IllegalArgumentException(String.format("fine-tuning stopped at step %d: %d "
+                                    + "steps in a row had a non-finite loss (train.max_bad_steps); lower qzo.eps "
+                                    + "or qzo.lr", done, s.badSteps));
+                        }
+                        continue;
+                    }
+                    s.badSteps = 0;
+                    StepLog.Logged logged = log.after(done, s.tokens, (tokensPerSecond, elapsed) -> MetricsLine.zerothOrder(
+                            done, st.loss(), qzo.lr(), st.derivative(), st.estimate(), st.floored(), s.tokens,
+                            tokensPerSecond, elapsed));
+                    if (logged.valLoss().isPresent()) {
+                        s.valLoss = logged.valLoss().getAsDouble();
+                        if (s.valLoss < best.valLoss) {
+                            best = new Best(done, s.valLoss, quantized.copyScales());
+                        }
+                    }
+                    progress.update(done, st.loss(), qzo.lr(), logged.tokensPerSecond(), logged.end());
+                    if (logged.end()) {
+                        break;
+                    }
+                }
+                stopIfAsked(stop, dir, (int) s.step);
+            }
+            return best;
         }
 
         /**
@@ -269,35 +248,20 @@ public final class FinetuneJob {
                     : "fp32 weights";
         }
 
-        private Map<String, Object> summary(int steps, long tokens, double wall, double trainSeconds, double valBefore,
-                double valLoss, LlamaModel net) {
+        private FinetuneSummary summary(int steps, long tokens, double wall, double trainSeconds, double valBefore,
+                double valLoss, Best best, LlamaModel net) {
             long stored = quantized != null ? quantized.storedBytes() : 4L * model.parameterCount();
             long buffers = quantized != null ? quantized.bufferBytes() : 0;
             long workspace = net.workspaceMemory().total();
             long bestCopy = quantized != null && steps > 0 ? 4 * quantized.trainableCount() : 0; // fp32 scales
-            Map<String, Object> memory = new LinkedHashMap<>();
-            memory.put("weights", stored);
-            memory.put("decode_buffers", buffers);
-            memory.put("best_scales", bestCopy);
-            memory.put("activations", workspace);
-            memory.put("total", stored + buffers + bestCopy + workspace);
-            Map<String, Object> s = new LinkedHashMap<>();
-            s.put("method", method);
-            s.put("source", source.describe());
-            s.put("weights", quantized != null ? "int" + qzo.bits() : "fp32");
-            s.put("steps", steps);
-            s.put("tokens", tokens);
-            s.put("wall_s", wall);
-            s.put("train_s", trainSeconds);
-            s.put("tokens_per_s", steps == 0 ? 0.0 : tokens / trainSeconds);
-            s.put("val_loss_before", valBefore);
-            s.put("val_loss", valLoss);
-            s.put("val_ppl", Math.exp(valLoss));
-            s.put("peak_rss_bytes", ProcessMemory.peakRssBytes());
-            s.put("params", model.parameterCount());
-            s.put("trainable", quantized != null ? quantized.trainableCount() : 0L);
-            s.put("memory", memory);
-            return s;
+            FinetuneSummary.Memory memory = new FinetuneSummary.Memory(stored, buffers, bestCopy, workspace,
+                    stored + buffers + bestCopy + workspace);
+            double kept = best != null ? best.valLoss : valLoss;
+            return new FinetuneSummary(method, source.describe(), quantized != null ? "int" + qzo.bits() : "fp32", steps,
+                    tokens, wall, trainSeconds, steps == 0 ? 0.0 : tokens / trainSeconds, valBefore, kept, Math.exp(kept),
+                    ProcessMemory.peakRssBytes(), model.parameterCount(),
+                    quantized != null ? quantized.trainableCount() : 0L, memory, best != null ? valLoss : null,
+                    best != null ? best.step : null);
         }
 
         private void close() {
@@ -311,13 +275,4 @@ public final class FinetuneJob {
 
     /** The scales with the lowest validation loss so far, and the step after which they were evaluated. */
     private record Best(int step, double valLoss, float[][] scales) {}
-
-    /** Mean validation cross-entropy (nats per token) over the fixed evaluation windows. */
-    private double evaluate(LlamaModel net) {
-        double sum = 0;
-        for (int j = 0; j < evalWindows.batchCount(); j++) {
-            sum += net.loss(evalWindows.batch(j));
-        }
-        return sum / evalWindows.batchCount();
-    }
 }

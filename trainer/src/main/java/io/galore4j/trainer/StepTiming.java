@@ -4,7 +4,9 @@ package io.galore4j.trainer;
  * Where one training step's time went, as {@code galore bench} measures it (seconds).
  *
  * @param step      the step's number (1-based, warm-up steps included)
- * @param total     the step: forward, backward with the layer-wise updates, and the end of the step
+ * @param total     the training loop's step ({@link LayerwiseStep}): forward, backward with the
+ *                  layer-wise updates and each gradient's norm and finiteness check, and the end of
+ *                  the step
  * @param forward   a forward-only pass over the same batch, timed just before the step (the step's
  *                  own forward is not separable from the backward that follows it)
  * @param optimizer inside the optimizer's {@code update} calls and its end of step: projection,
@@ -22,7 +24,7 @@ package io.galore4j.trainer;
 public record StepTiming(int step, double total, double forward, double optimizer, double refresh, double weights,
         double loss, int refreshes, double cpu, double mainCpu) {
 
-    /** What is left of the step after the forward pass and the optimizer: the backward pass. */
+    /** What is left of the step after the forward pass and the optimizer: the backward pass (with the norms). */
     public double backward() {
         return Math.max(0, total - forward - optimizer);
     }

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 
 /**
@@ -36,9 +35,8 @@ public final class RunDirectory implements Closeable {
             + " and only the files a run writes (config.yaml, metrics.jsonl, subspace.jsonl, summary.json,"
             + " model.safetensors, config.json) replace those of the same name";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final ObjectMapper PRETTY =
-            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper JSON = RunJson.MAPPER;
+    private static final ObjectMapper PRETTY = RunJson.MAPPER.copy().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path dir;
     private final BufferedWriter metrics;
@@ -176,15 +174,18 @@ public final class RunDirectory implements Closeable {
     }
 
     /** Appends one metrics line and flushes it (a killed run keeps every line it logged). */
-    public void logMetrics(Map<String, ?> line) throws IOException {
+    public void logMetrics(MetricsLine line) throws IOException {
         append(metrics, dir.resolve(METRICS), line);
     }
 
-    public void logSubspace(Map<String, ?> line) throws IOException {
-        append(subspace, dir.resolve(SUBSPACE), line);
+    /** Appends one line per basis refresh and flushes them. */
+    public void logSubspace(java.util.Collection<io.galore4j.projection.SubspaceStats> refreshes) throws IOException {
+        for (io.galore4j.projection.SubspaceStats e : refreshes) {
+            append(subspace, dir.resolve(SUBSPACE), SubspaceLine.of(e));
+        }
     }
 
-    public void writeSummary(Map<String, ?> summary) throws IOException {
+    public void writeSummary(RunSummary summary) throws IOException {
         writeAtomically(dir.resolve(SUMMARY), PRETTY.writeValueAsString(summary));
     }
 
@@ -201,7 +202,7 @@ public final class RunDirectory implements Closeable {
                 java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
-    private static void append(BufferedWriter w, Path file, Map<String, ?> line) throws IOException {
+    private static void append(BufferedWriter w, Path file, Object line) throws IOException {
         try {
             w.write(JSON.writeValueAsString(line));
             w.newLine();
