@@ -10,6 +10,7 @@ import io.galore4j.quant.Moment;
 import io.galore4j.quant.Rounding;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -21,24 +22,15 @@ import java.util.regex.PatternSyntaxException;
 /**
  * The {@code optim} section: a method preset ({@link Presets}), global options on top of it, and
  * per-layer overrides {@code layers: [{match: REGEX, ...}]} where the first matching entry wins.
+ * docs/configuration.md lists every key with its range and meaning; a layer entry may set
+ * {@link #LAYER_KEYS} ({@code full_rank: true} among them). A null value means "the preset's".
  *
- * <p>Keys (snake_case): {@code method}, {@code rule} (adamw|sgd|lion, the full-rank update rule),
- * {@code lr}, {@code beta1}, {@code beta2}, {@code eps}, {@code weight_decay}, {@code momentum}
- * (SGD), {@code projection} (regex over parameter names that get GaLore, or {@code none}),
- * {@code rank}, {@code scale} (α), {@code side} (std|reverse|left|right), {@code svd}
- * (exact|randomized|auto), {@code svd_oversampling}, {@code svd_power_iterations}, {@code refresh}
- * (fixed|lazy|lazy-reset|adaptive: lazy is Q-GaLore's rule as its reference runs it, lazy-reset
- * this project's variant, see the projection module's RefreshPolicy), {@code refresh_gap} (T, all
- * policies), {@code lazy_window}, {@code lazy_threshold} (lazy, lazy-reset), {@code adaptive_high},
- * {@code adaptive_low}, {@code adaptive_growth}, {@code min_gap} (adaptive), {@code max_gap}
- * (lazy-reset, adaptive),
- * {@code on_refresh} (keep|rotate), {@code m_codec}, {@code v_codec}, {@code weights}
- * (fp32|int8|split), {@code weights_scope} (all|projection: the parameters {@code weights} applies
- * to, every one or only those {@code projection} matches; the others stay fp32; all when a preset
- * leaves it out), {@code weight_rounding} (stochastic|nearest, for INT8 weights),
- * {@code basis_bits} (32|4), {@code accumulation} (fp32|bf16, the storage of accumulated micro-batch gradients; fp32 when a
- * preset leaves it out), {@code layers}. A layer entry may set {@link #LAYER_KEYS} plus
- * {@code full_rank: true}. A null value means "the preset's".
+ * <p>The section is read once, by {@link #from}: every value is checked (an
+ * IllegalArgumentException naming the key, {@code optim.rank} or
+ * {@code optim.layers[0] (match 'x').rank}) and parsed into the typed {@link ParamSettings} of the
+ * global options and of each layer entry, with enums for every choice; {@link #resolve} only picks
+ * the record of a parameter and applies its shape. The section as given is kept for
+ * {@link #toMap()}, which config.yaml and a checkpoint's fingerprint record value for value.
  */
 public final class OptimSettings {
     /** Options a layer entry may override. */
@@ -48,24 +40,42 @@ public final class OptimSettings {
     private static final Set<String> GLOBAL_ONLY = Set.of("method", "rule", "lr", "beta1", "beta2", "eps",
             "momentum", "projection", "weights_scope", "weight_rounding", "svd_oversampling", "svd_power_iterations",
             "layers", "accumulation");
-    /** Refresh-policy keys and the policies they belong to. */
-    private static final Map<String, Set<RefreshKind>> POLICY_KEYS = Map.of(
-            "lazy_window", Set.of(RefreshKind.LAZY, RefreshKind.LAZY_RESET),
-            "lazy_threshold", Set.of(RefreshKind.LAZY, RefreshKind.LAZY_RESET),
-            "adaptive_high", Set.of(RefreshKind.ADAPTIVE), "adaptive_low", Set.of(RefreshKind.ADAPTIVE),
-            "adaptive_growth", Set.of(RefreshKind.ADAPTIVE), "min_gap", Set.of(RefreshKind.ADAPTIVE),
-            "max_gap", Set.of(RefreshKind.LAZY_RESET, RefreshKind.ADAPTIVE));
-    /** The policy keys in the projection module's names ({@link RefreshPolicy#of(RefreshKind, Map)}). */
-    private static final Map<String, String> POLICY_NAMES = new LinkedHashMap<>();
+    /**
+     * The refresh-policy keys: the policies each applies to, its name among the projection
+     * module's policy parameters ({@link RefreshPolicy#of(RefreshKind, Map)}), and its range.
+     */
+    private enum PolicyKey {
+        LAZY_WINDOW("window", 1, Double.NaN, EnumSet.of(RefreshKind.LAZY, RefreshKind.LAZY_RESET)),
+        LAZY_THRESHOLD("threshold", 0, 1, EnumSet.of(RefreshKind.LAZY, RefreshKind.LAZY_RESET)),
+        ADAPTIVE_HIGH("highOverlap", 0, 1, EnumSet.of(RefreshKind.ADAPTIVE)),
+        ADAPTIVE_LOW("lowOverlap", 0, 1, EnumSet.of(RefreshKind.ADAPTIVE)),
+        ADAPTIVE_GROWTH("growth", 1, 1e6, EnumSet.of(RefreshKind.ADAPTIVE)),
+        MIN_GAP("minGap", 1, Double.NaN, EnumSet.of(RefreshKind.ADAPTIVE)),
+        MAX_GAP("maxGap", 1, Double.NaN, EnumSet.of(RefreshKind.LAZY_RESET, RefreshKind.ADAPTIVE));
 
-    static {
-        POLICY_NAMES.put("lazy_window", "window");
-        POLICY_NAMES.put("lazy_threshold", "threshold");
-        POLICY_NAMES.put("adaptive_high", "highOverlap");
-        POLICY_NAMES.put("adaptive_low", "lowOverlap");
-        POLICY_NAMES.put("adaptive_growth", "growth");
-        POLICY_NAMES.put("min_gap", "minGap");
-        POLICY_NAMES.put("max_gap", "maxGap");
+        final String param;
+        /** The least value; an integer key has no upper bound (NaN), a real one is in [lo, hi] ((lo, hi] for growth). */
+        final double lo;
+        final double hi;
+        final Set<RefreshKind> policies;
+
+        PolicyKey(String param, double lo, double hi, Set<RefreshKind> policies) {
+            this.param = param;
+            this.lo = lo;
+            this.hi = hi;
+            this.policies = policies;
+        }
+
+        String key() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        Object read(SettingsReader r) {
+            if (Double.isNaN(hi)) {
+                return r.integer(key(), (long) lo);
+            }
+            return r.real(key(), lo, hi, this == ADAPTIVE_GROWTH);
+        }
     }
 
     private final Method method;
@@ -239,22 +249,18 @@ public final class OptimSettings {
         SettingsReader r = new SettingsReader(values, prefix);
         UpdateRule rule = r.choice("rule", UpdateRule.class);
         RefreshKind refresh = r.choice("refresh", RefreshKind.class);
-        for (Map.Entry<String, Set<RefreshKind>> e : POLICY_KEYS.entrySet()) {
-            if (r.has(e.getKey()) && !e.getValue().contains(refresh)) {
-                throw r.bad(e.getKey(), "applies to refresh " + String.join("|",
-                        new TreeSet<>(e.getValue().stream().map(EnumKeys::key).toList()))
+        for (PolicyKey k : PolicyKey.values()) {
+            if (r.has(k.key()) && !k.policies.contains(refresh)) {
+                throw r.bad(k.key(), "applies to refresh " + String.join("|",
+                        new TreeSet<>(k.policies.stream().map(EnumKeys::key).toList()))
                         + ", not to refresh " + EnumKeys.key(refresh));
             }
         }
         Map<String, Object> policy = new LinkedHashMap<>();
         policy.put("gap", r.integer("refresh_gap", 1));
-        for (Map.Entry<String, String> e : POLICY_NAMES.entrySet()) {
-            if (r.has(e.getKey())) {
-                policy.put(e.getValue(), switch (e.getKey()) {
-                    case "lazy_threshold", "adaptive_high", "adaptive_low" -> (Object) r.real(e.getKey(), 0, 1, false);
-                    case "adaptive_growth" -> (Object) r.real(e.getKey(), 1, 1e6, true);
-                    default -> (Object) r.integer(e.getKey(), 1);
-                });
+        for (PolicyKey k : PolicyKey.values()) {
+            if (r.has(k.key())) {
+                policy.put(k.param, k.read(r));
             }
         }
         try { // the policy's own checks (e.g. min_gap <= refresh_gap <= max_gap) before any run starts

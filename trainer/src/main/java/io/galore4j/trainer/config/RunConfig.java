@@ -153,14 +153,13 @@ public record RunConfig(ConfigTree tree, ModelConfig model, boolean checkpointAc
                 v.positive("model.norm_eps", 0, 1));
     }
 
+    /** The model.* keys a preset sets ({@link ModelConfig#PRESET_KEYS}) with the values of {@code m}. */
     private static Map<String, Object> modelKeys(ModelConfig m) {
+        List<Integer> values = List.of(m.hidden(), m.layers(), m.heads(), m.intermediate(), m.vocab(), m.seqLen());
         Map<String, Object> k = new LinkedHashMap<>();
-        k.put("model.hidden", m.hidden());
-        k.put("model.layers", m.layers());
-        k.put("model.heads", m.heads());
-        k.put("model.intermediate", m.intermediate());
-        k.put("model.vocab", m.vocab());
-        k.put("model.seq_len", m.seqLen());
+        for (int i = 0; i < values.size(); i++) {
+            k.put("model." + ModelConfig.PRESET_KEYS.get(i), values.get(i));
+        }
         return k;
     }
 }

@@ -33,8 +33,8 @@ public record ModelConfig(int hidden, int layers, int heads, int intermediate, i
 
     /** The preset file (a classpath resource; trainer/src/main/resources/io/galore4j/trainer/presets/models.yaml). */
     public static final String PRESET_FILE = "/io/galore4j/trainer/presets/models.yaml";
-    /** The keys of a preset, in the file's order. */
-    static final List<String> PRESET_KEYS = List.of("hidden", "layers", "heads", "intermediate", "vocab", "seq_len");
+    /** The keys of a preset, in the file's order: the fields a preset sets, as model.* keys name them. */
+    public static final List<String> PRESET_KEYS = List.of("hidden", "layers", "heads", "intermediate", "vocab", "seq_len");
     private static final Map<String, ModelConfig> PRESETS = readPresets();
 
     /** The presets of {@link #PRESET_FILE}, in its order, with LLaMA's RoPE θ and RMSNorm ε. */
