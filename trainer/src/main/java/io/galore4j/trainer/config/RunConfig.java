@@ -1,6 +1,7 @@
 package io.galore4j.trainer.config;
 
 import io.galore4j.galore.OptimSettings;
+import io.galore4j.galore.QzoSettings;
 import io.galore4j.trainer.data.ByteTokenizer;
 import io.galore4j.trainer.data.Tokenizer;
 import io.galore4j.trainer.model.LlamaParameters;
@@ -115,6 +116,17 @@ public record RunConfig(ConfigTree tree, ModelConfig model, boolean checkpointAc
             throw new IllegalArgumentException("checkpoint " + c.dir() + " is at step " + c.step()
                     + ", past train.steps=" + steps);
         }
+    }
+
+    /**
+     * The {@code qzo.*} keys ({@code galore finetune --method qzo}), each checked with its name in
+     * the message (ε, C, η and the floor > 0; the rest by {@link QzoSettings}).
+     */
+    public static QzoSettings qzo(ConfigValues v) {
+        double max = Double.MAX_VALUE;
+        return new QzoSettings(v.positive("qzo.eps", 0, max), v.positive("qzo.clip", 0, max),
+                v.positive("qzo.lr", 0, max), v.positive("qzo.min_scale", 0, max),
+                v.integer("qzo.bits", 4, 8), v.integer("qzo.group_size", 1, Integer.MAX_VALUE));
     }
 
     /** The validated {@code data.tokenizer}. */

@@ -1,11 +1,9 @@
-package io.galore4j.trainer;
+package io.galore4j.trainer.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.galore4j.galore.OptimSettings;
-import io.galore4j.trainer.config.ConfigTree;
-import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.data.Dataset;
 import io.galore4j.trainer.model.ModelConfig;
 import java.io.IOException;
@@ -41,7 +39,7 @@ class ConfigurationDocTest {
                 RunConfig.resolve(defaults.set("model.preset=" + model).set("optim.method=" + method));
             }
         }
-        FinetuneJob.qzoSettings(defaults.values());
+        RunConfig.qzo(defaults.values());
         Path text = Files.writeString(dir.resolve("text.txt"), "a line of text to train on\n".repeat(400));
         Dataset.load(defaults.set("data.path=" + text).values(), "test", null);
         return read;
