@@ -3,7 +3,6 @@ package io.galore4j.galore;
 import io.galore4j.quant.Bf16;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
-import java.util.Set;
 
 /**
  * The summed micro-batch gradients of one parameter (full-shaped, or R-shaped for GaLore) within
@@ -13,18 +12,12 @@ import java.util.Set;
  * micro-batch and kept for the rest of the run.
  */
 final class Accumulation {
-    static final Set<String> DTYPES = Set.of("fp32", "bf16");
-
     private final float[] fp32;
     private final short[] bf16;
 
-    Accumulation(String dtype, int n) {
-        this.fp32 = dtype.equals("fp32") ? new float[n] : null;
-        this.bf16 = dtype.equals("bf16") ? new short[n] : null;
-        if (fp32 == null && bf16 == null) {
-            throw new IllegalArgumentException("accumulation must be one of " + new java.util.TreeSet<>(DTYPES)
-                    + " (got " + dtype + ")");
-        }
+    Accumulation(AccumulationDtype dtype, int n) {
+        this.fp32 = dtype == AccumulationDtype.FP32 ? new float[n] : null;
+        this.bf16 = dtype == AccumulationDtype.BF16 ? new short[n] : null;
     }
 
     /**
@@ -34,7 +27,7 @@ final class Accumulation {
      * infinite G, or a sum beyond the format's range), IllegalArgumentException starting with
      * {@code what} and naming the element, and nothing is changed (nor allocated).
      */
-    static Accumulation add(Accumulation acc, String dtype, String what, FloatBuffer g, int gOff, int n) {
+    static Accumulation add(Accumulation acc, AccumulationDtype dtype, String what, FloatBuffer g, int gOff, int n) {
         Accumulation a = acc != null ? acc : new Accumulation(dtype, n);
         float[] c = new float[Math.min(Chunks.SIZE, n)];
         for (int s = 0; s < n; s += c.length) {
@@ -101,7 +94,7 @@ final class Accumulation {
     }
 
     /** Bytes per element of {@code dtype} (for estimates without allocating). */
-    static long bytesPerElement(String dtype) {
-        return dtype.equals("bf16") ? 2 : 4;
+    static long bytesPerElement(AccumulationDtype dtype) {
+        return dtype == AccumulationDtype.BF16 ? 2 : 4;
     }
 }

@@ -24,7 +24,7 @@ final class FullRankParam extends ParamState {
         int rows = shape.length == 2 ? (int) shape[0] : 1;
         int cols = n / rows;
         this.m = new MomentState(settings.mCodec(), Moment.FIRST, rows, cols);
-        this.v = settings.rule().equals("adamw") ? new MomentState(settings.vCodec(), Moment.SECOND, rows, cols) : null;
+        this.v = settings.rule() == UpdateRule.ADAMW ? new MomentState(settings.vCodec(), Moment.SECOND, rows, cols) : null;
         this.kernel = kernel;
     }
 

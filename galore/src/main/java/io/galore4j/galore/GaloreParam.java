@@ -1,7 +1,6 @@
 package io.galore4j.galore;
 
 import io.galore4j.projection.BasisCandidate;
-import io.galore4j.projection.BasisMethod;
 import io.galore4j.projection.Projector;
 import io.galore4j.projection.ProjectionScratch;
 import io.galore4j.projection.ProjectorConfig;
@@ -52,7 +51,7 @@ final class GaloreParam extends ParamState {
     GaloreParam(String name, long[] shape, ParamSettings s, WeightStore weight, MomentStep kernel,
                 int oversampling, int powerIterations, long seed, ProjectionScratch scratch) {
         super(name, shape, s, weight);
-        ProjectorConfig config = new ProjectorConfig(s.rank(), s.scale(), Side.of(s.side()), BasisMethod.of(s.svd()),
+        ProjectorConfig config = new ProjectorConfig(s.rank(), s.scale(), s.side(), s.svd(),
                 oversampling, powerIterations, seed, s.basisBits());
         this.projector = new Projector(name, shape[0], shape[1], config, RefreshPolicy.of(s.refresh(), s.refreshParams()),
                 scratch);
@@ -87,7 +86,7 @@ final class GaloreParam extends ParamState {
             boolean hadBasis = projector.hasBasis();
             events.add(projector.accept(fresh));
             refreshes++;
-            if (hadBasis && settings.onRefresh().equals("rotate")) {
+            if (hadBasis && settings.onRefresh() == OnRefresh.ROTATE) {
                 rotateMoments(rng);
             }
         }
@@ -113,11 +112,11 @@ final class GaloreParam extends ParamState {
             r = projector.project(grad, fresh);
             rb = r.data().asNioFloat();
             rOff = (int) r.offset();
-            kernel.requireFinite("projected gradient of " + name, settings, "adamw", rb, rOff, acc, (float) gradScale,
+            kernel.requireFinite("projected gradient of " + name, settings, UpdateRule.ADAMW, rb, rOff, acc, (float) gradScale,
                     (int) r.length());
             commit(fresh, rng, events);
         }
-        kernel.run(settings, "adamw", steps + 1, m, v, rb, rOff, acc, (float) gradScale, (int) r.length(),
+        kernel.run(settings, UpdateRule.ADAMW, steps + 1, m, v, rb, rOff, acc, (float) gradScale, (int) r.length(),
                 (start, len, u) -> rb.put(rOff + start, u, 0, len), rng);
         projector.projectBack(r, grad); // ΔW = α·(P N or N Pᵀ) into the gradient buffer
         FloatBuffer g = grad.data().asNioFloat();

@@ -1,7 +1,6 @@
 package io.galore4j.galore;
 
 import io.galore4j.projection.SubspaceStats;
-import io.galore4j.quant.Rounding;
 import io.galore4j.projection.ProjectionScratch;
 import io.galore4j.quant.RoundingRng;
 import java.lang.ref.Reference;
@@ -82,9 +81,8 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         long[] shape = initial.shape();
         ParamSettings p = settings.resolve(name, shape);
         WeightStore w = switch (p.weights()) {
-            case "int8" -> new Int8Weight(name, initial, pool,
-                    p.weightRounding().equals("nearest") ? Rounding.NEAREST : Rounding.STOCHASTIC, rng);
-            case "split" -> new SplitWeight(name, initial, pool);
+            case INT8 -> new Int8Weight(name, initial, pool, p.weightRounding(), rng);
+            case SPLIT -> new SplitWeight(name, initial, pool);
             default -> new Fp32Weight(initial);
         };
         ParamState state = p.galore()

@@ -139,15 +139,15 @@ public final class MemoryAccount {
             }
             Map<Component, Long> b = new EnumMap<>(Component.class);
             switch (p.weights()) {
-                case "int8" -> {
+                case INT8 -> {
                     long[] w = Int8Weight.bytes(n);
                     b.put(Component.WEIGHT, w[0]);
                     b.put(Component.WEIGHT_SCALES, w[1]);
                 }
-                case "split" -> b.put(Component.WEIGHT, SplitWeight.bytes(n));
+                case SPLIT -> b.put(Component.WEIGHT, SplitWeight.bytes(n));
                 default -> b.put(Component.WEIGHT, 4 * n);
             }
-            if (!p.weights().equals("fp32") && pooledShapes.add(java.util.Arrays.toString(shape))) {
+            if (p.weights() != WeightStorage.FP32 && pooledShapes.add(java.util.Arrays.toString(shape))) {
                 pool += WeightPool.PER_SHAPE * 4L * n;
             }
             long stateRows = shape.length == 2 ? shape[0] : 1;
@@ -156,7 +156,7 @@ public final class MemoryAccount {
                 long m = shape[0];
                 long cols = shape[1];
                 long r = p.rank();
-                boolean left = Side.of(p.side()).resolve(m, cols) == Side.LEFT;
+                boolean left = p.side().resolve(m, cols) == Side.LEFT;
                 long basisDim = left ? m : cols;
                 stateRows = left ? r : m;
                 stateCols = left ? cols : r;
@@ -166,7 +166,7 @@ public final class MemoryAccount {
             long[] mBytes = MomentState.estimate(p.mCodec(), Moment.FIRST, stateRows, stateCols);
             b.put(Component.M, mBytes[0]);
             b.put(Component.M_SCALES, mBytes[1]);
-            if (p.galore() || p.rule().equals("adamw")) {
+            if (p.galore() || p.rule() == UpdateRule.ADAMW) {
                 long[] vBytes = MomentState.estimate(p.vCodec(), Moment.SECOND, stateRows, stateCols);
                 b.put(Component.V, vBytes[0]);
                 b.put(Component.V_SCALES, vBytes[1]);

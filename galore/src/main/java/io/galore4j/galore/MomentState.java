@@ -1,5 +1,6 @@
 package io.galore4j.galore;
 
+import io.galore4j.quant.CodecName;
 import io.galore4j.quant.EncodedState;
 import io.galore4j.quant.Moment;
 import io.galore4j.quant.RoundingRng;
@@ -17,13 +18,13 @@ final class MomentState {
     private final StateCodec codec;
     private final EncodedState state;
 
-    MomentState(String codecName, Moment moment, int rows, int cols) {
+    MomentState(CodecName codecName, Moment moment, int rows, int cols) {
         this.codec = effectiveCodec(codecName, moment, (long) rows * cols);
         this.state = codec.allocate(rows, cols);
     }
 
-    static StateCodec effectiveCodec(String codecName, Moment moment, long elements) {
-        return StateCodec.of(StateCodec.quantizes(elements) ? codecName : "fp32", moment);
+    static StateCodec effectiveCodec(CodecName codecName, Moment moment, long elements) {
+        return StateCodec.of(StateCodec.quantizes(elements) ? codecName : CodecName.FP32, moment);
     }
 
     boolean ranged() {
@@ -91,7 +92,7 @@ final class MomentState {
      * FlashOptim codecs), or 4(rows + cols) for rank-1 scaling. Checked against
      * {@code allocate(rows, cols).bytes()} for every codec by the tests.
      */
-    static long[] estimate(String codecName, Moment moment, long rows, long cols) {
+    static long[] estimate(CodecName codecName, Moment moment, long rows, long cols) {
         long n = rows * cols;
         StateCodec c = effectiveCodec(codecName, moment, n);
         if (c.name().equals("fp32")) {

@@ -53,7 +53,7 @@ final class MomentStep {
      * @param t   the step number of this update, 1-based (bias correction over the parameter's own count)
      * @param acc accumulated gradient (same layout as g) or null
      */
-    void run(ParamSettings p, String rule, long t, MomentState m, MomentState v, FloatBuffer g, int gOff,
+    void run(ParamSettings p, UpdateRule rule, long t, MomentState m, MomentState v, FloatBuffer g, int gOff,
              Accumulation acc, float gradScale, int n, Sink sink, RoundingRng rng) {
         boolean ranged = m.ranged() && (v == null || v.ranged());
         Chunk step = new Chunk(p, rule, t, m, v, g, gOff, acc, gradScale, sink, rng);
@@ -100,7 +100,7 @@ final class MomentStep {
 
     /** One update's constants and the work on one chunk of it, with the caller's buffers. */
     private static final class Chunk {
-        private final String rule;
+        private final UpdateRule rule;
         private final MomentState m;
         private final MomentState v;
         private final FloatBuffer g;
@@ -118,7 +118,7 @@ final class MomentStep {
         private final float eps;
         private final float mu;
 
-        Chunk(ParamSettings p, String rule, long t, MomentState m, MomentState v, FloatBuffer g, int gOff,
+        Chunk(ParamSettings p, UpdateRule rule, long t, MomentState m, MomentState v, FloatBuffer g, int gOff,
                 Accumulation acc, float gradScale, Sink sink, RoundingRng rng) {
             this.rule = rule;
             this.m = m;
@@ -142,7 +142,7 @@ final class MomentStep {
         }
 
         boolean usesSecondMoment() {
-            return rule.equals("adamw");
+            return rule == UpdateRule.ADAMW;
         }
 
         /** Reads the moments of a chunk, applies the rule, writes them back, hands the update to the sink. */
@@ -167,7 +167,7 @@ final class MomentStep {
         void update(int len, int start, float[] gr, float[] ab, float[] mb, float[] vb) {
             gradient(g, gOff, acc, gradScale, start, len, gr, ab);
             switch (rule) {
-                case "adamw" -> {
+                case ADAMW -> {
                     for (int i = 0; i < len; i++) {
                         float gi = gr[i];
                         float mi = b1 * mb[i] + c1 * gi;
@@ -178,14 +178,14 @@ final class MomentStep {
                         gr[i] = mi * invBc1 / ((float) Math.sqrt(vi) * invSqrtBc2 + eps);
                     }
                 }
-                case "sgd" -> {
+                case SGD -> {
                     for (int i = 0; i < len; i++) {
                         float bi = mu * mb[i] + gr[i];
                         mb[i] = bi;
                         gr[i] = bi;
                     }
                 }
-                case "lion" -> {
+                case LION -> {
                     for (int i = 0; i < len; i++) {
                         float gi = gr[i];
                         float ci = b1 * mb[i] + c1 * gi;
@@ -228,7 +228,7 @@ final class MomentStep {
      * update leaves weights, moments, the accumulated gradient and the generators as they were.
      * The per-chunk maxima of |G| are computed in parallel where {@link #run} would be.
      */
-    void requireFinite(String what, ParamSettings p, String rule, FloatBuffer g, int gOff, Accumulation acc,
+    void requireFinite(String what, ParamSettings p, UpdateRule rule, FloatBuffer g, int gOff, Accumulation acc,
             float gradScale, int n) {
         float[] max = new float[(n + Chunks.SIZE - 1) / Chunks.SIZE];
         boolean cores = n >= parallelMin && Runtime.getRuntime().availableProcessors() > 1;
@@ -238,7 +238,7 @@ final class MomentStep {
             max[start / Chunks.SIZE] = Chunks.maxAbs(b[0], len);
         });
         float c2 = 1 - (float) p.beta2(); // as the rule computes (1 − β2)·G·G
-        boolean adam = rule.equals("adamw");
+        boolean adam = rule == UpdateRule.ADAMW;
         for (int k = 0; k < max.length; k++) {
             // (1 − β2)·|G|·|G| grows with |G| (float rounding is monotone): the chunk's maximum decides
             if (max[k] <= Float.MAX_VALUE && !(adam && Float.isInfinite(c2 * max[k] * max[k]))) {

@@ -1,10 +1,18 @@
 package io.galore4j.galore;
 
+import io.galore4j.projection.BasisMethod;
+import io.galore4j.projection.RefreshKind;
+import io.galore4j.projection.RefreshPolicy;
+import io.galore4j.projection.Side;
+import io.galore4j.quant.CodecName;
+import io.galore4j.quant.EnumKeys;
+import io.galore4j.quant.Moment;
+import io.galore4j.quant.Rounding;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -14,24 +22,15 @@ import java.util.regex.PatternSyntaxException;
 /**
  * The {@code optim} section: a method preset ({@link Presets}), global options on top of it, and
  * per-layer overrides {@code layers: [{match: REGEX, ...}]} where the first matching entry wins.
+ * docs/configuration.md lists every key with its range and meaning; a layer entry may set
+ * {@link #LAYER_KEYS} ({@code full_rank: true} among them). A null value means "the preset's".
  *
- * <p>Keys (snake_case): {@code method}, {@code rule} (adamw|sgd|lion, the full-rank update rule),
- * {@code lr}, {@code beta1}, {@code beta2}, {@code eps}, {@code weight_decay}, {@code momentum}
- * (SGD), {@code projection} (regex over parameter names that get GaLore, or {@code none}),
- * {@code rank}, {@code scale} (α), {@code side} (std|reverse|left|right), {@code svd}
- * (exact|randomized|auto), {@code svd_oversampling}, {@code svd_power_iterations}, {@code refresh}
- * (fixed|lazy|lazy-reset|adaptive: lazy is Q-GaLore's rule as its reference runs it, lazy-reset
- * this project's variant, see the projection module's RefreshPolicy), {@code refresh_gap} (T, all
- * policies), {@code lazy_window}, {@code lazy_threshold} (lazy, lazy-reset), {@code adaptive_high},
- * {@code adaptive_low}, {@code adaptive_growth}, {@code min_gap} (adaptive), {@code max_gap}
- * (lazy-reset, adaptive),
- * {@code on_refresh} (keep|rotate), {@code m_codec}, {@code v_codec}, {@code weights}
- * (fp32|int8|split), {@code weights_scope} (all|projection: the parameters {@code weights} applies
- * to, every one or only those {@code projection} matches; the others stay fp32; all when a preset
- * leaves it out), {@code weight_rounding} (stochastic|nearest, for INT8 weights),
- * {@code basis_bits} (32|4), {@code accumulation} (fp32|bf16, the storage of accumulated micro-batch gradients; fp32 when a
- * preset leaves it out), {@code layers}. A layer entry may set {@link #LAYER_KEYS} plus
- * {@code full_rank: true}. A null value means "the preset's".
+ * <p>The section is read once, by {@link #from}: every value is checked (an
+ * IllegalArgumentException naming the key, {@code optim.rank} or
+ * {@code optim.layers[0] (match 'x').rank}) and parsed into the typed {@link ParamSettings} of the
+ * global options and of each layer entry, with enums for every choice; {@link #resolve} only picks
+ * the record of a parameter and applies its shape. The section as given is kept for
+ * {@link #toMap()}, which config.yaml and a checkpoint's fingerprint record value for value.
  */
 public final class OptimSettings {
     /** Options a layer entry may override. */
@@ -41,38 +40,99 @@ public final class OptimSettings {
     private static final Set<String> GLOBAL_ONLY = Set.of("method", "rule", "lr", "beta1", "beta2", "eps",
             "momentum", "projection", "weights_scope", "weight_rounding", "svd_oversampling", "svd_power_iterations",
             "layers", "accumulation");
-    /** Weight storages: fp32, INT8 groups of 256 ({@link Int8Weight}), bf16 + int8 correction ({@link SplitWeight}). */
-    static final Set<String> WEIGHTS = Set.of("fp32", "int8", "split");
-    /** First-moment codecs (quant's StateCodec names) and second-moment codecs. */
-    static final Set<String> M_CODECS = Set.of("fp32", "dynamic8", "de4", "signed2", "signed3", "softsign8");
-    static final Set<String> V_CODECS = Set.of("fp32", "dynamic8", "linear4nz", "linear4nz-rank1", "log2", "log3", "sqrt8");
-    /** Refresh-policy keys and the policies they belong to. */
-    private static final Map<String, Set<String>> POLICY_KEYS = Map.of("lazy_window", Set.of("lazy", "lazy-reset"),
-            "lazy_threshold", Set.of("lazy", "lazy-reset"), "adaptive_high", Set.of("adaptive"), "adaptive_low",
-            Set.of("adaptive"), "adaptive_growth", Set.of("adaptive"), "min_gap", Set.of("adaptive"),
-            "max_gap", Set.of("lazy-reset", "adaptive"));
+    /**
+     * The refresh-policy keys: the policies each applies to, its name among the projection
+     * module's policy parameters ({@link RefreshPolicy#of(RefreshKind, Map)}), and its range.
+     */
+    private enum PolicyKey {
+        LAZY_WINDOW("window", 1, Double.NaN, EnumSet.of(RefreshKind.LAZY, RefreshKind.LAZY_RESET)),
+        LAZY_THRESHOLD("threshold", 0, 1, EnumSet.of(RefreshKind.LAZY, RefreshKind.LAZY_RESET)),
+        ADAPTIVE_HIGH("highOverlap", 0, 1, EnumSet.of(RefreshKind.ADAPTIVE)),
+        ADAPTIVE_LOW("lowOverlap", 0, 1, EnumSet.of(RefreshKind.ADAPTIVE)),
+        ADAPTIVE_GROWTH("growth", 1, 1e6, EnumSet.of(RefreshKind.ADAPTIVE)),
+        MIN_GAP("minGap", 1, Double.NaN, EnumSet.of(RefreshKind.ADAPTIVE)),
+        MAX_GAP("maxGap", 1, Double.NaN, EnumSet.of(RefreshKind.LAZY_RESET, RefreshKind.ADAPTIVE));
 
-    private final String method;
-    private final Map<String, Object> global;
-    private final Pattern projection;
-    private final List<LayerRule> layers;
-    /** Whether the global {@code weights} applies only to the parameters {@code projection} matches. */
-    private final boolean weightsOnProjection;
+        final String param;
+        /** The least value; an integer key has no upper bound (NaN), a real one is in [lo, hi] ((lo, hi] for growth). */
+        final double lo;
+        final double hi;
+        final Set<RefreshKind> policies;
 
-    private record LayerRule(int index, String match, Pattern pattern, Map<String, Object> overrides) {
-        String prefix() {
-            return "optim.layers[" + index + "] (match '" + match + "').";
+        PolicyKey(String param, double lo, double hi, Set<RefreshKind> policies) {
+            this.param = param;
+            this.lo = lo;
+            this.hi = hi;
+            this.policies = policies;
+        }
+
+        String key() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+
+        Object read(SettingsReader r) {
+            if (Double.isNaN(hi)) {
+                return r.integer(key(), (long) lo);
+            }
+            return r.real(key(), lo, hi, this == ADAPTIVE_GROWTH);
         }
     }
 
-    private OptimSettings(String method, Map<String, Object> global, Pattern projection, List<LayerRule> layers) {
+    private final Method method;
+    /**
+     * The options as given: the preset, then every non-null global key of the section, in that
+     * order and with the values as written, which is what config.yaml and a checkpoint's
+     * fingerprint record ({@link #toMap()}); everything the optimizer uses is read from it once,
+     * into the typed fields below.
+     */
+    private final Map<String, Object> given;
+    private final ParamSettings global;
+    private final Pattern projection;
+    /** The parameters the global {@code weights} applies to; all when the preset leaves it out. */
+    private final WeightsScope weightsScope;
+    private final int svdOversampling;
+    private final int svdPowerIterations;
+    private final List<LayerRule> layers;
+
+    /**
+     * One {@code optim.layers} entry: its regex, its keys as given, and the settings of the
+     * parameters it matches (the global options with its keys on top).
+     */
+    private record LayerRule(int index, String match, Pattern pattern, Map<String, Object> overrides, boolean fullRank,
+            ParamSettings settings) {
+        String prefix() {
+            return prefix(index, match);
+        }
+
+        static String prefix(int index, String match) {
+            return "optim.layers[" + index + "] (match '" + match + "').";
+        }
+
+        boolean sets(String key) {
+            return overrides.get(key) != null;
+        }
+    }
+
+    private OptimSettings(Method method, Map<String, Object> given, Pattern projection, List<Map<String, Object>> rules,
+            List<Pattern> patterns) {
         this.method = method;
-        this.global = global;
+        this.given = given;
         this.projection = projection;
-        this.layers = layers;
+        SettingsReader r = new SettingsReader(given, "optim.");
         // absent from the presets that store every weight alike, so their settings stay as they were
-        this.weightsOnProjection = global.get("weights_scope") != null && new SettingsReader(global, "optim.")
-                .choice("weights_scope", Set.of("all", "projection")).equals("projection");
+        this.weightsScope = r.has("weights_scope") ? r.choice("weights_scope", WeightsScope.class) : WeightsScope.ALL;
+        this.global = parse(given, null, "optim.");
+        this.svdOversampling = (int) r.integer("svd_oversampling", 0);
+        this.svdPowerIterations = (int) r.integer("svd_power_iterations", 0);
+        List<LayerRule> l = new ArrayList<>();
+        for (int i = 0; i < rules.size(); i++) {
+            Map<String, Object> o = rules.get(i);
+            String match = patterns.get(i).pattern();
+            boolean fullRank = o.get("full_rank") != null
+                    && new SettingsReader(o, LayerRule.prefix(i, match)).bool("full_rank");
+            l.add(new LayerRule(i, match, patterns.get(i), o, fullRank, parse(merged(o), match, LayerRule.prefix(i, match))));
+        }
+        this.layers = List.copyOf(l);
     }
 
     /** Every key accepted at the top of the {@code optim} section. */
@@ -90,7 +150,11 @@ public final class OptimSettings {
 
     /** The method names (presets). */
     public static Set<String> methods() {
-        return Collections.unmodifiableSet(new TreeSet<>(Presets.METHODS));
+        Set<String> names = new TreeSet<>();
+        for (Method m : Method.values()) {
+            names.add(EnumKeys.key(m));
+        }
+        return Collections.unmodifiableSet(names);
     }
 
     /** The preset of {@code method} with nothing overridden. */
@@ -107,33 +171,30 @@ public final class OptimSettings {
             }
         }
         Object m = user.get("method");
-        String method = m == null ? "q-galore" : m.toString().trim().toLowerCase(Locale.ROOT);
-        Map<String, Object> global = Presets.of(method);
-        if (global == null) {
+        Method method = m == null ? Method.Q_GALORE : EnumKeys.find(List.of(Method.values()), m.toString());
+        if (method == null) {
             throw new IllegalArgumentException("optim.method must be one of " + methods() + " (got " + m + ")");
         }
+        Map<String, Object> given = Presets.of(method);
         for (Map.Entry<String, Object> e : user.entrySet()) {
             if (e.getValue() != null && !e.getKey().equals("method") && !e.getKey().equals("layers")) {
-                global.put(e.getKey(), e.getValue());
+                given.put(e.getKey(), e.getValue());
             }
         }
-        Pattern projection = projectionPattern(global);
-        List<LayerRule> layers = layerRules(user.get("layers"));
-        OptimSettings s = new OptimSettings(method, global, projection, layers);
-        s.parse(global, null, "optim.", false);
-        for (LayerRule rule : layers) {
-            s.parse(s.merged(rule), rule.match, rule.prefix(), false);
-        }
-        return s;
+        Pattern projection = projectionPattern(given);
+        List<Pattern> patterns = new ArrayList<>();
+        List<Map<String, Object>> rules = layerRules(user.get("layers"), patterns);
+        return new OptimSettings(method, given, projection, rules, patterns);
     }
 
+    /** The method's name ({@code q-galore}, …). */
     public String method() {
-        return method;
+        return EnumKeys.key(method);
     }
 
     /** The peak learning rate η (preset or {@code optim.lr}). */
     public double lr() {
-        return ((Number) global.get("lr")).doubleValue();
+        return global.lr();
     }
 
     /**
@@ -155,20 +216,17 @@ public final class OptimSettings {
                 break;
             }
         }
-        Map<String, Object> values = rule == null ? global : merged(rule);
-        boolean fullRank = rule != null && rule.overrides.get("full_rank") != null
-                && new SettingsReader(rule.overrides, rule.prefix()).bool("full_rank");
-        boolean galore = shape.length == 2 && projection != null && projection.matcher(name).matches() && !fullRank;
-        String prefix = rule == null || !rule.overrides.containsKey("rank") ? "optim." : rule.prefix();
-        ParamSettings p = parse(values, rule == null ? null : rule.match, prefix, galore);
-        boolean ownWeights = rule != null && rule.overrides.get("weights") != null;
-        boolean inScope = ownWeights || !weightsOnProjection || projection != null && projection.matcher(name).matches();
-        if (!inScope || shape.length != 2 && p.weights().equals("int8")) { // norm weights and biases stay fp32 (tiny)
-            p = p.withWeights("fp32");
+        boolean projected = projection != null && projection.matcher(name).matches();
+        boolean galore = shape.length == 2 && projected && !(rule != null && rule.fullRank);
+        ParamSettings p = (rule == null ? global : rule.settings).withGalore(galore);
+        boolean inScope = rule != null && rule.sets("weights") || weightsScope == WeightsScope.ALL || projected;
+        if (!inScope || shape.length != 2 && p.weights() == WeightStorage.INT8) { // norm weights and biases stay fp32 (tiny)
+            p = p.withWeights(WeightStorage.FP32);
         }
         if (galore) {
             long min = Math.min(shape[0], shape[1]);
             if (p.rank() > min) {
+                String prefix = rule == null || !rule.overrides.containsKey("rank") ? "optim." : rule.prefix();
                 throw new IllegalArgumentException(prefix + "rank " + p.rank() + " exceeds min(m, n) = " + min
                         + " of " + name);
             }
@@ -176,9 +234,9 @@ public final class OptimSettings {
         return p;
     }
 
-    private Map<String, Object> merged(LayerRule rule) {
-        Map<String, Object> m = new LinkedHashMap<>(global);
-        rule.overrides.forEach((k, v) -> {
+    private Map<String, Object> merged(Map<String, Object> overrides) {
+        Map<String, Object> m = new LinkedHashMap<>(given);
+        overrides.forEach((k, v) -> {
             if (v != null && !k.equals("full_rank")) {
                 m.put(k, v);
             }
@@ -186,41 +244,27 @@ public final class OptimSettings {
         return m;
     }
 
-    private ParamSettings parse(Map<String, Object> values, String pattern, String prefix, boolean galore) {
+    /** Reads every per-parameter option of {@code values} once, naming {@code prefix + key} in any error. */
+    private static ParamSettings parse(Map<String, Object> values, String pattern, String prefix) {
         SettingsReader r = new SettingsReader(values, prefix);
-        String rule = r.choice("rule", Set.of("adamw", "sgd", "lion"));
-        String refresh = r.choice("refresh", Set.of("fixed", "lazy", "lazy-reset", "adaptive"));
-        Map<String, Object> policy = new LinkedHashMap<>();
-        policy.put("gap", r.integer("refresh_gap", 1));
-        for (Map.Entry<String, Set<String>> e : POLICY_KEYS.entrySet()) {
-            if (r.has(e.getKey()) && !e.getValue().contains(refresh)) {
-                throw r.bad(e.getKey(), "applies to refresh " + String.join("|", new TreeSet<>(e.getValue()))
-                        + ", not to refresh " + refresh);
+        UpdateRule rule = r.choice("rule", UpdateRule.class);
+        RefreshKind refresh = r.choice("refresh", RefreshKind.class);
+        for (PolicyKey k : PolicyKey.values()) {
+            if (r.has(k.key()) && !k.policies.contains(refresh)) {
+                throw r.bad(k.key(), "applies to refresh " + String.join("|",
+                        new TreeSet<>(k.policies.stream().map(EnumKeys::key).toList()))
+                        + ", not to refresh " + EnumKeys.key(refresh));
             }
         }
-        if (r.has("lazy_window")) {
-            policy.put("window", r.integer("lazy_window", 1));
-        }
-        if (r.has("lazy_threshold")) {
-            policy.put("threshold", r.real("lazy_threshold", 0, 1, false));
-        }
-        if (r.has("adaptive_high")) {
-            policy.put("highOverlap", r.real("adaptive_high", 0, 1, false));
-        }
-        if (r.has("adaptive_low")) {
-            policy.put("lowOverlap", r.real("adaptive_low", 0, 1, false));
-        }
-        if (r.has("adaptive_growth")) {
-            policy.put("growth", r.real("adaptive_growth", 1, 1e6, true));
-        }
-        if (r.has("min_gap")) {
-            policy.put("minGap", r.integer("min_gap", 1));
-        }
-        if (r.has("max_gap")) {
-            policy.put("maxGap", r.integer("max_gap", 1));
+        Map<String, Object> policy = new LinkedHashMap<>();
+        policy.put("gap", r.integer("refresh_gap", 1));
+        for (PolicyKey k : PolicyKey.values()) {
+            if (r.has(k.key())) {
+                policy.put(k.param, k.read(r));
+            }
         }
         try { // the policy's own checks (e.g. min_gap <= refresh_gap <= max_gap) before any run starts
-            io.galore4j.projection.RefreshPolicy.of(refresh, policy);
+            RefreshPolicy.of(refresh, policy);
         } catch (IllegalArgumentException e) {
             throw r.bad("refresh", e.getMessage());
         }
@@ -234,25 +278,23 @@ public final class OptimSettings {
         if (basisBits != 32 && basisBits != 4) {
             throw r.bad("basis_bits", "must be 32 or 4");
         }
-        return new ParamSettings(pattern, galore, rule, r.real("lr", 0, 10, true), r.fraction("beta1"),
+        return new ParamSettings(pattern, false, rule, r.real("lr", 0, 10, true), r.fraction("beta1"),
                 r.fraction("beta2"), r.real("eps", 0, 1, true), r.real("weight_decay", 0, 10, false),
-                r.fraction("momentum"), (int) rank, r.real("scale", 0, 1e6, true),
-                r.choice("side", Set.of("std", "reverse", "left", "right")),
-                r.choice("svd", Set.of("exact", "randomized", "auto")), refresh, policy,
-                r.choice("on_refresh", Set.of("keep", "rotate")), r.choice("m_codec", M_CODECS),
-                r.choice("v_codec", V_CODECS), r.choice("weights", WEIGHTS),
-                r.choice("weight_rounding", Set.of("stochastic", "nearest")), basisBits,
+                r.fraction("momentum"), (int) rank, r.real("scale", 0, 1e6, true), r.choice("side", Side.class),
+                r.choice("svd", BasisMethod.class), refresh, policy, r.choice("on_refresh", OnRefresh.class),
+                r.choice("m_codec", CodecName.of(Moment.FIRST)), r.choice("v_codec", CodecName.of(Moment.SECOND)),
+                r.choice("weights", WeightStorage.class), r.choice("weight_rounding", Rounding.class), basisBits,
                 // not in every preset, so that settings (and checkpoints) written before the key existed stay the same
-                r.has("accumulation") ? r.choice("accumulation", Accumulation.DTYPES) : "fp32");
+                r.has("accumulation") ? r.choice("accumulation", AccumulationDtype.class) : AccumulationDtype.FP32);
     }
 
     /** Oversampling p and power iterations q of the randomized SVD (global options). */
     public int svdOversampling() {
-        return ((Number) global.get("svd_oversampling")).intValue();
+        return svdOversampling;
     }
 
     public int svdPowerIterations() {
-        return ((Number) global.get("svd_power_iterations")).intValue();
+        return svdPowerIterations;
     }
 
     private static Pattern projectionPattern(Map<String, Object> global) {
@@ -268,8 +310,9 @@ public final class OptimSettings {
         }
     }
 
-    private static List<LayerRule> layerRules(Object layers) {
-        List<LayerRule> rules = new ArrayList<>();
+    /** The entries of {@code optim.layers} checked for their form, their keys as given; their regexes into {@code patterns}. */
+    private static List<Map<String, Object>> layerRules(Object layers, List<Pattern> patterns) {
+        List<Map<String, Object>> rules = new ArrayList<>();
         if (layers == null) {
             return rules;
         }
@@ -305,11 +348,11 @@ public final class OptimSettings {
                 }
                 overrides.put(key, e.getValue());
             }
-            LayerRule rule = new LayerRule(i, match.toString(), pattern, overrides);
             if (overrides.containsKey("full_rank")) {
-                new SettingsReader(overrides, rule.prefix()).bool("full_rank");
+                new SettingsReader(overrides, LayerRule.prefix(i, match.toString())).bool("full_rank");
             }
-            rules.add(rule);
+            rules.add(overrides);
+            patterns.add(pattern);
         }
         return rules;
     }
@@ -317,8 +360,8 @@ public final class OptimSettings {
     /** The resolved options as a map (for the run directory's record). */
     public Map<String, Object> toMap() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("method", method);
-        m.putAll(global);
+        m.put("method", method());
+        m.putAll(given);
         List<Map<String, Object>> l = new ArrayList<>();
         for (LayerRule r : layers) {
             Map<String, Object> e = new LinkedHashMap<>();

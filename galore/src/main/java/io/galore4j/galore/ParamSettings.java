@@ -1,5 +1,12 @@
 package io.galore4j.galore;
 
+import io.galore4j.projection.BasisMethod;
+import io.galore4j.projection.RefreshKind;
+import io.galore4j.projection.Side;
+import io.galore4j.quant.CodecName;
+import io.galore4j.quant.EnumKeys;
+import io.galore4j.quant.Moment;
+import io.galore4j.quant.Rounding;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -30,19 +37,38 @@ import java.util.Map;
  * @param basisBits      32 (fp32 basis) or 4 (INT4 basis)
  * @param accumulation   storage of accumulated micro-batch gradients: fp32 or bf16
  */
-public record ParamSettings(String layerPattern, boolean galore, String rule, double lr, double beta1,
-        double beta2, double eps, double weightDecay, double momentum, int rank, double scale, String side,
-        String svd, String refresh, Map<String, Object> refreshParams, String onRefresh, String mCodec,
-        String vCodec, String weights, String weightRounding, int basisBits, String accumulation) {
+public record ParamSettings(String layerPattern, boolean galore, UpdateRule rule, double lr, double beta1,
+        double beta2, double eps, double weightDecay, double momentum, int rank, double scale, Side side,
+        BasisMethod svd, RefreshKind refresh, Map<String, Object> refreshParams, OnRefresh onRefresh, CodecName mCodec,
+        CodecName vCodec, WeightStorage weights, Rounding weightRounding, int basisBits, AccumulationDtype accumulation) {
 
+    /** Every value is checked by {@link OptimSettings}, which names the key; here only what holds the record together. */
     public ParamSettings {
         refreshParams = Map.copyOf(refreshParams);
+        java.util.Objects.requireNonNull(rule, "rule");
+        java.util.Objects.requireNonNull(side, "side");
+        java.util.Objects.requireNonNull(svd, "svd");
+        java.util.Objects.requireNonNull(refresh, "refresh");
+        java.util.Objects.requireNonNull(onRefresh, "on_refresh");
+        java.util.Objects.requireNonNull(weightRounding, "weight_rounding");
+        java.util.Objects.requireNonNull(accumulation, "accumulation");
+        if (!mCodec.stores(Moment.FIRST) || !vCodec.stores(Moment.SECOND)) {
+            throw new IllegalArgumentException("m_codec " + EnumKeys.key(mCodec) + " / v_codec " + EnumKeys.key(vCodec)
+                    + ": not a first / second moment codec");
+        }
     }
 
     /** These settings with another weight storage. */
-    ParamSettings withWeights(String storage) {
+    ParamSettings withWeights(WeightStorage storage) {
         return new ParamSettings(layerPattern, galore, rule, lr, beta1, beta2, eps, weightDecay, momentum, rank, scale,
                 side, svd, refresh, refreshParams, onRefresh, mCodec, vCodec, storage, weightRounding, basisBits,
+                accumulation);
+    }
+
+    /** These settings for a parameter updated in a projected subspace (or not). */
+    ParamSettings withGalore(boolean projected) {
+        return new ParamSettings(layerPattern, projected, rule, lr, beta1, beta2, eps, weightDecay, momentum, rank,
+                scale, side, svd, refresh, refreshParams, onRefresh, mCodec, vCodec, weights, weightRounding, basisBits,
                 accumulation);
     }
 
@@ -51,32 +77,32 @@ public record ParamSettings(String layerPattern, boolean galore, String rule, do
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("layer_pattern", layerPattern);
         m.put("galore", galore);
-        m.put("rule", galore ? "adamw" : rule);
+        m.put("rule", galore ? "adamw" : EnumKeys.key(rule));
         m.put("lr", lr);
         m.put("beta1", beta1);
         m.put("beta2", beta2);
         m.put("eps", eps);
         m.put("weight_decay", weightDecay);
-        if (rule.equals("sgd") && !galore) {
+        if (rule == UpdateRule.SGD && !galore) {
             m.put("momentum", momentum);
         }
         if (galore) {
             m.put("rank", rank);
             m.put("scale", scale);
-            m.put("side", side);
-            m.put("svd", svd);
-            m.put("refresh", refresh);
+            m.put("side", EnumKeys.key(side));
+            m.put("svd", EnumKeys.key(svd));
+            m.put("refresh", EnumKeys.key(refresh));
             m.put("refresh_params", new java.util.TreeMap<>(refreshParams));
-            m.put("on_refresh", onRefresh);
+            m.put("on_refresh", EnumKeys.key(onRefresh));
             m.put("basis_bits", basisBits);
         }
-        m.put("m_codec", mCodec);
-        m.put("v_codec", vCodec);
-        m.put("weights", weights);
-        if (weights.equals("int8")) {
-            m.put("weight_rounding", weightRounding);
+        m.put("m_codec", EnumKeys.key(mCodec));
+        m.put("v_codec", EnumKeys.key(vCodec));
+        m.put("weights", EnumKeys.key(weights));
+        if (weights == WeightStorage.INT8) {
+            m.put("weight_rounding", EnumKeys.key(weightRounding));
         }
-        m.put("accumulation", accumulation);
+        m.put("accumulation", EnumKeys.key(accumulation));
         return m;
     }
 }

@@ -1,8 +1,8 @@
 package io.galore4j.galore;
 
-import java.util.Locale;
+import io.galore4j.quant.EnumKeys;
+import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Typed reads of one {@code optim} map; every error is an {@link IllegalArgumentException} whose
@@ -86,13 +86,19 @@ final class SettingsReader {
         return (long) d;
     }
 
-    String choice(String key, Set<String> allowed) {
+    /** One of {@code allowed}, by its name ({@link EnumKeys}), any case. */
+    <E extends Enum<E>> E choice(String key, List<E> allowed) {
         Object v = values.get(key);
-        String s = v == null ? "" : v.toString().trim().toLowerCase(Locale.ROOT);
-        if (!allowed.contains(s)) {
-            throw bad(key, "must be one of " + new java.util.TreeSet<>(allowed));
+        E e = EnumKeys.find(allowed, v == null ? "" : v.toString());
+        if (e == null) {
+            throw bad(key, "must be one of " + new java.util.TreeSet<>(allowed.stream().map(EnumKeys::key).toList()));
         }
-        return s;
+        return e;
+    }
+
+    /** As {@link #choice(String, List)} over every constant of {@code type}. */
+    <E extends Enum<E>> E choice(String key, Class<E> type) {
+        return choice(key, List.of(type.getEnumConstants()));
     }
 
     boolean bool(String key) {

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.galore4j.galore.MemoryAccount.Component;
+import io.galore4j.quant.CodecName;
 import io.galore4j.quant.Moment;
 import io.galore4j.quant.StateCodec;
 import java.util.HashMap;
@@ -73,7 +74,7 @@ class MemoryAccountTest {
     @Test
     void codecByteFormulaMatchesAllocatedStates() {
         for (Moment moment : Moment.values()) {
-            for (String codec : StateCodec.names(moment)) {
+            for (CodecName codec : CodecName.of(moment)) {
                 for (int[] shape : new int[][] {{64, 64}, {37, 129}, {128, 1000}, {1, 5000}}) {
                     long[] est = MomentState.estimate(codec, moment, shape[0], shape[1]);
                     MomentState live = new MomentState(codec, moment, shape[0], shape[1]);

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.galore4j.quant.EnumKeys;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +33,7 @@ class OptimSettingsTest {
                 error(Map.of("refresh", "lazy", "max_gap", 800)));
         ParamSettings reset = OptimSettings.from(Map.of("refresh", "lazy-reset", "max_gap", 800, "lazy_window", 3))
                 .resolve("layers.0.mlp.up_proj.weight", new long[] {128, 64});
-        assertEquals("lazy-reset", reset.refresh());
+        assertEquals("lazy-reset", EnumKeys.key(reset.refresh()));
         assertEquals(Map.of("gap", 200L, "window", 3L, "maxGap", 800L), reset.refreshParams());
         // the policy's own bounds are checked when the settings are read, not when a layer first refreshes
         String gaps = error(Map.of("refresh", "adaptive", "refresh_gap", 10, "min_gap", 20));
@@ -54,23 +55,23 @@ class OptimSettingsTest {
             OptimSettings s = OptimSettings.preset(method);
             for (long[] shape : new long[][] {Q, {256}}) {
                 ParamSettings p = s.resolve(QNAME, shape);
-                assertEquals("split", p.weights(), method + ": 1-D and 2-D weights are split");
-                assertEquals("softsign8", p.mCodec(), method);
-                assertEquals("bf16", p.accumulation(), method);
+                assertEquals("split", EnumKeys.key(p.weights()), method + ": 1-D and 2-D weights are split");
+                assertEquals("softsign8", EnumKeys.key(p.mCodec()), method);
+                assertEquals("bf16", EnumKeys.key(p.accumulation()), method);
                 assertFalse(p.galore(), method + " is full rank");
             }
         }
-        assertEquals("sqrt8", OptimSettings.preset("flash-adamw").resolve(QNAME, Q).vCodec());
-        assertEquals("adamw", OptimSettings.preset("flash-adamw").resolve(QNAME, Q).rule());
-        assertEquals("lion", OptimSettings.preset("flash-lion").resolve(QNAME, Q).rule());
-        assertEquals("sgd", OptimSettings.preset("flash-sgd").resolve(QNAME, Q).rule());
-        assertEquals(Presets.ADAMW_LR, OptimSettings.preset("flash-adamw").lr());
-        assertEquals(Presets.LION_LR, OptimSettings.preset("flash-lion").lr());
-        assertEquals(Presets.SGD_LR, OptimSettings.preset("flash-sgd").lr());
+        assertEquals("sqrt8", EnumKeys.key(OptimSettings.preset("flash-adamw").resolve(QNAME, Q).vCodec()));
+        assertEquals("adamw", EnumKeys.key(OptimSettings.preset("flash-adamw").resolve(QNAME, Q).rule()));
+        assertEquals("lion", EnumKeys.key(OptimSettings.preset("flash-lion").resolve(QNAME, Q).rule()));
+        assertEquals("sgd", EnumKeys.key(OptimSettings.preset("flash-sgd").resolve(QNAME, Q).rule()));
+        assertEquals(OptimSettings.preset("adamw").lr(), OptimSettings.preset("flash-adamw").lr());
+        assertEquals(OptimSettings.preset("lion").lr(), OptimSettings.preset("flash-lion").lr());
+        assertEquals(OptimSettings.preset("sgd").lr(), OptimSettings.preset("flash-sgd").lr());
         // the other presets leave accumulation out (fp32), so their settings are those written before it existed
         assertFalse(OptimSettings.preset("adamw").toMap().containsKey("accumulation"));
-        assertEquals("fp32", OptimSettings.preset("adamw").resolve(QNAME, Q).accumulation());
-        assertEquals("split", OptimSettings.from(Map.of("method", "adamw", "weights", "split")).resolve(QNAME, Q).weights());
+        assertEquals("fp32", EnumKeys.key(OptimSettings.preset("adamw").resolve(QNAME, Q).accumulation()));
+        assertEquals("split", EnumKeys.key(OptimSettings.from(Map.of("method", "adamw", "weights", "split")).resolve(QNAME, Q).weights()));
     }
 
     @Test
@@ -109,11 +110,11 @@ class OptimSettingsTest {
         OptimSettings s = OptimSettings.from(section);
         ParamSettings q0 = s.resolve(QNAME, Q);
         assertEquals(8, q0.rank(), "layers[0] matches first");
-        assertEquals("rotate", q0.onRefresh());
-        assertEquals("fixed", q0.refresh());
+        assertEquals("rotate", EnumKeys.key(q0.onRefresh()));
+        assertEquals("fixed", EnumKeys.key(q0.refresh()));
         ParamSettings q1 = s.resolve("model.layers.1.self_attn.q_proj.weight", Q);
         assertEquals(16, q1.rank());
-        assertEquals("lazy", q1.refresh());
+        assertEquals("lazy", EnumKeys.key(q1.refresh()));
         assertEquals(3L, q1.refreshParams().get("window"));
         ParamSettings k1 = s.resolve("model.layers.1.self_attn.k_proj.weight", Q);
         assertEquals(32, k1.rank(), "no layer entry: the global rank");
@@ -135,12 +136,12 @@ class OptimSettingsTest {
 
     private static void assertWeights(OptimSettings s, String projections, String embeddingAndHead) {
         for (String kind : PROJECTIONS) {
-            assertEquals(projections, s.resolve("model.layers.3." + kind + ".weight", Q).weights(), kind);
+            assertEquals(projections, EnumKeys.key(s.resolve("model.layers.3." + kind + ".weight", Q).weights()), kind);
         }
-        assertEquals(embeddingAndHead, s.resolve("model.embed_tokens.weight", EMBEDDING).weights(), "embedding");
-        assertEquals(embeddingAndHead, s.resolve("lm_head.weight", EMBEDDING).weights(), "head");
-        assertEquals("fp32", s.resolve("model.layers.3.input_layernorm.weight", new long[] {64}).weights(), "norm");
-        assertEquals("fp32", s.resolve("model.norm.weight", new long[] {64}).weights(), "final norm");
+        assertEquals(embeddingAndHead, EnumKeys.key(s.resolve("model.embed_tokens.weight", EMBEDDING).weights()), "embedding");
+        assertEquals(embeddingAndHead, EnumKeys.key(s.resolve("lm_head.weight", EMBEDDING).weights()), "head");
+        assertEquals("fp32", EnumKeys.key(s.resolve("model.layers.3.input_layernorm.weight", new long[] {64}).weights()), "norm");
+        assertEquals("fp32", EnumKeys.key(s.resolve("model.norm.weight", new long[] {64}).weights()), "final norm");
     }
 
     @Test
@@ -168,20 +169,21 @@ class OptimSettingsTest {
     void presetsAndKeys() {
         assertEquals(0.8, OptimSettings.preset("solo").resolve("x", new long[] {8}).beta1());
         ParamSettings q = OptimSettings.preset("q-galore").resolve(QNAME, Q);
-        assertEquals("int8", q.weights());
+        assertEquals("int8", EnumKeys.key(q.weights()));
         assertEquals(4, q.basisBits());
-        assertEquals("lazy", q.refresh());
-        assertEquals("dynamic8", q.vCodec());
-        assertEquals("fp32", OptimSettings.preset("q-galore").resolve("model.norm.weight", new long[] {256}).weights(),
+        assertEquals("lazy", EnumKeys.key(q.refresh()));
+        assertEquals("dynamic8", EnumKeys.key(q.vCodec()));
+        assertEquals("fp32", EnumKeys.key(OptimSettings.preset("q-galore").resolve("model.norm.weight", new long[] {256}).weights()),
                 "1-D weights stay fp32");
-        assertEquals("int8", OptimSettings.from(Map.of("method", "adamw8bit", "weights", "int8"))
-                .resolve("lm_head.weight", new long[] {256, 64}).weights(), "weights applies to every 2-D parameter");
+        assertEquals("int8", EnumKeys.key(OptimSettings.from(Map.of("method", "adamw8bit", "weights", "int8"))
+                .resolve("lm_head.weight", new long[] {256, 64}).weights()), "weights applies to every 2-D parameter");
         assertTrue(OptimSettings.keys().containsAll(List.of("method", "lr", "rank", "scale", "side", "svd", "refresh",
                 "refresh_gap", "on_refresh", "m_codec", "v_codec", "weights", "basis_bits", "projection", "layers")));
         assertEquals("q-galore", OptimSettings.from(Map.of()).method(), "default method");
         // null means "the preset's"
         Map<String, Object> withNull = new HashMap<>();
         withNull.put("lr", null);
-        assertEquals(Presets.Q_GALORE_LR, OptimSettings.from(withNull).lr());
+        assertEquals(OptimSettings.preset("q-galore").lr(), OptimSettings.from(withNull).lr());
+        assertEquals(0.015, OptimSettings.from(withNull).lr());
     }
 }

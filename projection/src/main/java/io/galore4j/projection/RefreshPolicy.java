@@ -54,21 +54,29 @@ public interface RefreshPolicy {
 
     /** Creates a policy by name with the given parameters (absent keys take their defaults). */
     static RefreshPolicy of(String name, Map<String, ?> params) {
-        PolicyParams p = new PolicyParams(name, params == null ? Map.of() : params);
-        RefreshPolicy policy = switch (name == null ? "" : name.trim().toLowerCase(java.util.Locale.ROOT)) {
-            case "fixed" -> new FixedRefresh(p.positiveLong("gap", 200));
-            case "lazy" -> new LazyRefresh(p.positiveLong("gap", 200), (int) p.positiveLong("window", 5),
+        RefreshKind kind = io.galore4j.quant.EnumKeys.find(java.util.List.of(RefreshKind.values()), name);
+        if (kind == null) {
+            throw new IllegalArgumentException(
+                    "refresh policy: unknown name '" + name + "' (expected fixed, lazy, lazy-reset or adaptive)");
+        }
+        return of(kind, params);
+    }
+
+    /** Creates a policy of {@code kind} with the given parameters (absent keys take their defaults). */
+    static RefreshPolicy of(RefreshKind kind, Map<String, ?> params) {
+        PolicyParams p = new PolicyParams(io.galore4j.quant.EnumKeys.key(kind), params == null ? Map.of() : params);
+        RefreshPolicy policy = switch (kind) {
+            case FIXED -> new FixedRefresh(p.positiveLong("gap", 200));
+            case LAZY -> new LazyRefresh(p.positiveLong("gap", 200), (int) p.positiveLong("window", 5),
                     p.unitInterval("threshold", 0.4));
-            case "lazy-reset" -> new LazyResetRefresh(p.positiveLong("gap", 200), (int) p.positiveLong("window", 5),
+            case LAZY_RESET -> new LazyResetRefresh(p.positiveLong("gap", 200), (int) p.positiveLong("window", 5),
                     p.unitInterval("threshold", 0.4), p.positiveLong("maxGap", Integer.MAX_VALUE));
-            case "adaptive" -> {
+            case ADAPTIVE -> {
                 long gap = p.positiveLong("gap", 200);
                 yield new AdaptiveRefresh(gap, p.positiveLong("minGap", Math.min(50, gap)),
                         p.positiveLong("maxGap", Math.max(2000, gap)), p.real("growth", 2.0),
                         p.unitInterval("highOverlap", 0.6), p.unitInterval("lowOverlap", 0.4));
             }
-            default -> throw new IllegalArgumentException(
-                    "refresh policy: unknown name '" + name + "' (expected fixed, lazy, lazy-reset or adaptive)");
         };
         p.rejectUnread();
         return policy;

@@ -19,14 +19,14 @@ public final class RefreshWorkspace {
      * {@link BasisCandidate}: the new r×d basis, and for an INT4 basis ({@code basisBits} 4) its
      * codes with their scales and zero points; and the r×r rotation.
      */
-    public static long bytes(String svd, int rank, long m, long n, String side, int oversampling,
+    public static long bytes(BasisMethod svd, int rank, long m, long n, Side side, int oversampling,
             int powerIterations, int basisBits) {
         long k = Math.min(m, n);
-        boolean left = Side.of(side).resolve(m, n) == Side.LEFT;
+        boolean left = side.resolve(m, n) == Side.LEFT;
         long dim = left ? m : n;
         long codes = basisBits == 4 ? (rank * dim + 1) / 2 + 8 * ((rank * dim + 255) / 256) : 0;
         long common = 4L * rank * dim + codes + 4L * rank * rank;
-        if (BasisMethod.of(svd).resolve(m, n) == BasisMethod.EXACT) {
+        if (svd.resolve(m, n) == BasisMethod.EXACT) {
             return 4 * (m * n + k + n * k + k * m + 4 * k * k + 8 * k) + 4 * 8 * k + common;
         }
         long bigM = left ? m : n;

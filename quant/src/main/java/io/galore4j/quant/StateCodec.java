@@ -47,6 +47,11 @@ public interface StateCodec {
         return StateCodecs.of(name, moment);
     }
 
+    /** The codec {@code name} of {@code moment}. */
+    static StateCodec of(CodecName name, Moment moment) {
+        return StateCodecs.of(EnumKeys.key(name), moment);
+    }
+
     /** Names accepted by {@link #of(String, Moment)} for this moment. */
     static List<String> names(Moment moment) {
         return StateCodecs.names(moment);

@@ -10,7 +10,6 @@ import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.RunDirectory;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -47,11 +46,7 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Dtype type = switch (dtype.toLowerCase(Locale.ROOT)) {
-            case "f32", "fp32", "float32" -> Dtype.F32;
-            case "bf16", "bfloat16" -> Dtype.BF16;
-            default -> throw new IllegalArgumentException("--dtype must be f32 or bf16, got '" + dtype + "'");
-        };
+        Dtype type = Dtype.exportType(dtype);
         Path to = target(this.to);
         Path parent = to.toAbsolutePath().getParent();
         Path hfConfig = parent.resolve(SavedModel.HF_CONFIG);

@@ -5,6 +5,7 @@ import io.galore4j.galore.QzoSettings;
 import io.galore4j.galore.QzoWeights;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.ConfigValues;
+import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.data.Dataset;
 import io.galore4j.trainer.data.EvalWindows;
@@ -82,12 +83,9 @@ public final class FinetuneJob {
         return new FinetuneJob(tree, method, model, train, qzo, data, evalWindows);
     }
 
-    /** The {@code qzo.*} keys, each checked with its name in the message (ε, C, η and the floor > 0). */
+    /** The {@code qzo.*} settings ({@link RunConfig#qzo}). */
     static QzoSettings qzoSettings(ConfigValues v) {
-        double max = Double.MAX_VALUE;
-        return new QzoSettings(v.positive("qzo.eps", 0, max), v.positive("qzo.clip", 0, max),
-                v.positive("qzo.lr", 0, max), v.positive("qzo.min_scale", 0, max),
-                v.integer("qzo.bits", 4, 8), v.integer("qzo.group_size", 1, Integer.MAX_VALUE));
+        return RunConfig.qzo(v);
     }
 
     /**

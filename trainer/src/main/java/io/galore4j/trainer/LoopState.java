@@ -2,6 +2,7 @@ package io.galore4j.trainer;
 
 import io.galore4j.galore.LayerwiseOptimizer;
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.data.CorpusFingerprint;
 import io.galore4j.trainer.data.TrainingBatches;
 import io.galore4j.trainer.run.Checkpoints;
@@ -31,7 +32,7 @@ final class LoopState {
     TrainerState save(LoopClock clock, ConfigTree tree, TrainingBatches batches, CorpusFingerprint corpus) {
         long[] sampler = batches.state();
         return new TrainerState(tokens, finiteOrNull(prevNorm), finiteOrNull(valLoss), List.of(sampler[0], sampler[1]),
-                clock.elapsed(), clock.evalSeconds(), TrainJob.fingerprint(tree), corpus);
+                clock.elapsed(), clock.evalSeconds(), RunConfig.fingerprint(tree), corpus);
     }
 
     /**

@@ -4,8 +4,8 @@ import io.galore4j.galore.LayerwiseOptimizer;
 import io.galore4j.galore.OptimSettings;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.ConfigValues;
+import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.config.TrainSettings;
-import io.galore4j.trainer.data.ByteTokenizer;
 import io.galore4j.trainer.data.CorpusFingerprint;
 import io.galore4j.trainer.data.Dataset;
 import io.galore4j.trainer.data.EvalWindows;
@@ -95,22 +95,11 @@ public final class TrainJob {
      */
     public static TrainJob resolve(ConfigTree tree, PrintStream log, java.util.function.Function<ConfigValues, Dataset> data)
             throws IOException {
-        ModelConfig model = modelConfig(tree);
-        boolean checkpoint = tree.values().bool("model.checkpoint_activations");
-        TrainSettings train = TrainSettings.from(tree);
-        OptimSettings optim = OptimSettings.from(tree.section("optim"));
-        for (Map.Entry<String, long[]> p : LlamaParameters.shapes(model).entrySet()) {
-            optim.resolve(p.getKey(), p.getValue()); // every parameter's settings, checked without allocating it
-        }
+        RunConfig c = RunConfig.resolve(tree);
         Dataset text = data.apply(tree.values());
-        EvalWindows evalWindows = new EvalWindows(text.split(), train.evalBatches(), train.batchSize(), model.seqLen());
-        // Fill in what the presets derived, so config.yaml is fully resolved.
-        ConfigTree resolved = tree;
-        for (Map.Entry<String, Object> e : modelKeys(model).entrySet()) {
-            resolved = resolved.set(e.getKey() + "=" + e.getValue());
-        }
-        resolved = resolved.withSection("optim", optim.toMap());
-        return new TrainJob(resolved, model, checkpoint, train, optim, text, evalWindows, log);
+        EvalWindows evalWindows = new EvalWindows(text.split(), c.train().evalBatches(), c.train().batchSize(),
+                c.model().seqLen());
+        return new TrainJob(c.tree(), c.model(), c.checkpointActivations(), c.train(), c.optim(), text, evalWindows, log);
     }
 
     /** The model this job trains. */
@@ -275,122 +264,21 @@ public final class TrainJob {
     }
 
     /**
-     * The settings a checkpoint must agree with to be resumed: every key except those that only
-     * say how long to run and how often to log, evaluate and save ({@link #RESUMABLE_KEYS}).
-     */
-    static Map<String, Object> fingerprint(ConfigTree tree) {
-        Map<String, Object> flat = new java.util.TreeMap<>();
-        for (String section : List.of("model", "data", "train", "optim")) {
-            flatten(section, tree.section(section), flat);
-        }
-        for (String k : RESUMABLE_KEYS) {
-            flat.remove(k);
-        }
-        return flat;
-    }
-
-    /** Keys a resumed run may change. */
-    static final List<String> RESUMABLE_KEYS = List.of("train.steps", "train.eval_every", "train.log_every",
-            "train.ckpt_every", "train.keep_ckpts", "train.max_bad_steps", "train.eval_batches", "train.time_limit_s",
-            "train.blas_threads");
-
-    @SuppressWarnings("unchecked")
-    private static void flatten(String prefix, Map<String, Object> map, Map<String, Object> out) {
-        for (Map.Entry<String, Object> e : map.entrySet()) {
-            String key = prefix + "." + e.getKey();
-            if (e.getValue() instanceof Map<?, ?> m) {
-                flatten(key, (Map<String, Object>) m, out);
-            } else {
-                out.put(key, e.getValue() == null ? null : String.valueOf(e.getValue()));
-            }
-        }
-    }
-
-    /**
-     * Refuses a checkpoint written under other settings, naming the first keys that differ
-     * (IllegalArgumentException naming the checkpoint's file), or on another corpus
-     * ({@link CorpusCheck}). A key the checkpoint does not list matches when it has its default
-     * value: it was added to the defaults later, and its default keeps the older behaviour.
+     * Refuses a checkpoint written under other settings or past train.steps
+     * ({@link RunConfig#checkCompatible}), or on another corpus ({@link CorpusCheck}).
      */
     public void checkCompatible(Checkpoints.Loaded c) {
-        if (!(c.trainer().get("config") instanceof Map<?, ?> saved)) {
-            throw new IllegalArgumentException(c.dir().resolve(Checkpoints.TRAINER) + " holds no config");
-        }
-        Map<String, Object> now = fingerprint(tree);
-        java.util.TreeSet<String> keys = new java.util.TreeSet<>(now.keySet());
-        for (Object k : saved.keySet()) {
-            keys.add(String.valueOf(k));
-        }
-        List<String> differ = new java.util.ArrayList<>();
-        keys.remove("optim.method");
-        List<String> order = new java.util.ArrayList<>(List.of("optim.method")); // the likeliest cause first
-        order.addAll(keys);
-        Map<String, Object> defaults = fingerprint(ConfigTree.defaults());
-        for (String k : order) {
-            if (!saved.containsKey(k) && defaults.containsKey(k) && java.util.Objects.equals(now.get(k), defaults.get(k))) {
-                continue; // a key added to the defaults after the checkpoint was written, at its default
-            }
-            if (!java.util.Objects.equals(now.get(k), saved.get(k))) {
-                differ.add(k + " (checkpoint " + saved.get(k) + ", now " + now.get(k) + ")");
-            }
-        }
-        if (!differ.isEmpty()) {
-            throw new IllegalArgumentException("checkpoint " + c.dir().resolve(Checkpoints.TRAINER)
-                    + " was written with other settings: " + String.join(", ", differ.subList(0, Math.min(3, differ.size())))
-                    + (differ.size() > 3 ? " and " + (differ.size() - 3) + " more" : "")
-                    + "; only " + String.join(", ", RESUMABLE_KEYS) + " may change on --resume");
-        }
-        if (c.step() > train.steps()) {
-            throw new IllegalArgumentException("checkpoint " + c.dir() + " is at step " + c.step()
-                    + ", past train.steps=" + train.steps());
-        }
+        RunConfig.checkCompatible(tree, c, train.steps());
         CorpusCheck.check(c, corpus, tree, System.err);
     }
 
-    /** The validated {@code data.tokenizer}. */
+    /** The validated {@code data.tokenizer} ({@link RunConfig#tokenizer}). */
     static Tokenizer tokenizer(ConfigValues v) {
-        return Tokenizer.named(v.string("data.tokenizer", false));
+        return RunConfig.tokenizer(v);
     }
 
-    /**
-     * model.* keys: the preset, then any field set explicitly. An unset model.vocab is the
-     * preset's for the byte tokenizer and the tokenizer's own size for a BPE one; a vocabulary
-     * smaller than the tokenizer's is refused.
-     */
+    /** The model of a configuration ({@link RunConfig#modelConfig}). */
     static ModelConfig modelConfig(ConfigTree tree) {
-        ConfigValues v = tree.values();
-        ModelConfig p = ModelConfig.preset(v.string("model.preset", false));
-        Tokenizer tokenizer = tokenizer(v);
-        int max = Integer.MAX_VALUE;
-        int vocab;
-        if (v.isSet("model.vocab")) {
-            vocab = v.integer("model.vocab", 1, max);
-            if (vocab < tokenizer.vocabSize()) {
-                throw new IllegalArgumentException("model.vocab must be ≥ " + tokenizer.vocabSize() + " for the "
-                        + tokenizer.name() + " tokenizer (got " + vocab + ")");
-            }
-        } else {
-            vocab = tokenizer instanceof ByteTokenizer ? p.vocab() : tokenizer.vocabSize();
-        }
-        return new ModelConfig(
-                v.isSet("model.hidden") ? v.integer("model.hidden", 1, max) : p.hidden(),
-                v.isSet("model.layers") ? v.integer("model.layers", 1, max) : p.layers(),
-                v.isSet("model.heads") ? v.integer("model.heads", 1, max) : p.heads(),
-                v.isSet("model.intermediate") ? v.integer("model.intermediate", 1, max) : p.intermediate(),
-                vocab,
-                v.isSet("model.seq_len") ? v.integer("model.seq_len", 1, max) : p.seqLen(),
-                v.positive("model.rope_theta", 1, Double.MAX_VALUE),
-                v.positive("model.norm_eps", 0, 1));
-    }
-
-    private static Map<String, Object> modelKeys(ModelConfig m) {
-        Map<String, Object> k = new LinkedHashMap<>();
-        k.put("model.hidden", m.hidden());
-        k.put("model.layers", m.layers());
-        k.put("model.heads", m.heads());
-        k.put("model.intermediate", m.intermediate());
-        k.put("model.vocab", m.vocab());
-        k.put("model.seq_len", m.seqLen());
-        return k;
+        return RunConfig.modelConfig(tree);
     }
 }

@@ -1,6 +1,7 @@
 package io.galore4j.trainer;
 
 import io.galore4j.galore.ParamSettings;
+import io.galore4j.quant.EnumKeys;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,10 +31,11 @@ final class WeightFormats {
             for (long d : shapes.get(name)) {
                 n *= d;
             }
-            long[] c = counts.computeIfAbsent(p.weights(), k -> new long[2]);
+            String format = EnumKeys.key(p.weights());
+            long[] c = counts.computeIfAbsent(format, k -> new long[2]);
             c[0]++;
             c[1] += n;
-            names.computeIfAbsent(p.weights(), k -> new TreeSet<>()).add(name.replaceAll("\\.\\d+\\.", ".*."));
+            names.computeIfAbsent(format, k -> new TreeSet<>()).add(name.replaceAll("\\.\\d+\\.", ".*."));
         });
         Map<String, Object> out = new TreeMap<>();
         counts.forEach((format, c) -> {

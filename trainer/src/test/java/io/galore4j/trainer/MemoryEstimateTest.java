@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.galore4j.projection.BasisMethod;
 import io.galore4j.projection.RefreshWorkspace;
+import io.galore4j.projection.Side;
 import io.galore4j.trainer.config.ConfigTree;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -96,9 +98,9 @@ class MemoryEstimateTest {
     void anExactRefreshHoldsTheGradientCopyAndBothThinFactors() {
         long m = 512;
         long n = 1376;
-        long exact = RefreshWorkspace.bytes("exact", 64, m, n, "std", 16, 2, 32);
+        long exact = RefreshWorkspace.bytes(BasisMethod.EXACT, 64, m, n, Side.STD, 16, 2, 32);
         assertTrue(exact >= 4 * (m * n + n * m + m * m), "exact " + exact);
-        long randomized = RefreshWorkspace.bytes("randomized", 64, m, n, "std", 16, 2, 32);
+        long randomized = RefreshWorkspace.bytes(BasisMethod.RANDOMIZED, 64, m, n, Side.STD, 16, 2, 32);
         assertTrue(randomized < exact / 4, "randomized " + randomized + " vs exact " + exact);
     }
 

@@ -38,15 +38,18 @@ public final class ConfigTree {
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
 
     private final Map<String, Object> root;
+    /** Where {@link #get} notes every key read, or null ({@link #recordingReads}). */
+    private final Set<String> reads;
 
-    private ConfigTree(Map<String, Object> root) {
+    private ConfigTree(Map<String, Object> root, Set<String> reads) {
         this.root = root;
+        this.reads = reads;
     }
 
     /** The embedded defaults (every known key of model, data and train). */
     public static ConfigTree defaults() {
         try (InputStream in = ConfigTree.class.getResourceAsStream(DEFAULTS)) {
-            return new ConfigTree(asMap(YAML.readValue(in, Object.class), "defaults"));
+            return new ConfigTree(asMap(YAML.readValue(in, Object.class), "defaults"), null);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the embedded defaults " + DEFAULTS, e);
         }
@@ -168,6 +171,9 @@ public final class ConfigTree {
 
     /** The value of a dotted key, or null. */
     public Object get(String dottedKey) {
+        if (reads != null) {
+            reads.add(dottedKey);
+        }
         int dot = dottedKey.indexOf('.');
         return liveSection(dottedKey.substring(0, dot)).get(dottedKey.substring(dot + 1));
     }
@@ -186,7 +192,16 @@ public final class ConfigTree {
     }
 
     private ConfigTree copy() {
-        return new ConfigTree(deepCopy(root));
+        return new ConfigTree(deepCopy(root), reads);
+    }
+
+    /**
+     * This tree, and every tree made from it, noting into {@code sink} each dotted key read
+     * through {@link #get} (so through {@link ConfigValues}): the keys the code reads, listed from
+     * the code itself (docs/configuration.md's test).
+     */
+    public ConfigTree recordingReads(Set<String> sink) {
+        return new ConfigTree(deepCopy(root), sink);
     }
 
     @SuppressWarnings("unchecked")

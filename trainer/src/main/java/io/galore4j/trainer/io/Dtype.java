@@ -31,6 +31,19 @@ public enum Dtype {
         return bytes;
     }
 
+    /** The names {@code galore export --dtype} accepts, any case. */
+    private static final java.util.Map<String, Dtype> EXPORT_NAMES = java.util.Map.of("f32", F32, "fp32", F32,
+            "float32", F32, "bf16", BF16, "bfloat16", BF16);
+
+    /** The type of an exported model's weights named {@code name} (f32 or bf16, with their aliases). */
+    public static Dtype exportType(String name) {
+        Dtype d = EXPORT_NAMES.get(name.toLowerCase(java.util.Locale.ROOT));
+        if (d == null) {
+            throw new IllegalArgumentException("--dtype must be f32 or bf16, got '" + name + "'");
+        }
+        return d;
+    }
+
     /** The dtype called {@code name} in a header, or null if this project does not know it. */
     static Dtype byName(String name) {
         for (Dtype d : values()) {

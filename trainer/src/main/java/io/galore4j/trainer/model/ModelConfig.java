@@ -1,6 +1,12 @@
 package io.galore4j.trainer.model;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -25,16 +31,33 @@ public record ModelConfig(int hidden, int layers, int heads, int intermediate, i
     /** RMSNorm ε of LLaMA. */
     public static final double DEFAULT_NORM_EPS = 1e-6;
 
-    private static final Map<String, ModelConfig> PRESETS = new LinkedHashMap<>();
+    /** The preset file (a classpath resource; trainer/src/main/resources/io/galore4j/trainer/presets/models.yaml). */
+    public static final String PRESET_FILE = "/io/galore4j/trainer/presets/models.yaml";
+    /** The keys of a preset, in the file's order: the fields a preset sets, as model.* keys name them. */
+    public static final List<String> PRESET_KEYS = List.of("hidden", "layers", "heads", "intermediate", "vocab", "seq_len");
+    private static final Map<String, ModelConfig> PRESETS = readPresets();
 
-    static {
-        // The sizes of the GaLore / Q-GaLore paper's LLaMA models (60m...7b), plus a byte-level micro model.
-        PRESETS.put("micro", standard(256, 4, 4, 688, 256, 128));
-        PRESETS.put("60m", standard(512, 8, 8, 1376, 32000, 256));
-        PRESETS.put("130m", standard(768, 12, 12, 2048, 32000, 256));
-        PRESETS.put("350m", standard(1024, 24, 16, 2736, 32000, 256));
-        PRESETS.put("1b", standard(2048, 24, 32, 5461, 32000, 256));
-        PRESETS.put("7b", standard(4096, 32, 32, 11008, 32000, 256));
+    /** The presets of {@link #PRESET_FILE}, in its order, with LLaMA's RoPE θ and RMSNorm ε. */
+    private static Map<String, ModelConfig> readPresets() {
+        Map<String, ModelConfig> presets = new LinkedHashMap<>();
+        try (InputStream in = ModelConfig.class.getResourceAsStream(PRESET_FILE)) {
+            if (in == null) {
+                throw new IllegalStateException("the model presets " + PRESET_FILE + " are missing from the classpath");
+            }
+            Map<?, ?> file = new ObjectMapper(new YAMLFactory()).readValue(in, LinkedHashMap.class);
+            file.forEach((name, entry) -> {
+                if (!(entry instanceof Map<?, ?> m) || !m.keySet().equals(new java.util.HashSet<>(PRESET_KEYS))
+                        || !m.values().stream().allMatch(v -> v instanceof Integer)) {
+                    throw new IllegalStateException(PRESET_FILE + ": preset " + name + " must set the integers "
+                            + PRESET_KEYS + " (got " + entry + ")");
+                }
+                int[] v = PRESET_KEYS.stream().mapToInt(k -> (Integer) m.get(k)).toArray();
+                presets.put(String.valueOf(name), standard(v[0], v[1], v[2], v[3], v[4], v[5]));
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the model presets " + PRESET_FILE, e);
+        }
+        return java.util.Collections.unmodifiableMap(presets);
     }
 
     public ModelConfig {
@@ -77,8 +100,8 @@ public record ModelConfig(int hidden, int layers, int heads, int intermediate, i
     }
 
     /** The preset names, smallest first. */
-    public static java.util.List<String> presetNames() {
-        return java.util.List.copyOf(PRESETS.keySet());
+    public static List<String> presetNames() {
+        return List.copyOf(PRESETS.keySet());
     }
 
     /** Size of one attention head, {@code hidden / heads}. */
