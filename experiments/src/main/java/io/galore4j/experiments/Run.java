@@ -25,7 +25,7 @@ import java.util.function.Consumer;
  * JSON-lines file that is not a JSON object with a step (one cut off by a kill) is skipped, each
  * with one warning naming the file (and the line): a damaged run is reported with what it has.
  */
-final class Run {
+public final class Run {
 
     /** One logged training step; {@code valLoss} is null except on evaluation steps. */
     record Step(long step, double loss, long tokens, Double valLoss) {}
@@ -56,7 +56,7 @@ final class Run {
      * (config.yaml or summary.json missing or unreadable, a bad line) goes to {@code warn} as one
      * line.
      */
-    static Run load(Path dir, String label, Consumer<String> warn) throws IOException {
+    public static Run load(Path dir, String label, Consumer<String> warn) throws IOException {
         Map<String, String> flat = new LinkedHashMap<>();
         flatten("", readObject(YAML, dir.resolve(RunDirectory.CONFIG), "its settings are not shown", warn), flat);
         return new Run(label, flat, steps(dir.resolve(RunDirectory.METRICS), warn),
@@ -65,11 +65,11 @@ final class Run {
     }
 
     /** Whether anything of the run could be read: settings, a summary, a logged step or a refresh. */
-    boolean usable() {
+    public boolean usable() {
         return !config.isEmpty() || summary != null || !steps.isEmpty() || !refreshes.isEmpty();
     }
 
-    String label() {
+    public String label() {
         return label;
     }
 

@@ -118,7 +118,7 @@ public final class ModelSource {
      * {@code c} (the caller closes it); IllegalArgumentException naming the checkpoint if it does
      * not fit those settings.
      */
-    static LayerwiseOptimizer restore(Checkpoints.Loaded c, ConfigTree runConfig, ModelConfig model) {
+    public static LayerwiseOptimizer restore(Checkpoints.Loaded c, ConfigTree runConfig, ModelConfig model) {
         OptimSettings optim = OptimSettings.from(runConfig.section("optim"));
         LayerwiseOptimizer opt = LayerwiseOptimizer.create(optim, 0);
         try {

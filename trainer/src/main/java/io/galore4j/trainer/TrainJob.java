@@ -672,7 +672,7 @@ public final class TrainJob {
     }
 
     /** The validated {@code data.tokenizer}. */
-    static Tokenizer tokenizer(ConfigValues v) {
+    public static Tokenizer tokenizer(ConfigValues v) {
         return Tokenizer.named(v.string("data.tokenizer", false));
     }
 
@@ -681,7 +681,7 @@ public final class TrainJob {
      * preset's for the byte tokenizer and the tokenizer's own size for a BPE one; a vocabulary
      * smaller than the tokenizer's is refused.
      */
-    static ModelConfig modelConfig(ConfigTree tree) {
+    public static ModelConfig modelConfig(ConfigTree tree) {
         ConfigValues v = tree.values();
         ModelConfig p = ModelConfig.preset(v.string("model.preset", false));
         Tokenizer tokenizer = tokenizer(v);

@@ -1,5 +1,10 @@
-package io.galore4j.experiments;
+package io.galore4j.experiments.cli;
 
+import io.galore4j.experiments.PlotWriter;
+import io.galore4j.experiments.Run;
+import io.galore4j.experiments.RunLocator;
+import io.galore4j.experiments.SubspaceCharts;
+import io.galore4j.experiments.TrainingCharts;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.FileSystemException;

@@ -1,4 +1,4 @@
-package io.galore4j.experiments;
+package io.galore4j.experiments.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

@@ -1,4 +1,4 @@
-package io.galore4j.experiments;
+package io.galore4j.experiments.cli;
 
 import io.galore4j.trainer.run.RunLock;
 import java.nio.file.Path;

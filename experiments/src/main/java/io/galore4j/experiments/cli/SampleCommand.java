@@ -1,5 +1,6 @@
-package io.galore4j.trainer;
+package io.galore4j.experiments.cli;
 
+import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.data.Tokenizer;
 import io.galore4j.trainer.io.SavedModel;

@@ -1,4 +1,4 @@
-package io.galore4j.experiments;
+package io.galore4j.experiments.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -10,12 +10,6 @@ import java.nio.file.FileSystemException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 
-import io.galore4j.trainer.BenchCommand;
-import io.galore4j.trainer.ExportCommand;
-import io.galore4j.trainer.FinetuneCommand;
-import io.galore4j.trainer.MemoryCommand;
-import io.galore4j.trainer.SampleCommand;
-import io.galore4j.trainer.TrainCommand;
 import io.galore4j.trainer.io.WriteFailure;
 import io.galore4j.trainer.run.RunStopped;
 import io.galore4j.trainer.run.StopSignal;

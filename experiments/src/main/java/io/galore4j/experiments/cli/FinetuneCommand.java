@@ -1,5 +1,8 @@
-package io.galore4j.trainer;
+package io.galore4j.experiments.cli;
 
+import io.galore4j.trainer.FinetuneJob;
+import io.galore4j.trainer.ModelSource;
+import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.model.ModelConfig;

@@ -1,8 +1,10 @@
-package io.galore4j.trainer;
+package io.galore4j.experiments.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.galore4j.galore.OptimSettings;
+import io.galore4j.trainer.MemoryEstimate;
+import io.galore4j.trainer.PaperFigures;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.model.ModelConfig;
 import java.io.PrintWriter;

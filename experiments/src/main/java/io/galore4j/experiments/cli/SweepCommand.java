@@ -1,6 +1,8 @@
-package io.galore4j.experiments;
+package io.galore4j.experiments.cli;
 
-import io.galore4j.trainer.TrainCommand;
+import io.galore4j.experiments.ReportTable;
+import io.galore4j.experiments.SweepPlan;
+import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.data.Dataset;
 import io.galore4j.trainer.config.ConfigTree;

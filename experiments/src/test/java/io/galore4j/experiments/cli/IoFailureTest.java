@@ -1,7 +1,7 @@
-package io.galore4j.experiments;
+package io.galore4j.experiments.cli;
 
-import static io.galore4j.experiments.Cli.run;
-import static io.galore4j.experiments.UserErrors.assertOneLine;
+import static io.galore4j.experiments.cli.Cli.run;
+import static io.galore4j.experiments.cli.UserErrors.assertOneLine;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

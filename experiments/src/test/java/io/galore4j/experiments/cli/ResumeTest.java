@@ -1,6 +1,6 @@
-package io.galore4j.experiments;
+package io.galore4j.experiments.cli;
 
-import static io.galore4j.experiments.Cli.run;
+import static io.galore4j.experiments.cli.Cli.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

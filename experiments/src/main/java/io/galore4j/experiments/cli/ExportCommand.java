@@ -1,7 +1,9 @@
-package io.galore4j.trainer;
+package io.galore4j.experiments.cli;
 
 import io.galore4j.galore.LayerwiseOptimizer;
 import io.galore4j.galore.OptimSettings;
+import io.galore4j.trainer.ModelSource;
+import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.io.Dtype;
 import io.galore4j.trainer.io.SavedModel;

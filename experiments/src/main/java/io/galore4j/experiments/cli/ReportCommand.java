@@ -1,5 +1,8 @@
-package io.galore4j.experiments;
+package io.galore4j.experiments.cli;
 
+import io.galore4j.experiments.ReportTable;
+import io.galore4j.experiments.Run;
+import io.galore4j.experiments.RunLocator;
 import io.galore4j.trainer.run.RunDirectory;
 import java.io.IOException;
 import java.io.PrintWriter;

@@ -1,5 +1,7 @@
-package io.galore4j.trainer;
+package io.galore4j.experiments.cli;
 
+import io.galore4j.trainer.MemoryEstimate;
+import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.ProcessMemory;

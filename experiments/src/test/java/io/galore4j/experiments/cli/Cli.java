@@ -1,4 +1,4 @@
-package io.galore4j.experiments;
+package io.galore4j.experiments.cli;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;

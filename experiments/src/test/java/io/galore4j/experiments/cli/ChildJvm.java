@@ -1,4 +1,4 @@
-package io.galore4j.experiments;
+package io.galore4j.experiments.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
