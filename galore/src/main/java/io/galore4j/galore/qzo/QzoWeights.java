@@ -1,4 +1,4 @@
-package io.galore4j.galore;
+package io.galore4j.galore.qzo;
 
 import io.galore4j.quant.SymmetricCodes;
 import java.nio.DoubleBuffer;

@@ -1,4 +1,4 @@
-package io.galore4j.galore;
+package io.galore4j.galore.qzo;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

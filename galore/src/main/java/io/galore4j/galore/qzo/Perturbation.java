@@ -1,4 +1,4 @@
-package io.galore4j.galore;
+package io.galore4j.galore.qzo;
 
 import java.util.SplittableRandom;
 

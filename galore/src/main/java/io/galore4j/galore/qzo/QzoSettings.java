@@ -1,4 +1,4 @@
-package io.galore4j.galore;
+package io.galore4j.galore.qzo;
 
 /**
  * The settings of QZO fine-tuning (docs/design.md §3), checked at construction; a bad value is an
