@@ -1,13 +1,12 @@
 package io.galore4j.experiments.cli;
 
-import io.galore4j.galore.LayerwiseOptimizer;
 import io.galore4j.galore.OptimSettings;
-import io.galore4j.trainer.ModelSource;
 import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.io.Dtype;
 import io.galore4j.trainer.io.SavedModel;
 import io.galore4j.trainer.model.ModelConfig;
+import io.galore4j.trainer.run.CheckpointWeights;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.RunDirectory;
 import java.nio.file.Files;
@@ -71,9 +70,9 @@ public final class ExportCommand implements Callable<Integer> {
         Checkpoints checkpoints = new Checkpoints(run);
         try (Checkpoints.Loaded c = checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(
                 "--run " + run + " has no checkpoint yet (" + checkpoints.root() + ")"));
-                LayerwiseOptimizer opt = ModelSource.restore(c, tree, model)) {
+                CheckpointWeights weights = new CheckpointWeights(c, model)) {
             Files.createDirectories(parent); // after every check: a refused export creates nothing
-            SavedModel.save(to, hfConfig, type, model, tokenizer, opt::weight);
+            SavedModel.save(to, hfConfig, type, model, tokenizer, weights);
             System.out.printf("galore export: %s (step %d) → %s (%s, %,d parameters) and %s%n", c.dir(), c.step(), to,
                     type, model.parameterCount(), hfConfig);
         }

@@ -242,18 +242,23 @@ public final class Checkpoints {
          * and parameters), refusing a file that holds tensors {@code opt} does not read.
          */
         public void restore(LayerwiseOptimizer opt) {
-            if (!(trainer.get("optimizer") instanceof Map<?, ?> o)) {
-                throw new IllegalArgumentException("optimizer state is missing");
-            }
-            @SuppressWarnings("unchecked")
-            Map<String, ?> optState = (Map<String, ?>) o;
-            Set<String> used = opt.loadState(optState, this::tensor);
+            Set<String> used = opt.loadState(optimizerState(), this::tensor);
             for (TensorInfo info : state.tensors()) {
                 if (!used.contains(info.name())) {
                     throw new IllegalArgumentException(dir.resolve(STATE) + " holds tensor '" + info.name()
                             + "' that this configuration does not have");
                 }
             }
+        }
+
+        /** The optimizer's scalars as {@link LayerwiseOptimizer#saveState} returned them. */
+        public Map<String, ?> optimizerState() {
+            if (!(trainer.get("optimizer") instanceof Map<?, ?> o)) {
+                throw new IllegalArgumentException("optimizer state is missing");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, ?> optState = (Map<String, ?>) o;
+            return optState;
         }
 
         /** The stored tensor, or null when the checkpoint has none of that name. */
