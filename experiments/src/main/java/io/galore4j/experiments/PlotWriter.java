@@ -14,7 +14,7 @@ import org.knowm.xchart.internal.chartpart.Chart;
  * Writes each chart as {@code NAME.png} and {@code NAME.svg} into one directory and says on
  * stdout what it wrote, or which chart it skipped and why.
  */
-public final class PlotWriter {
+final class PlotWriter {
 
     private final Path dir;
     private final PrintWriter out;
@@ -22,7 +22,7 @@ public final class PlotWriter {
     private final List<Path> written = new ArrayList<>();
 
     /** {@code replace}: an image of the same name in {@code dir} is replaced, else refused. */
-    public PlotWriter(Path dir, PrintWriter out, boolean replace) {
+    PlotWriter(Path dir, PrintWriter out, boolean replace) {
         this.dir = dir;
         this.out = out;
         this.replace = replace;
@@ -49,7 +49,7 @@ public final class PlotWriter {
     }
 
     /** The files written so far, PNG then SVG for each chart. */
-    public List<Path> written() {
+    List<Path> written() {
         return written;
     }
 }

@@ -56,7 +56,7 @@ public final class Run {
      * (config.yaml or summary.json missing or unreadable, a bad line) goes to {@code warn} as one
      * line.
      */
-    public static Run load(Path dir, String label, Consumer<String> warn) throws IOException {
+    static Run load(Path dir, String label, Consumer<String> warn) throws IOException {
         Map<String, String> flat = new LinkedHashMap<>();
         flatten("", readObject(YAML, dir.resolve(RunDirectory.CONFIG), "its settings are not shown", warn), flat);
         return new Run(label, flat, steps(dir.resolve(RunDirectory.METRICS), warn),
@@ -64,12 +64,37 @@ public final class Run {
                 readObject(JSON, dir.resolve(RunDirectory.SUMMARY), "its results are shown as —", warn));
     }
 
+    /**
+     * Loads {@code runs}, each labelled by its path below their common parent; a run with nothing
+     * usable ({@link Run#usable}) is left out. Each problem goes to {@code warn} as one line when
+     * at least one run is usable; when none is, IllegalArgumentException naming the first problem.
+     */
+    public static List<Run> loadAll(List<Path> runs, Consumer<String> warn) throws IOException {
+        Path parent = RunLocator.commonParent(runs);
+        List<Run> loaded = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        for (Path run : runs) {
+            Run r = load(run, parent.relativize(run).toString().replace('\\', '/'), problems::add);
+            if (r.usable()) {
+                loaded.add(r);
+            } else {
+                problems.add(run + ": nothing of the run could be read; skipped");
+            }
+        }
+        if (loaded.isEmpty()) {
+            throw new IllegalArgumentException("no usable run: " + problems.get(0)
+                    + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problems)" : ""));
+        }
+        problems.forEach(warn);
+        return loaded;
+    }
+
     /** Whether anything of the run could be read: settings, a summary, a logged step or a refresh. */
-    public boolean usable() {
+    boolean usable() {
         return !config.isEmpty() || summary != null || !steps.isEmpty() || !refreshes.isEmpty();
     }
 
-    public String label() {
+    String label() {
         return label;
     }
 

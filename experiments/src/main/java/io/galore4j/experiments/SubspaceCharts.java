@@ -19,7 +19,7 @@ import org.knowm.xchart.XYSeries;
  * |cos| at each refresh, the refresh gap over time, the energy the rank-r basis captures, and the
  * timeline of SVD events. A run without refreshes (full-rank methods) gets none of them.
  */
-public final class SubspaceCharts {
+final class SubspaceCharts {
 
     private static final Pattern BLOCK = Pattern.compile("^model\\.layers\\.(\\d+)\\.");
 
@@ -31,7 +31,7 @@ public final class SubspaceCharts {
     }
 
     /** Writes the subspace charts of {@code run}, their file names ending in {@code suffix}. */
-    public static void write(Run run, String suffix, PlotWriter plots) throws IOException {
+    static void write(Run run, String suffix, PlotWriter plots) throws IOException {
         if (run.refreshes().isEmpty()) {
             plots.skip("overlap, cosine, gap, energy and svd-timeline for " + run.label(),
                     "no subspace.jsonl lines (method " + run.method() + " refreshes no basis)");

@@ -11,7 +11,7 @@ import org.knowm.xchart.XYChart;
  * The charts that compare runs: training loss against step and against tokens, validation loss
  * against step (runs overlaid), and the memory of each run by component.
  */
-public final class TrainingCharts {
+final class TrainingCharts {
 
     /** summary.json's {@code memory} components, stacked in this order (total is their sum). */
     static final List<String> MEMORY_COMPONENTS = List.of("weights", "optimizer", "projection", "gradients", "activations");
@@ -19,7 +19,7 @@ public final class TrainingCharts {
     private TrainingCharts() {
     }
 
-    public static void writeAll(List<Run> runs, PlotWriter plots) throws IOException {
+    static void writeAll(List<Run> runs, PlotWriter plots) throws IOException {
         lossAgainst("loss-step", "step", Run.Step::step, runs, plots);
         lossAgainst("loss-tokens", "tokens", Run.Step::tokens, runs, plots);
         validationLoss(runs, plots);

@@ -7,7 +7,6 @@ import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
 import io.galore4j.trainer.run.BlasThreads;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -19,6 +18,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -41,11 +41,7 @@ import picocli.CommandLine.Option;
         })
 public final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML file with model/data/train/optim settings")
-    Path config;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one setting, as for train (repeatable)")
-    List<String> sets = new ArrayList<>();
+    @Mixin SettingsOptions settings;
 
     @Option(names = "--steps", paramLabel = "N", description = "timed training steps (default: ${DEFAULT-VALUE})")
     int steps = 5;
@@ -60,9 +56,7 @@ public final class BenchCommand implements Callable<Integer> {
             description = "BLAS thread counts to compare, step by step in turn (default: train.blas_threads)")
     List<Integer> blasThreads = new ArrayList<>();
 
-    @Option(names = "--no-memory-check",
-            description = "start even when the estimated memory (galore memory) exceeds what the machine has available")
-    boolean noMemoryCheck;
+    @Mixin MemoryCheck memoryCheck;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -89,10 +83,8 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps " + steps + " is fewer than the " + blasThreads.size()
                     + " BLAS thread counts to compare");
         }
-        TrainJob job = TrainJob.resolve(ConfigTree.defaults().with(config, sets), System.out);
-        if (!noMemoryCheck) {
-            TrainCommand.checkMemory(job);
-        }
+        TrainJob job = TrainJob.resolve(settings.over(ConfigTree.defaults()), System.out);
+        memoryCheck.check(job);
         PrintWriter out = spec.commandLine().getOut();
         ModelConfig m = job.model();
         long tokens = job.tokensPerBatch();

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -31,8 +32,7 @@ import picocli.CommandLine.Option;
         })
 public final class ExportCommand implements Callable<Integer> {
 
-    @Option(names = "--run", required = true, paramLabel = "DIR", description = "run directory written by `galore train`")
-    Path run;
+    @Mixin RunOption runOption;
 
     @Option(names = "--to", required = true, paramLabel = "FILE.safetensors|DIR/",
             description = "the file to write; a directory (an existing one, or a path ending in /) gets "
@@ -43,8 +43,7 @@ public final class ExportCommand implements Callable<Integer> {
             description = "f32 or bf16 (default: ${DEFAULT-VALUE})")
     String dtype;
 
-    @Option(names = "--force", description = "replace FILE and its config.json if they exist")
-    boolean force;
+    @Mixin ForceOption force;
 
     @Override
     public Integer call() throws Exception {
@@ -56,10 +55,11 @@ public final class ExportCommand implements Callable<Integer> {
         Path to = target(this.to);
         Path parent = to.toAbsolutePath().getParent();
         Path hfConfig = parent.resolve(SavedModel.HF_CONFIG);
-        if (!force && (Files.exists(to) || Files.exists(hfConfig))) {
+        if (!force.force && (Files.exists(to) || Files.exists(hfConfig))) {
             throw new IllegalArgumentException("--to " + to + ": " + (Files.exists(to) ? to : hfConfig)
                     + " exists; pass --force to replace it");
         }
+        Path run = runOption.dir;
         if (!RunDirectory.isRun(run) || !Files.isRegularFile(run.resolve(RunDirectory.CONFIG))) {
             throw new IllegalArgumentException("--run " + run + " is not a run directory (no " + RunDirectory.CONFIG + ")");
         }

@@ -6,16 +6,11 @@ import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.model.ModelConfig;
-import io.galore4j.trainer.run.RunDirectory;
-import io.galore4j.trainer.run.RunLock;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -45,44 +40,30 @@ public final class FinetuneCommand implements Callable<Integer> {
                     + " (RUN/checkpoints/step-N)")
     Path from;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML file with data/train/qzo/optim settings")
-    Path config;
+    @Mixin SettingsOptions settings;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one setting, e.g. --set qzo.eps=1e-4 (repeatable)")
-    List<String> sets = new ArrayList<>();
-
-    @Option(names = "--out", paramLabel = "DIR", description = "run directory (default: runs/<timestamp>-finetune-<method>)")
-    Path out;
-
-    @Option(names = "--force", description = RunDirectory.FORCE_HELP)
-    boolean force;
+    @Mixin RunOutput output;
 
     @Override
-    @SuppressWarnings("try") // the lock is held for the try block, not used in it
     public Integer call() throws Exception {
         if (!method.equals("qzo") && !method.equals("adamw")) {
             throw new IllegalArgumentException("--method must be qzo or adamw, got '" + method + "'");
         }
         ModelSource source = ModelSource.resolve(from);
         ConfigTree tree = settings(source);
-        Path dir = out != null ? out : defaultRunDir(method);
         boolean gradients = method.equals("adamw") && TrainSettings.from(tree, 0).steps() > 0;
         if (gradients) {
             TrainJob job = TrainJob.resolve(tree, System.out);
-            RunDirectory.checkNew(dir, force);
-            TrainJob.Session session = job.startFrom(source);
-            try (RunLock lock = RunLock.acquire(dir); RunDirectory run = RunDirectory.create(dir, force)) {
-                System.out.println("galore finetune: run directory " + run.path());
-                session.run(run, System.out);
-            }
+            output.run("finetune", "finetune-" + method, () -> {
+                TrainJob.Session session = job.startFrom(source);
+                return run -> session.run(run, System.out);
+            });
         } else {
             FinetuneJob job = FinetuneJob.resolve(tree, method, System.out);
-            RunDirectory.checkNew(dir, force);
-            FinetuneJob.Session session = job.start(source);
-            try (RunLock lock = RunLock.acquire(dir); RunDirectory run = RunDirectory.create(dir, force)) {
-                System.out.println("galore finetune: run directory " + run.path());
-                session.run(run, System.out);
-            }
+            output.run("finetune", "finetune-" + method, () -> {
+                FinetuneJob.Session session = job.start(source);
+                return run -> session.run(run, System.out);
+            });
         }
         return 0;
     }
@@ -99,7 +80,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             tree = tree.set("optim.method=adamw");
         }
         Map<String, Object> optimBefore = tree.section("optim");
-        tree = tree.with(config, sets);
+        tree = settings.over(tree);
         ModelConfig model = TrainJob.modelConfig(tree);
         if (!model.equals(source.model())) {
             throw new IllegalArgumentException("model.* comes from --from " + from + " (" + source.model()
@@ -118,10 +99,5 @@ public final class FinetuneCommand implements Callable<Integer> {
                     + tree.get("optim.method") + ")");
         }
         return tree;
-    }
-
-    private static Path defaultRunDir(String method) {
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-        return Path.of("runs", stamp + "-finetune-" + method);
     }
 }

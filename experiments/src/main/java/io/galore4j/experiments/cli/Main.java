@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "Memory-efficient LLaMA-style pretraining on the JVM (Q-GaLore on ND4J).",
+        resourceBundle = "io.galore4j.experiments.cli.options", // help texts of shared options, by command
         subcommands = {TrainCommand.class, FinetuneCommand.class, SampleCommand.class, MemoryCommand.class,
             ExportCommand.class, ReportCommand.class, PlotCommand.class, SweepCommand.class, BenchCommand.class,
             CommandLine.HelpCommand.class})

@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code galore memory}: the bytes a training run would need, by component, without running it. */
@@ -36,6 +37,8 @@ public final class MemoryCommand implements Callable<Integer> {
             + "(60M to 7B) next to this estimator's, under the papers' assumptions: weights and optimizer states only")
     boolean papers;
 
+    @Mixin Overrides overrides;
+
     @Option(names = "--method", paramLabel = "METHOD", defaultValue = "q-galore",
             description = "optimizer method, or 'all' for every method side by side (default: ${DEFAULT-VALUE})")
     String method;
@@ -45,9 +48,6 @@ public final class MemoryCommand implements Callable<Integer> {
 
     @Option(names = "--seq", paramLabel = "N", description = "tokens per sequence (default: model.seq_len)")
     Integer seq;
-
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one setting, as for train (repeatable)")
-    List<String> sets = new ArrayList<>();
 
     @Option(names = "--json", description = "print JSON (one object per method, each with total_bytes)")
     boolean json;
@@ -73,9 +73,7 @@ public final class MemoryCommand implements Callable<Integer> {
         } else {
             tree = tree.set("model.preset=" + model);
         }
-        for (String s : sets) {
-            tree = tree.set(s);
-        }
+        tree = tree.with(null, overrides.sets);
         List<String> methods = method.equals("all") ? new ArrayList<>(OptimSettings.methods()) : List.of(method);
         List<MemoryEstimate> estimates = new ArrayList<>();
         for (String m : methods) {

@@ -2,20 +2,16 @@ package io.galore4j.experiments.cli;
 
 import io.galore4j.experiments.ReportTable;
 import io.galore4j.experiments.Run;
-import io.galore4j.experiments.RunLocator;
 import io.galore4j.trainer.run.RunDirectory;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.function.Consumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.Parameters;
 
 /** {@code galore report}: the runs side by side as a Markdown table. */
 @Command(
@@ -37,14 +33,12 @@ public final class ReportCommand implements Callable<Integer> {
             + " that is not JSON (cut off by a kill) are each one warning line on stderr, and the rest is reported."
             + " Exit code 0 when at least one run was reported, 2 when no run had anything usable.";
 
-    @Parameters(arity = "1..*", paramLabel = "DIR", description = "run directories, or directories holding runs")
-    List<Path> dirs;
+    @Mixin RunDirs dirs;
 
     @Option(names = "--out", paramLabel = "FILE", description = "also write the table to FILE (not replaced unless --force)")
     Path out;
 
-    @Option(names = "--force", description = "replace --out FILE if it exists")
-    boolean force;
+    @Mixin ForceOption force;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
@@ -53,11 +47,10 @@ public final class ReportCommand implements Callable<Integer> {
         if (out != null && Files.isDirectory(out)) {
             throw new IllegalArgumentException("--out " + out + " is a directory; give a file name");
         }
-        if (out != null && Files.exists(out) && !force) {
+        if (out != null && Files.exists(out) && !force.force) {
             throw new IllegalArgumentException("--out " + out + " exists; pass --force to replace it");
         }
-        Consumer<String> warn = warnings(spec);
-        String table = ReportTable.markdown(load(RunLocator.find(dirs, warn), warn));
+        String table = ReportTable.markdown(Run.loadAll(dirs.find(), dirs.warnings()));
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.print(table);
         stdout.flush();
@@ -67,40 +60,5 @@ public final class ReportCommand implements Callable<Integer> {
             RunDirectory.writeAtomically(out, table);
         }
         return 0;
-    }
-
-    /**
-     * Loads {@code runs}, each labelled by its path below their common parent; a run with nothing
-     * usable ({@link Run#usable}) is left out. Each problem goes to {@code warn} as one line when
-     * at least one run is usable; when none is, IllegalArgumentException naming the first problem.
-     */
-    static List<Run> load(List<Path> runs, Consumer<String> warn) throws IOException {
-        Path parent = RunLocator.commonParent(runs);
-        List<Run> loaded = new ArrayList<>();
-        List<String> problems = new ArrayList<>();
-        for (Path run : runs) {
-            Run r = Run.load(run, parent.relativize(run).toString().replace('\\', '/'), problems::add);
-            if (r.usable()) {
-                loaded.add(r);
-            } else {
-                problems.add(run + ": nothing of the run could be read; skipped");
-            }
-        }
-        if (loaded.isEmpty()) {
-            throw new IllegalArgumentException("no usable run: " + problems.get(0)
-                    + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problems)" : ""));
-        }
-        problems.forEach(warn);
-        return loaded;
-    }
-
-    /** One "galore COMMAND: warning: …" line on the command's stderr per problem. */
-    static Consumer<String> warnings(CommandLine.Model.CommandSpec spec) {
-        PrintWriter err = spec.commandLine().getErr();
-        String command = spec.commandLine().getCommandName();
-        return message -> {
-            err.println("galore " + command + ": warning: " + message);
-            err.flush();
-        };
     }
 }

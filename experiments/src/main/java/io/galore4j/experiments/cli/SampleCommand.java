@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code galore sample}: continues a prompt with the model a training run saved. */
@@ -28,8 +29,7 @@ import picocli.CommandLine.Option;
         })
 public final class SampleCommand implements Callable<Integer> {
 
-    @Option(names = "--run", required = true, paramLabel = "DIR", description = "run directory written by `galore train`")
-    Path run;
+    @Mixin RunOption runOption;
 
     @Option(names = "--prompt", required = true, paramLabel = "TEXT", description = "text to continue (non-empty)")
     String prompt;
@@ -61,6 +61,7 @@ public final class SampleCommand implements Callable<Integer> {
         }
         long s = seed != null ? seed : new java.util.SplittableRandom().nextLong();
         Sampler sampler = new Sampler(temperature, topK, s);
+        Path run = runOption.dir;
         if (!Files.isDirectory(run)) {
             throw new IllegalArgumentException("--run " + run + ": no such directory");
         }

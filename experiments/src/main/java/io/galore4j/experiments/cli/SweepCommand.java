@@ -1,6 +1,8 @@
 package io.galore4j.experiments.cli;
 
+import io.galore4j.experiments.Plots;
 import io.galore4j.experiments.ReportTable;
+import io.galore4j.experiments.Run;
 import io.galore4j.experiments.SweepPlan;
 import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.TrainJob;
@@ -15,8 +17,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -25,6 +25,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -61,27 +62,22 @@ public final class SweepCommand implements Callable<Integer> {
     /** The report of the whole sweep, in the sweep directory. */
     static final String REPORT = "report.md";
 
-    @Option(names = "--config", paramLabel = "FILE", description = "YAML file with the settings shared by every run")
-    Path config;
+    @Mixin SettingsOptions settings;
+
+    @Mixin MemoryCheck memoryCheck;
 
     @Option(names = "--grid", paramLabel = "KEY=V1,V2,...", required = true,
             description = "a setting and the values it takes (repeatable; the runs are every combination)")
     List<String> grid = new ArrayList<>();
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "override one shared setting (repeatable)")
-    List<String> sets = new ArrayList<>();
-
     @Option(names = "--out", paramLabel = "DIR", description = "sweep directory (default: runs/sweep-<timestamp>)")
     Path out;
-
-    @Option(names = "--no-memory-check", description = "start runs even when their estimated memory exceeds what is available")
-    boolean noMemoryCheck;
 
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
-        ConfigTree base = ConfigTree.defaults().with(config, sets);
+        ConfigTree base = settings.over(ConfigTree.defaults());
         SweepPlan plan = new SweepPlan(base.toYaml(), SweepPlan.parseGrid(grid));
         List<SweepPlan.Point> points = plan.points();
         Map<Map<String, Object>, Dataset> corpora = new HashMap<>(); // each distinct data section read once
@@ -91,17 +87,14 @@ public final class SweepCommand implements Callable<Integer> {
                 TrainJob job = TrainJob.resolve(tree, null, v -> corpora.computeIfAbsent(tree.section("data"),
                         k -> Dataset.load(v, "sweep", null)));
                 job.memoryEstimate(); // sizes every parameter's optimizer state from its settings
-                if (!noMemoryCheck) {
-                    TrainCommand.checkMemory(job);
-                }
+                memoryCheck.check(job);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("--grid, run " + p.name() + " (" + String.join(" ", p.assignments())
                         + "): " + e.getMessage(), e);
             }
         }
         corpora.clear();
-        Path dir = out != null ? out : Path.of("runs",
-                "sweep-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        Path dir = out != null ? out : Path.of("runs", "sweep-" + RunOutput.timestamp());
         boolean resumed = prepare(dir, plan);
         PrintWriter stdout = spec.commandLine().getOut();
         stdout.printf("galore sweep: %d runs in %s%s%n", points.size(), dir, resumed ? " (resuming)" : "");
@@ -135,7 +128,7 @@ public final class SweepCommand implements Callable<Integer> {
                     args.add("--force");
                 }
             }
-            if (noMemoryCheck) {
+            if (memoryCheck.off) {
                 args.add("--no-memory-check");
             }
             stdout.flush();
@@ -158,12 +151,12 @@ public final class SweepCommand implements Callable<Integer> {
             }
         }
 
-        java.util.function.Consumer<String> warn = ReportCommand.warnings(spec);
-        String table = ReportTable.markdown(ReportCommand.load(runs, warn));
+        java.util.function.Consumer<String> warn = RunDirs.warnings(spec);
+        String table = ReportTable.markdown(Run.loadAll(runs, warn));
         Files.writeString(dir.resolve(REPORT), table, StandardCharsets.UTF_8);
         stdout.print(table);
         stdout.println("galore sweep: report in " + dir.resolve(REPORT));
-        PlotCommand.write(runs, dir.resolve("plots"), stdout, warn);
+        Plots.write(runs, dir.resolve("plots"), stdout, warn, true);
         return 0;
     }
 

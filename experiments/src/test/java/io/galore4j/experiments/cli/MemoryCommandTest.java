@@ -8,18 +8,16 @@ import io.galore4j.trainer.config.ConfigTree;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The memory table of {@code galore memory} and the check {@code train} runs before it starts. */
+/** The memory table of {@code galore memory} and the check train, bench and sweep run before they start. */
 class MemoryCommandTest {
 
     private static final long GIB = 1L << 30;
 
+    /** The estimate of {@code preset} trained with {@code method}, after the assignments {@code sets}. */
     private static MemoryEstimate estimate(String preset, String method, int batch, int seq, String... sets)
             throws Exception {
-        ConfigTree t = ConfigTree.defaults().set("model.preset=" + preset).set("optim.method=" + method);
-        for (String s : sets) {
-            t = t.set(s);
-        }
-        return MemoryEstimate.of(t, batch, seq);
+        ConfigTree t = ConfigTree.defaults().with(null, List.of("model.preset=" + preset, "optim.method=" + method));
+        return MemoryEstimate.of(t.with(null, List.of(sets)), batch, seq);
     }
 
     @Test
@@ -32,9 +30,9 @@ class MemoryCommandTest {
     void aRunOverTheAvailableMemoryIsRefusedWithTheEstimate() throws Exception {
         MemoryEstimate a = estimate("7b", "adamw", 1, 256);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TrainCommand.checkMemory(a, 16 * GIB));
+                () -> MemoryCheck.refuseOver(a, 16 * GIB));
         assertTrue(e.getMessage().startsWith(String.format("this run needs an estimated %.1f GiB (adamw, batch 1 × seq 256)"
                 + " but the machine has 16.0 GiB available", a.totalBytes() / (double) GIB)), e.getMessage());
-        TrainCommand.checkMemory(estimate("7b", "q-galore", 1, 256), 16 * GIB); // fits: no exception
+        MemoryCheck.refuseOver(estimate("7b", "q-galore", 1, 256), 16 * GIB); // fits: no exception
     }
 }
