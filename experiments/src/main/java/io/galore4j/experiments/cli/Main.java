@@ -32,7 +32,7 @@ import picocli.CommandLine.Command;
         resourceBundle = "io.galore4j.experiments.cli.options", // help texts of shared options, by command
         subcommands = {TrainCommand.class, FinetuneCommand.class, SampleCommand.class, MemoryCommand.class,
             ExportCommand.class, ReportCommand.class, PlotCommand.class, SweepCommand.class, BenchCommand.class,
-            CommandLine.HelpCommand.class})
+            JmhCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     /** Exit code for input the user can correct. */
