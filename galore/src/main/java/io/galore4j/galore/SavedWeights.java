@@ -3,6 +3,8 @@ package io.galore4j.galore;
 import java.nio.Buffer;
 import java.nio.FloatBuffer;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.function.Function;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -19,6 +21,33 @@ import org.nd4j.linalg.factory.Nd4j;
 public final class SavedWeights {
 
     private SavedWeights() {
+    }
+
+    /**
+     * Checks that {@code state} (as {@link LayerwiseOptimizer#saveState} returned it) holds a state
+     * for exactly the parameters {@code names}; IllegalArgumentException listing those missing and
+     * those the model does not have.
+     */
+    public static void checkParameters(Map<String, ?> state, Set<String> names) {
+        if (!(state.get("params") instanceof Map<?, ?> params)) {
+            throw new IllegalArgumentException("optimizer state needs params");
+        }
+        checkParameterNames(params, names);
+    }
+
+    static void checkParameterNames(Map<?, ?> params, Set<String> names) {
+        if (!params.keySet().equals(names)) {
+            Set<String> missing = new TreeSet<>(names);
+            missing.removeAll(params.keySet());
+            Set<String> extra = new TreeSet<>();
+            for (Object k : params.keySet()) {
+                if (!names.contains(k)) {
+                    extra.add(String.valueOf(k));
+                }
+            }
+            throw new IllegalArgumentException("the checkpoint's parameters differ from the model's (missing "
+                    + missing + ", not in the model " + extra + ")");
+        }
     }
 
     /**

@@ -50,7 +50,7 @@ public final class FinetuneCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--method must be qzo or adamw, got '" + method + "'");
         }
         ModelSource source = ModelSource.resolve(from);
-        ConfigTree tree = settings(source);
+        ConfigTree tree = settingsFrom(source);
         boolean gradients = method.equals("adamw") && TrainSettings.from(tree, 0).steps() > 0;
         if (gradients) {
             TrainJob job = TrainJob.resolve(tree, System.out);
@@ -73,7 +73,7 @@ public final class FinetuneCommand implements Callable<Integer> {
      * --method adamw), then --config and --set; the model and tokenizer may not change, and
      * --method qzo takes no optim.* settings.
      */
-    private ConfigTree settings(ModelSource source) throws java.io.IOException {
+    private ConfigTree settingsFrom(ModelSource source) throws java.io.IOException {
         ConfigTree tree = ConfigTree.defaults().withSection("model", source.runConfig().section("model"))
                 .set("data.tokenizer=" + source.tokenizer());
         if (method.equals("adamw")) {

@@ -21,12 +21,16 @@ public final class CheckpointWeights implements WeightSource, AutoCloseable {
     private final Map<String, long[]> shapes;
     private INDArray current;
 
-    /** The weights of {@code model} in {@code checkpoint} (opened and verified; the caller closes it). */
+    /**
+     * The weights of {@code model} in {@code checkpoint} (opened and verified; the caller closes
+     * it); IllegalArgumentException when the checkpoint holds other parameters than the model's.
+     */
     public CheckpointWeights(Checkpoints.Loaded checkpoint, ModelConfig model) {
         this.checkpoint = checkpoint;
         this.shapes = LlamaParameters.shapes(model);
         try {
             this.state = checkpoint.optimizerState();
+            SavedWeights.checkParameters(state, shapes.keySet());
         } catch (IllegalArgumentException e) {
             throw unfit(e);
         }
