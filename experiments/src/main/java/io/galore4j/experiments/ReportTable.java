@@ -15,7 +15,7 @@ import java.util.function.Function;
  * options whose values differ between the runs, and the figures of its {@code summary.json}.
  * A figure the run does not have (it has not finished, or never evaluated) is shown as "—".
  */
-final class ReportTable {
+public final class ReportTable {
 
     static final String MISSING = "—";
 
@@ -39,7 +39,7 @@ final class ReportTable {
     }
 
     /** The table for {@code runs}, one line per row, ending with a newline. */
-    static String markdown(List<Run> runs) {
+    public static String markdown(List<Run> runs) {
         List<String> options = differingOptions(runs);
         List<String> heading = new ArrayList<>(List.of("run", "method"));
         heading.addAll(options);

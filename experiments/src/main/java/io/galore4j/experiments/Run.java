@@ -13,6 +13,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,7 +32,7 @@ import java.util.function.Function;
  * kill) or whose fields do not fit its record is skipped, each with one warning naming the file
  * (and the line): a damaged run is reported with what it has.
  */
-final class Run {
+public final class Run {
 
     private static final ObjectMapper JSON = RunJson.MAPPER;
     private static final YAMLMapper YAML = new YAMLMapper();
@@ -66,6 +67,31 @@ final class Run {
         return new Run(label, flat, List.copyOf(byStep.values()),
                 lines(dir.resolve(RunDirectory.SUBSPACE), SubspaceLine.class, warn),
                 read(readObject(JSON, summary, noSummary, warn), Summary.class, summary, noSummary, warn));
+    }
+
+    /**
+     * Loads {@code runs}, each labelled by its path below their common parent; a run with nothing
+     * usable ({@link Run#usable}) is left out. Each problem goes to {@code warn} as one line when
+     * at least one run is usable; when none is, IllegalArgumentException naming the first problem.
+     */
+    public static List<Run> loadAll(List<Path> runs, Consumer<String> warn) throws IOException {
+        Path parent = RunLocator.commonParent(runs);
+        List<Run> loaded = new ArrayList<>();
+        List<String> problems = new ArrayList<>();
+        for (Path run : runs) {
+            Run r = load(run, parent.relativize(run).toString().replace('\\', '/'), problems::add);
+            if (r.usable()) {
+                loaded.add(r);
+            } else {
+                problems.add(run + ": nothing of the run could be read; skipped");
+            }
+        }
+        if (loaded.isEmpty()) {
+            throw new IllegalArgumentException("no usable run: " + problems.get(0)
+                    + (problems.size() > 1 ? " (and " + (problems.size() - 1) + " more problems)" : ""));
+        }
+        problems.forEach(warn);
+        return loaded;
     }
 
     /** Whether anything of the run could be read: settings, a summary, a logged step or a refresh. */

@@ -19,7 +19,7 @@ import java.util.function.Consumer;
  * below it. An argument that yields no run is a warning, not the end of the command: the other
  * runs are still reported; only when no argument yields a run is it an error.
  */
-final class RunLocator {
+public final class RunLocator {
 
     private RunLocator() {
     }
@@ -30,7 +30,7 @@ final class RunLocator {
      * with one line to {@code warn} naming it; IllegalArgumentException when no argument holds a
      * run (naming the problem of the only argument, or saying that none of them holds a run).
      */
-    static List<Path> find(List<Path> dirs, Consumer<String> warn) throws IOException {
+    public static List<Path> find(List<Path> dirs, Consumer<String> warn) throws IOException {
         Set<Path> runs = new LinkedHashSet<>();
         List<String> problems = new ArrayList<>();
         for (Path dir : dirs) {
@@ -60,7 +60,7 @@ final class RunLocator {
     }
 
     /** The deepest directory that holds every one of {@code runs} (absolute, normalized paths). */
-    static Path commonParent(List<Path> runs) {
+    public static Path commonParent(List<Path> runs) {
         Path common = runs.get(0).getParent();
         for (Path run : runs) {
             while (common != null && !run.startsWith(common)) {

@@ -18,20 +18,20 @@ import java.util.Set;
  * Saved as {@value #FILE} in the sweep directory; a sweep started again in the same directory
  * resumes only if its plan is equal to the saved one.
  */
-record SweepPlan(String base, List<Axis> grid) {
+public record SweepPlan(String base, List<Axis> grid) {
 
-    static final String FILE = "sweep.json";
+    public static final String FILE = "sweep.json";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** One grid axis: a setting and the values it takes. */
-    record Axis(String key, List<String> values) {
+    public record Axis(String key, List<String> values) {
     }
 
     /** One combination: its directory name and its {@code key=value} assignments. */
-    record Point(String name, List<String> assignments) {
+    public record Point(String name, List<String> assignments) {
     }
 
-    SweepPlan {
+    public SweepPlan {
         grid = List.copyOf(grid);
     }
 
@@ -39,7 +39,7 @@ record SweepPlan(String base, List<Axis> grid) {
      * Parses {@code key=v1,v2,...} arguments: every axis needs a key and at least one non-empty
      * value, and no key may appear twice.
      */
-    static List<Axis> parseGrid(List<String> args) {
+    public static List<Axis> parseGrid(List<String> args) {
         if (args == null || args.isEmpty()) {
             throw new IllegalArgumentException("--grid: give at least one axis, e.g. --grid optim.method=adamw,q-galore");
         }
@@ -72,7 +72,7 @@ record SweepPlan(String base, List<Axis> grid) {
     }
 
     /** Every combination, named {@code NN_name=value_...} after each key's last segment. */
-    List<Point> points() {
+    public List<Point> points() {
         int total = 1;
         for (Axis a : grid) {
             total *= a.values().size();
@@ -101,7 +101,7 @@ record SweepPlan(String base, List<Axis> grid) {
         return points;
     }
 
-    void save(Path dir) throws IOException {
+    public void save(Path dir) throws IOException {
         Map<String, Object> json = new LinkedHashMap<>();
         List<Map<String, Object>> axes = new ArrayList<>();
         for (Axis a : grid) {
@@ -114,7 +114,7 @@ record SweepPlan(String base, List<Axis> grid) {
 
     /** The plan saved in {@code dir}; IllegalArgumentException naming the file when it is unreadable. */
     @SuppressWarnings("unchecked")
-    static SweepPlan load(Path dir) throws IOException {
+    public static SweepPlan load(Path dir) throws IOException {
         Path file = dir.resolve(FILE);
         try {
             Map<String, Object> json = JSON.readValue(file.toFile(), Map.class);

@@ -3,6 +3,7 @@ package io.galore4j.galore;
 import java.nio.Buffer;
 import java.nio.FloatBuffer;
 import java.util.Map;
+import java.util.function.Function;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /** An fp32 weight: the INDArray handed to {@code add} (made contiguous if it was not). */
@@ -45,17 +46,27 @@ final class Fp32Weight extends WeightStore {
 
     @Override
     void load(Map<String, Buffer> saved) {
-        if (!(saved.get("values") instanceof FloatBuffer v) || v.remaining() != length()) {
-            throw new IllegalArgumentException("weight: expected " + length() + " fp32 values");
+        buf.put(off, values(saved::get, length()));
+    }
+
+    /** Writes the {@code length} values saved as {@link #parts()} into {@code dst} from {@code dstOff}. */
+    static void decode(Function<String, Buffer> saved, int length, FloatBuffer dst, int dstOff) {
+        dst.put(dstOff, values(saved, length));
+    }
+
+    /** The saved values, checked: {@code length} of them, all finite. */
+    private static float[] values(Function<String, Buffer> saved, int length) {
+        if (!(saved.apply("values") instanceof FloatBuffer v) || v.remaining() != length) {
+            throw new IllegalArgumentException("weight: expected " + length + " fp32 values");
         }
-        float[] tmp = new float[length()];
+        float[] tmp = new float[length];
         v.duplicate().get(tmp);
         for (float x : tmp) {
             if (!Float.isFinite(x)) {
                 throw new IllegalArgumentException("weight: non-finite value " + x);
             }
         }
-        buf.put(off, tmp);
+        return tmp;
     }
 
     @Override

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -81,12 +82,26 @@ final class Int8Weight extends WeightStore {
 
     @Override
     void load(Map<String, Buffer> saved) {
-        if (!(saved.get("codes") instanceof ByteBuffer c) || !(saved.get("scales") instanceof FloatBuffer s)
-                || !(saved.get("zero_points") instanceof FloatBuffer z)) {
+        load(q, saved::get);
+        version++; // any pooled fp32 copy is stale
+    }
+
+    /**
+     * Decodes the {@code length} elements saved as {@link #parts()} into {@code dst} from
+     * {@code dstOff}, with the same dequantization as {@link #value()}.
+     */
+    static void decode(Function<String, Buffer> saved, int length, FloatBuffer dst, int dstOff) {
+        QuantizedTensor stored = INT8.allocate(length);
+        load(stored, saved);
+        INT8.dequantize(stored, dst, dstOff);
+    }
+
+    private static void load(QuantizedTensor into, Function<String, Buffer> saved) {
+        if (!(saved.apply("codes") instanceof ByteBuffer c) || !(saved.apply("scales") instanceof FloatBuffer s)
+                || !(saved.apply("zero_points") instanceof FloatBuffer z)) {
             throw new IllegalArgumentException("weight: expected INT8 codes, scales and zero_points");
         }
-        q.load(c, s, z);
-        version++; // any pooled fp32 copy is stale
+        into.load(c, s, z);
     }
 
     @Override

@@ -260,18 +260,7 @@ public final class LayerwiseOptimizer implements AutoCloseable {
                 || n.longValue() < 0 || !(state.get("rng") instanceof List<?> r) || r.size() != 4) {
             throw new IllegalArgumentException("optimizer state needs step, rng (4 words) and params");
         }
-        if (!ps.keySet().equals(params.keySet())) {
-            Set<String> missing = new java.util.TreeSet<>(params.keySet());
-            missing.removeAll(ps.keySet());
-            Set<String> extra = new java.util.TreeSet<>();
-            for (Object k : ps.keySet()) {
-                if (!params.containsKey(k)) {
-                    extra.add(String.valueOf(k));
-                }
-            }
-            throw new IllegalArgumentException("the checkpoint's parameters differ from the model's (missing "
-                    + missing + ", not in the model " + extra + ")");
-        }
+        SavedWeights.checkParameterNames(ps, params.keySet());
         long[] words = new long[4];
         for (int i = 0; i < 4; i++) {
             if (!(r.get(i) instanceof Number w)) {

@@ -110,15 +110,20 @@ abstract class ParamState {
 
     void put(OptimizerState.Sink sink, String group, Map<String, Buffer> parts) {
         for (Map.Entry<String, Buffer> e : parts.entrySet()) {
-            sink.put(name + "/" + group + "." + e.getKey(), e.getValue());
+            sink.put(tensor(name, group, e.getKey()), e.getValue());
         }
+    }
+
+    /** The name under which part {@code part} of group {@code group} of parameter {@code param} is saved. */
+    static String tensor(String param, String group, String part) {
+        return param + "/" + group + "." + part;
     }
 
     /** The saved parts {@code names} of one group; IllegalArgumentException naming a missing tensor. */
     Map<String, Buffer> get(OptimizerState.Source source, String group, Set<String> names, Set<String> used) {
         Map<String, Buffer> parts = new LinkedHashMap<>();
         for (String part : names) {
-            String key = name + "/" + group + "." + part;
+            String key = tensor(name, group, part);
             Buffer b = source.get(key);
             if (b == null) {
                 throw new IllegalArgumentException("tensor '" + key + "' is missing");

@@ -9,6 +9,7 @@ import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Function;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -52,16 +53,17 @@ final class SplitWeight extends WeightStore {
 
     @Override
     INDArray value() {
-        return pool.view(name, version, shape, dst -> {
-            FloatBuffer out = dst.data().asNioFloat();
-            int off = (int) dst.offset();
-            float[] c = new float[Math.min(Chunks.SIZE, high.length)];
-            for (int s = 0; s < high.length; s += c.length) {
-                int len = Math.min(c.length, high.length - s);
-                SplitFloat.join(high, correction, s, len, c, 0);
-                out.put(off + s, c, 0, len);
-            }
-        });
+        return pool.view(name, version, shape, dst -> join(high, correction, dst.data().asNioFloat(), (int) dst.offset()));
+    }
+
+    /** θ̂ = θ' + ρ/127 · ulp/2 of every element, into {@code out} from {@code off}. */
+    private static void join(short[] high, byte[] correction, FloatBuffer out, int off) {
+        float[] c = new float[Math.min(Chunks.SIZE, high.length)];
+        for (int s = 0; s < high.length; s += c.length) {
+            int len = Math.min(c.length, high.length - s);
+            SplitFloat.join(high, correction, s, len, c, 0);
+            out.put(off + s, c, 0, len);
+        }
     }
 
     /** θ̂ = θ' + ρ/127 · ulp/2 of elements [start, start + n). */
@@ -100,13 +102,33 @@ final class SplitWeight extends WeightStore {
     /** Restores {@link #parts()}; refuses a high part that is not a finite bfloat16 or a correction of −128. */
     @Override
     void load(Map<String, Buffer> saved) {
-        if (!(saved.get("high") instanceof ShortBuffer h) || h.remaining() != length()
-                || !(saved.get("correction") instanceof ByteBuffer c) || c.remaining() != length()) {
-            throw new IllegalArgumentException("weight: expected " + length() + " bf16 high parts and "
-                    + length() + " int8 corrections");
-        }
         short[] hs = new short[length()];
         byte[] cs = new byte[length()];
+        read(saved::get, hs, cs);
+        System.arraycopy(hs, 0, high, 0, hs.length);
+        System.arraycopy(cs, 0, correction, 0, cs.length);
+        version++; // any pooled fp32 copy is stale
+    }
+
+    /**
+     * Decodes the {@code length} elements saved as {@link #parts()} into {@code dst} from
+     * {@code dstOff}, joined as {@link #value()} joins them.
+     */
+    static void decode(Function<String, Buffer> saved, int length, FloatBuffer dst, int dstOff) {
+        short[] hs = new short[length];
+        byte[] cs = new byte[length];
+        read(saved, hs, cs);
+        join(hs, cs, dst, dstOff);
+    }
+
+    /** Reads the saved parts into {@code hs} and {@code cs}, checking every value. */
+    private static void read(Function<String, Buffer> saved, short[] hs, byte[] cs) {
+        int length = hs.length;
+        if (!(saved.apply("high") instanceof ShortBuffer h) || h.remaining() != length
+                || !(saved.apply("correction") instanceof ByteBuffer c) || c.remaining() != length) {
+            throw new IllegalArgumentException("weight: expected " + length + " bf16 high parts and "
+                    + length + " int8 corrections");
+        }
         h.duplicate().get(hs);
         c.duplicate().get(cs);
         for (int i = 0; i < hs.length; i++) {
@@ -118,9 +140,6 @@ final class SplitWeight extends WeightStore {
                 throw new IllegalArgumentException("weight: correction " + i + " is " + cs[i] + ", outside [-127, 127]");
             }
         }
-        System.arraycopy(hs, 0, high, 0, hs.length);
-        System.arraycopy(cs, 0, correction, 0, cs.length);
-        version++; // any pooled fp32 copy is stale
     }
 
     @Override

@@ -1,8 +1,8 @@
 package io.galore4j.trainer;
 
-import io.galore4j.galore.Qzo;
-import io.galore4j.galore.QzoSettings;
-import io.galore4j.galore.QzoWeights;
+import io.galore4j.galore.qzo.Qzo;
+import io.galore4j.galore.qzo.QzoSettings;
+import io.galore4j.galore.qzo.QzoWeights;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.ConfigValues;
 import io.galore4j.trainer.config.RunConfig;

@@ -1,11 +1,10 @@
 package io.galore4j.trainer;
 
-import io.galore4j.galore.LayerwiseOptimizer;
-import io.galore4j.galore.OptimSettings;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.io.SavedModel;
 import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
+import io.galore4j.trainer.run.CheckpointWeights;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.RunDirectory;
 import java.io.IOException;
@@ -96,42 +95,20 @@ public final class ModelSource {
     /**
      * Hands every parameter to {@code sink} in {@link LlamaParameters#shapes} order as a new
      * fp32 array that the sink owns (it may keep it or close it). A saved model is read one
-     * tensor at a time; a checkpoint is verified against its checksums and restored into the
-     * optimizer its run was trained with, whose weights are decoded exactly as the trainer decodes
-     * them (INT8 codes included).
+     * tensor at a time; a checkpoint is verified against its checksums and its stored weights
+     * are decoded exactly as the trainer decodes them (INT8 codes included), one at a time
+     * ({@link CheckpointWeights}).
      */
     public void forEachWeight(BiConsumer<String, INDArray> sink) throws IOException {
         if (weightsFile != null) {
             SavedModel.forEach(weightsFile, model, sink);
             return;
         }
-        try (Checkpoints.Loaded c = Checkpoints.open(checkpoint);
-                LayerwiseOptimizer opt = restore(c, runConfig, model)) {
+        try (Checkpoints.Loaded c = Checkpoints.open(checkpoint)) {
+            CheckpointWeights weights = new CheckpointWeights(c, model);
             for (String name : LlamaParameters.shapes(model).keySet()) {
-                sink.accept(name, opt.weight(name).dup('c'));
+                sink.accept(name, weights.read(name));
             }
-        }
-    }
-
-    /**
-     * An optimizer built with the settings of {@code runConfig} holding the state of checkpoint
-     * {@code c} (the caller closes it); IllegalArgumentException naming the checkpoint if it does
-     * not fit those settings.
-     */
-    static LayerwiseOptimizer restore(Checkpoints.Loaded c, ConfigTree runConfig, ModelConfig model) {
-        OptimSettings optim = OptimSettings.from(runConfig.section("optim"));
-        LayerwiseOptimizer opt = LayerwiseOptimizer.create(optim, 0);
-        try {
-            TrainJob.addZeros(opt, model);
-            c.restore(opt);
-            return opt;
-        } catch (IllegalArgumentException e) {
-            opt.close();
-            throw new IllegalArgumentException("checkpoint " + c.dir() + " does not fit its run's config: "
-                    + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            opt.close();
-            throw e;
         }
     }
 }

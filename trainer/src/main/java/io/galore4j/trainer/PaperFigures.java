@@ -130,7 +130,7 @@ public final class PaperFigures {
     }
 
     /** The comparison as a fixed-width table, decimal GB as in the papers. */
-    static String table(List<Row> rows) {
+    public static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
         sb.append("weights + optimizer states (projection included), decimal GB, the papers' assumptions"
                 + " (no gradients, activations or runtime)\n");

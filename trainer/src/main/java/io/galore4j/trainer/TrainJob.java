@@ -273,12 +273,12 @@ public final class TrainJob {
     }
 
     /** The validated {@code data.tokenizer} ({@link RunConfig#tokenizer}). */
-    static Tokenizer tokenizer(ConfigValues v) {
+    public static Tokenizer tokenizer(ConfigValues v) {
         return RunConfig.tokenizer(v);
     }
 
     /** The model of a configuration ({@link RunConfig#modelConfig}). */
-    static ModelConfig modelConfig(ConfigTree tree) {
+    public static ModelConfig modelConfig(ConfigTree tree) {
         return RunConfig.modelConfig(tree);
     }
 }

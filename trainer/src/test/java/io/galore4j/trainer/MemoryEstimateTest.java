@@ -90,7 +90,6 @@ class MemoryEstimateTest {
         MemoryEstimate kept = estimate("micro", "flash-adamw", 16, 128, "train.grad_accum=2");
         assertEquals(2.0, kept.accumulationBytesPerParameter());
         assertEquals(kept.accumulationBytesPerParameter(), kept.toMap().get("accumulation_bytes_per_param"));
-        assertTrue(MemoryCommand.table(java.util.List.of(kept)).contains("  + accumulated gradients"));
         assertEquals(4.0, estimate("micro", "adamw", 16, 128, "train.grad_accum=2").accumulationBytesPerParameter());
     }
 
@@ -132,15 +131,5 @@ class MemoryEstimateTest {
         assertEquals("seq must be in [1, model.seq_len = 128], got 129", e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> estimate("micro", "adamw", 0, 16));
         assertEquals("batch must be ≥ 1, got 0", e.getMessage());
-    }
-
-    @Test
-    void aRunOverTheAvailableMemoryIsRefusedWithTheEstimate() throws Exception {
-        MemoryEstimate a = estimate("7b", "adamw", 1, 256);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> TrainCommand.checkMemory(a, 16 * GIB));
-        assertTrue(e.getMessage().startsWith(String.format("this run needs an estimated %.1f GiB (adamw, batch 1 × seq 256)"
-                + " but the machine has 16.0 GiB available", a.totalBytes() / (double) GIB)), e.getMessage());
-        TrainCommand.checkMemory(estimate("7b", "q-galore", 1, 256), 16 * GIB); // fits: no exception
     }
 }

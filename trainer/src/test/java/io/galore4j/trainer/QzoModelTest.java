@@ -3,10 +3,10 @@ package io.galore4j.trainer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.galore4j.galore.Perturbation;
-import io.galore4j.galore.Qzo;
-import io.galore4j.galore.QzoSettings;
-import io.galore4j.galore.QzoWeights;
+import io.galore4j.galore.qzo.Perturbation;
+import io.galore4j.galore.qzo.Qzo;
+import io.galore4j.galore.qzo.QzoSettings;
+import io.galore4j.galore.qzo.QzoWeights;
 import io.galore4j.quant.SymmetricCodes;
 import io.galore4j.trainer.model.DenseWeights;
 import io.galore4j.trainer.model.GradientCollector;

@@ -1,7 +1,7 @@
 package io.galore4j.trainer.config;
 
 import io.galore4j.galore.OptimSettings;
-import io.galore4j.galore.QzoSettings;
+import io.galore4j.galore.qzo.QzoSettings;
 import io.galore4j.trainer.data.ByteTokenizer;
 import io.galore4j.trainer.data.Tokenizer;
 import io.galore4j.trainer.model.LlamaParameters;

@@ -13,7 +13,6 @@ import io.galore4j.trainer.io.TensorInfo;
 import io.galore4j.trainer.io.WriteFailure;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
@@ -26,10 +25,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -46,7 +42,7 @@ import java.util.stream.Stream;
  *   step-00000020/state.safetensors   every tensor of the optimizer in its stored form (INT8 weight
  *                                     codes with scales and zero points, encoded moments, INT4 bases)
  *   step-00000020/trainer.json        step, generator and sampler states, policy states, the config
- *   step-00000020/checksums.json      size and SHA-256 of the two files above
+ *   step-00000020/checksums.json      size and SHA-256 of the two files above ({@link CheckpointChecksums})
  *   latest                            the name of the newest complete checkpoint
  *   set-aside/step-00000040/          a later checkpoint moved away when the run went back to an
  *                                     earlier one (--resume DIR --from-step N)
@@ -113,14 +109,7 @@ public final class Checkpoints {
             json.putAll(trainer);
             json.put("optimizer", optimizerState);
             writeSynced(tmp.resolve(TRAINER), JSON.writeValueAsBytes(json));
-            Map<String, Object> sums = new LinkedHashMap<>();
-            for (String f : List.of(STATE, TRAINER)) {
-                Map<String, Object> e = new LinkedHashMap<>();
-                e.put("bytes", Files.size(tmp.resolve(f)));
-                e.put("sha256", sha256(tmp.resolve(f)));
-                sums.put(f, e);
-            }
-            writeSynced(tmp.resolve(CHECKSUMS), JSON.writeValueAsBytes(sums));
+            writeSynced(tmp.resolve(CHECKSUMS), JSON.writeValueAsBytes(CheckpointChecksums.of(tmp)));
             syncDirectory(tmp);
             Path target = root.resolve(name);
             if (Files.exists(target)) { // left by an earlier attempt at this step: replaced, never the current one
@@ -193,35 +182,7 @@ public final class Checkpoints {
      * altered.
      */
     public static Loaded open(Path dir) throws IOException {
-        Path sums = dir.resolve(CHECKSUMS);
-        if (!Files.isRegularFile(sums)) {
-            throw new IllegalArgumentException("checkpoint " + dir + " is incomplete: " + sums + " is missing");
-        }
-        Map<String, Map<String, Object>> expected;
-        try {
-            expected = JSON.readValue(sums.toFile(), new TypeReference<>() { });
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException(sums + " is corrupt (" + e.getOriginalMessage() + ")");
-        }
-        for (String f : List.of(STATE, TRAINER)) {
-            Path p = dir.resolve(f);
-            Map<String, Object> e = expected.get(f);
-            if (e == null) {
-                throw new IllegalArgumentException(sums + " lists no checksum for " + f);
-            }
-            if (!Files.isRegularFile(p)) {
-                throw new IllegalArgumentException("checkpoint file " + p + " is missing");
-            }
-            long size = Files.size(p);
-            if (!(e.get("bytes") instanceof Number n) || n.longValue() != size) {
-                throw new IllegalArgumentException("checkpoint file " + p + " is " + size + " bytes but was written with "
-                        + e.get("bytes") + " (truncated or altered)");
-            }
-            if (!sha256(p).equals(e.get("sha256"))) {
-                throw new IllegalArgumentException("checkpoint file " + p
-                        + " does not match its SHA-256 in checksums.json (corrupted or altered)");
-            }
-        }
+        CheckpointChecksums.verify(dir);
         Map<String, Object> trainer;
         try {
             trainer = JSON.readValue(dir.resolve(TRAINER).toFile(), new TypeReference<>() { });
@@ -242,18 +203,23 @@ public final class Checkpoints {
          * and parameters), refusing a file that holds tensors {@code opt} does not read.
          */
         public void restore(LayerwiseOptimizer opt) {
-            if (!(trainer.get("optimizer") instanceof Map<?, ?> o)) {
-                throw new IllegalArgumentException("optimizer state is missing");
-            }
-            @SuppressWarnings("unchecked")
-            Map<String, ?> optState = (Map<String, ?>) o;
-            Set<String> used = opt.loadState(optState, this::tensor);
+            Set<String> used = opt.loadState(optimizerState(), this::tensor);
             for (TensorInfo info : state.tensors()) {
                 if (!used.contains(info.name())) {
                     throw new IllegalArgumentException(dir.resolve(STATE) + " holds tensor '" + info.name()
                             + "' that this configuration does not have");
                 }
             }
+        }
+
+        /** The optimizer's scalars as {@link LayerwiseOptimizer#saveState} returned them. */
+        public Map<String, ?> optimizerState() {
+            if (!(trainer.get("optimizer") instanceof Map<?, ?> o)) {
+                throw new IllegalArgumentException("optimizer state is missing");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, ?> optState = (Map<String, ?>) o;
+            return optState;
         }
 
         /** The stored tensor, or null when the checkpoint has none of that name. */
@@ -331,12 +297,12 @@ public final class Checkpoints {
         return moved;
     }
 
-    /** Points {@code latest} at the checkpoint {@code name} (an atomic replace). */
     /** Where the new {@code latest} is written before it is renamed into place. */
     private Path pendingPointer() {
         return root.resolve("." + LATEST + ".tmp");
     }
 
+    /** Points {@code latest} at the checkpoint {@code name} (an atomic replace). */
     private void writeLatest(String name) throws IOException {
         Path pointer = pendingPointer();
         writeSynced(pointer, (name + "\n").getBytes(StandardCharsets.UTF_8));
@@ -371,22 +337,6 @@ public final class Checkpoints {
 
     private static Dtype dtypeOf(Buffer b) {
         return b instanceof ByteBuffer ? Dtype.U8 : b instanceof ShortBuffer ? Dtype.I16 : Dtype.F32;
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-        byte[] buf = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     private static void writeSynced(Path file, byte[] bytes) throws IOException {

@@ -1,0 +1,126 @@
+package io.galore4j.experiments.cli;
+
+import io.galore4j.trainer.TrainJob;
+import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.run.Checkpoints;
+import io.galore4j.trainer.run.RunDirectory;
+import io.galore4j.trainer.run.RunLock;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code galore train}: pretrains a model; with no arguments, micro with Q-GaLore on the default corpus. */
+@Command(
+        name = "train",
+        mixinStandardHelpOptions = true,
+        description = {
+            "Pretrain a LLaMA-style model.",
+            "With no arguments: the micro model on the default corpus with Q-GaLore.",
+            "Settings come from the embedded defaults, then --config, then each --set in order."
+        })
+public final class TrainCommand implements Callable<Integer> {
+
+    @Mixin SettingsOptions settings;
+
+    @Mixin RunOutput output;
+
+    @Option(names = "--resume", paramLabel = "DIR",
+            description = "continue the run in DIR from its latest checkpoint (its config.yaml, then --config and --set;"
+                    + " only train.steps and the logging, evaluation and checkpoint intervals may change)")
+    Path resume;
+
+    @Option(names = "--from-step", paramLabel = "N",
+            description = "with --resume: continue from the checkpoint of step N instead of the latest; the later"
+                    + " checkpoints are moved to checkpoints/" + Checkpoints.SET_ASIDE + "/ and the log lines after step N dropped")
+    Long fromStep;
+
+    @Mixin MemoryCheck memoryCheck;
+
+    @Override
+    public Integer call() throws Exception {
+        if (resume != null) {
+            if (output.out != null || output.force.force) {
+                throw new IllegalArgumentException("--resume continues the run in its own directory: --out and --force do not apply");
+            }
+            resume(resume, fromStep, settings, memoryCheck);
+            return 0;
+        }
+        if (fromStep != null) {
+            throw new IllegalArgumentException("--from-step N goes with --resume DIR: it picks the checkpoint to continue from");
+        }
+        TrainJob job = TrainJob.resolve(settings.over(ConfigTree.defaults()), System.out);
+        memoryCheck.check(job);
+        // the model and optimizer are built before the run directory is created (RunOutput#run)
+        output.run("train", job.method(), () -> {
+            TrainJob.Session session = job.start(null);
+            return run -> session.run(run, System.out);
+        });
+        return 0;
+    }
+
+    /**
+     * Continues the run in {@code dir} from its latest checkpoint, or from that of step
+     * {@code fromStep} when it is not null: the run's own config.yaml with --config and --set
+     * ({@code settings}) applied, checked against the checkpoint (checksums, settings, corpus)
+     * and loaded before any file of the run is changed; the directory is locked first
+     * ({@link RunLock}), so a run still going in another process is refused. Going back to
+     * {@code fromStep} sets the later checkpoints aside ({@link Checkpoints#rollBackTo}).
+     */
+    @SuppressWarnings("try") // the lock is held for the try block, not used in it
+    private static void resume(Path dir, Long fromStep, SettingsOptions settings, MemoryCheck memoryCheck)
+            throws IOException {
+        if (!RunDirectory.isRun(dir)) {
+            throw new IllegalArgumentException("--resume " + dir + " is not a run directory (no "
+                    + RunDirectory.CONFIG + ")");
+        }
+        try (RunLock lock = RunLock.acquire(dir)) {
+            resumeLocked(dir, fromStep, settings, memoryCheck);
+        }
+    }
+
+    private static void resumeLocked(Path dir, Long fromStep, SettingsOptions settings, MemoryCheck memoryCheck)
+            throws IOException {
+        ConfigTree tree = settings.over(ConfigTree.of(dir.resolve(RunDirectory.CONFIG)));
+        TrainJob job = TrainJob.resolve(tree, System.out);
+        Checkpoints checkpoints = new Checkpoints(dir);
+        try (Checkpoints.Loaded latest = fromStep != null ? checkpoints.open(fromStep) : latest(dir, checkpoints)) {
+            job.checkCompatible(latest);
+            memoryCheck.check(job);
+            TrainJob.Session session = job.start(latest);
+            checkpoints.removeIncomplete();
+            if (fromStep != null) {
+                for (Path moved : checkpoints.rollBackTo(fromStep)) {
+                    System.out.println("galore train: " + moved.getFileName() + " (after step " + fromStep
+                            + ") set aside in " + moved + "; delete it when it is no longer wanted");
+                }
+            }
+            try (RunDirectory run = RunDirectory.resume(dir, latest.step())) {
+                session.run(run, System.out);
+            }
+        }
+    }
+
+    /**
+     * The run's latest checkpoint. When it is damaged and an older one is intact, the error says
+     * so and how to continue from that one.
+     */
+    private static Checkpoints.Loaded latest(Path dir, Checkpoints checkpoints) throws IOException {
+        try {
+            return checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(
+                    "--resume " + dir + ": the run has no checkpoint yet (" + checkpoints.root() + " is empty)"));
+        } catch (IllegalArgumentException e) {
+            long named = checkpoints.latestStep();
+            Optional<Long> older = checkpoints.newestIntactBefore(named < 0 ? Long.MAX_VALUE : named);
+            if (older.isEmpty()) {
+                throw e;
+            }
+            throw new IllegalArgumentException(e.getMessage() + "; the checkpoint of step " + older.get()
+                    + " is intact: continue from it with --resume " + dir + " --from-step " + older.get()
+                    + " (the later checkpoints are set aside, not deleted)", e);
+        }
+    }
+}
