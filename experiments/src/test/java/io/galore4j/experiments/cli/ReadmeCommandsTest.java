@@ -123,10 +123,6 @@ class ReadmeCommandsTest {
         return anchors;
     }
 
-    /**
-     * docs/configuration.md is written on another line of work and merged with this test; until
-     * then it is the one link allowed to be missing.
-     */
     /** The settings appended to a command so that it runs in a few seconds. */
     private List<String> tiny(List<String> args, Path corpus) {
         String command = args.get(0);
