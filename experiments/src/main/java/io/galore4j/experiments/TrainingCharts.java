@@ -1,5 +1,6 @@
 package io.galore4j.experiments;
 
+import io.galore4j.trainer.MemoryEstimate;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,8 +14,8 @@ import org.knowm.xchart.XYChart;
  */
 final class TrainingCharts {
 
-    /** summary.json's {@code memory} components, stacked in this order (total is their sum). */
-    static final List<String> MEMORY_COMPONENTS = List.of("weights", "optimizer", "projection", "gradients", "activations");
+    /** summary.json's {@code memory} components, stacked in this order (total_bytes is their sum). */
+    static final List<String> MEMORY_COMPONENTS = MemoryEstimate.COMPONENTS;
 
     private TrainingCharts() {
     }
@@ -62,7 +63,7 @@ final class TrainingCharts {
     /** Stacked bars, one per run, of summary.json's memory components in MiB. */
     private static void memory(List<Run> runs, PlotWriter plots) throws IOException {
         String name = "memory";
-        List<Run> measured = runs.stream().filter(r -> r.figure("memory.total").isPresent()).toList();
+        List<Run> measured = runs.stream().filter(r -> r.figure("memory.total_bytes").isPresent()).toList();
         noteMissing(name, runs, measured, "no memory in summary.json (unfinished?)", plots);
         if (measured.isEmpty()) {
             plots.skip(name, "no run has a summary.json with memory");

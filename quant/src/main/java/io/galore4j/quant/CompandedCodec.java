@@ -56,6 +56,12 @@ final class CompandedCodec extends BlockCodec {
         return Float.intBitsToFloat(h << 16);
     }
 
+    /** A bf16 scale per group of {@value #BLOCK}. */
+    @Override
+    public long scaleBytes(long rows, long cols) {
+        return 2 * ((rows * cols + BLOCK - 1) / BLOCK);
+    }
+
     @Override
     EncodedState newState(int rows, int cols, int length) {
         int groups = (length + blockSize - 1) / blockSize;

@@ -106,6 +106,16 @@ public final class QuantizedTensor {
         return codes.length + 4L * scales.length + 4L * zeroPoints.length;
     }
 
+    /**
+     * Bytes of a tensor of {@code length} elements in this format, without allocating: INT8 codes
+     * one per byte, INT4 two per byte, plus an fp32 scale and an fp32 zero point per group.
+     */
+    public static long bytes(int bits, int groupSize, long length) {
+        long groups = (length + groupSize - 1) / groupSize;
+        long codes = bits == 8 ? length : (length + 1) / 2;
+        return codes + 8 * groups;
+    }
+
     /** Read-only view of the packed codes. */
     public ByteBuffer codes() {
         return ByteBuffer.wrap(codes).asReadOnlyBuffer();

@@ -1,7 +1,6 @@
 package io.galore4j.trainer;
 
 import io.galore4j.galore.LayerwiseOptimizer;
-import io.galore4j.galore.MemoryAccount;
 import io.galore4j.galore.OptimSettings;
 import io.galore4j.projection.SubspaceStats;
 import io.galore4j.trainer.config.ConfigTree;
@@ -632,23 +631,7 @@ public final class TrainJob {
     }
 
     private Map<String, Object> summary(LayerwiseOptimizer opt, ActivationMemory work, long tokens, double wall, double loopSeconds,
-            double valLoss, MemoryEstimate estimate) {
-        MemoryAccount mem = opt.memory();
-        Map<String, Object> memory = new LinkedHashMap<>();
-        long weights = mem.total(MemoryAccount.Component.WEIGHT) + mem.total(MemoryAccount.Component.WEIGHT_SCALES)
-                + mem.weightPoolBytes();
-        long optimizer = mem.total(MemoryAccount.Component.M) + mem.total(MemoryAccount.Component.M_SCALES)
-                + mem.total(MemoryAccount.Component.V) + mem.total(MemoryAccount.Component.V_SCALES);
-        long projection = mem.total(MemoryAccount.Component.BASIS) + mem.projectionScratchBytes();
-        long gradients = work.gradientBytes() + mem.total(MemoryAccount.Component.ACCUMULATION);
-        long activations = work.activationBytes();
-        memory.put("weights", weights);
-        memory.put("optimizer", optimizer);
-        memory.put("projection", projection);
-        memory.put("gradients", gradients);
-        memory.put("activations", activations);
-        memory.put("total", weights + optimizer + projection + gradients + activations);
-
+            double valLoss, MemoryEstimate estimate) throws IOException {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("method", optim.method());
         s.put("steps", train.steps());
@@ -666,7 +649,7 @@ public final class TrainJob {
         s.put("memory_estimate", estimate.toMap());
         s.put("params", model.parameterCount());
         s.put(CorpusCheck.KEY, corpus.toMap());
-        s.put("memory", memory);
+        s.put("memory", MemoryEstimate.of(tree, train.batchSize(), model.seqLen(), opt.memory(), work).toMap());
         s.put("weight_formats", WeightFormats.of(opt.effectiveSettings(), LlamaParameters.shapes(model)));
         return s;
     }
