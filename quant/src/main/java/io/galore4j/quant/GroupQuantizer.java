@@ -22,7 +22,7 @@ import java.nio.FloatBuffer;
  * may then hold partly updated groups); no code is ever produced from a non-finite value.
  *
  * <p>FloatBuffer variants use absolute, bulk indexing (the buffer's position is ignored and not
- * changed) and copy through a per-thread scratch array, so direct buffers (e.g. ND4J's
+ * changed) and copy through a per-thread {@link Staging} array, so direct buffers (e.g. ND4J's
  * {@code data().asNioFloat()}) run at array speed. Instances are immutable and thread-safe.
  *
  * <p>Whole tensors are processed in runs of {@code chunk} elements (16,384 rounded to whole
@@ -37,7 +37,12 @@ public final class GroupQuantizer {
     private static final int CHUNK_ELEMENTS = 1 << 14;
     /** Tensors with at least this many elements are encoded and decoded by several threads. */
     public static final int PARALLEL_MIN_ELEMENTS = 1 << 18;
-    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
+    /** A run staged from or to a FloatBuffer ({@link Staging}). */
+    private static final Staging.Floats RUN = new Staging.Floats();
+    /** One group's shifted values, uniforms and codes in the code loops. */
+    private static final Staging.Floats GROUP_X = new Staging.Floats();
+    private static final Staging.Floats GROUP_U = new Staging.Floats();
+    private static final Staging.Ints GROUP_CODES = new Staging.Ints();
 
     private final int bits;
     private final int groupSize;
@@ -109,7 +114,7 @@ public final class GroupQuantizer {
         checkRange("src", src.limit(), off, into.length());
         long key = rounding == Rounding.STOCHASTIC ? rng.nextLong() : 0;
         forEachRun(into.length(), (start, n) -> {
-            float[] scratch = scratch();
+            float[] scratch = RUN.get(chunk);
             src.get(off + start, scratch, 0, n);
             encodeRange(scratch, 0, into, start, n, rounding, key);
         });
@@ -142,7 +147,7 @@ public final class GroupQuantizer {
         checkSource(q);
         checkRange("dst", dst.limit(), dstOff, q.length());
         forEachRun(q.length(), (start, n) -> {
-            float[] scratch = scratch();
+            float[] scratch = RUN.get(chunk);
             decodeRange(q, start, n, scratch, 0);
             dst.put(dstOff + start, scratch, 0, n);
         });
@@ -154,15 +159,6 @@ public final class GroupQuantizer {
      */
     private void forEachRun(int length, ParallelRuns.Run run) {
         ParallelRuns.forEach(length, chunk, length >= PARALLEL_MIN_ELEMENTS, run);
-    }
-
-    private float[] scratch() {
-        float[] s = SCRATCH.get();
-        if (s == null || s.length < chunk) {
-            s = new float[chunk];
-            SCRATCH.set(s);
-        }
-        return s;
     }
 
     private void checkTarget(QuantizedTensor into, Rounding rounding, RoundingRng rng) {
@@ -260,39 +256,14 @@ public final class GroupQuantizer {
         }
     }
 
-    private static final ThreadLocal<Rtn> RTN = new ThreadLocal<>();
-
-    /** Per-thread scratch of the code loops, for one group. */
-    private static final class Rtn {
-        final float[] x;
-        final float[] u;
-        final int[] codes;
-
-        Rtn(int n) {
-            x = new float[n];
-            u = new float[n];
-            codes = new int[n];
-        }
-    }
-
-    private Rtn rtn() {
-        Rtn w = RTN.get();
-        if (w == null || w.x.length < groupSize) {
-            w = new Rtn(groupSize);
-            RTN.set(w);
-        }
-        return w;
-    }
-
     /**
      * The round-to-nearest codes of src[from .. from + m): min(maxCode, rint((x − zero)·inv)),
      * ties to even. The group is copied to offset 0 first: C2 vectorizes the loop there (not
      * over arrays at different offsets), with {@link MagicRound} in place of a conversion.
      */
     private int[] nearestCodes(float[] src, int from, int m, float zero, float pre, float inv) {
-        Rtn w = rtn();
-        float[] x = w.x;
-        int[] c = w.codes;
+        float[] x = GROUP_X.get(groupSize);
+        int[] c = GROUP_CODES.get(groupSize);
         zero = shifted(src, from, m, x, zero, pre);
         float top = maxCode;
         // x − zero ≥ 0 and (x − zero)·inv ≤ maxCode up to rounding; two loops, as C2 vectorizes
@@ -316,10 +287,9 @@ public final class GroupQuantizer {
      * needs u within 2⁻¹⁷ of 1 − frac(t).
      */
     private int[] stochasticCodes(float[] src, int from, int m, float zero, float pre, float inv, int e, long key) {
-        Rtn w = rtn();
-        float[] x = w.x;
-        float[] u = w.u;
-        int[] c = w.codes;
+        float[] x = GROUP_X.get(groupSize);
+        float[] u = GROUP_U.get(groupSize);
+        int[] c = GROUP_CODES.get(groupSize);
         zero = shifted(src, from, m, x, zero, pre);
         RoundingRng.counterWords(key, e, c, m);
         for (int j = 0; j < m; j++) { // the float 1 + u from the word's top 22 bits and a low 1
