@@ -32,9 +32,11 @@ final class MomentStep {
      */
     static final int PARALLEL_MIN_ELEMENTS = 1 << 18;
 
-    /** A chunk's gradient (then update), accumulated gradient, first and second moment. */
-    private static final Staging.Floats[] CHUNK_BUFFERS = {
-        new Staging.Floats(), new Staging.Floats(), new Staging.Floats(), new Staging.Floats()};
+    /** A chunk's gradient (then update), accumulated gradient, first and second moment ({@link Staging}). */
+    private static final Staging.Slot<float[]> GRADIENT = Staging.floats();
+    private static final Staging.Slot<float[]> ACCUMULATED = Staging.floats();
+    private static final Staging.Slot<float[]> FIRST = Staging.floats();
+    private static final Staging.Slot<float[]> SECOND = Staging.floats();
 
     /** Whole-tensor moments and update (a rank-1 codec), grown on demand and dropped by {@link #trim}. */
     private float[] mb = new float[0];
@@ -87,7 +89,7 @@ final class MomentStep {
             }
             m.write(0, n, mb, rng);
             ParallelRuns.forEach(n, Chunks.SIZE, cores, (start, len) -> {
-                float[] u = CHUNK_BUFFERS[0].get(Chunks.SIZE);
+                float[] u = GRADIENT.get(Chunks.SIZE);
                 System.arraycopy(ub, start, u, 0, len);
                 sink.accept(start, len, u);
             });
@@ -263,10 +265,10 @@ final class MomentStep {
         }
     }
 
-    /** This thread's four chunk buffers (see {@link #CHUNK_BUFFERS}). */
+    /** This thread's chunk buffers: gradient (then update), accumulated gradient, first and second moment. */
     private static float[][] chunkBuffers() {
-        return new float[][] {CHUNK_BUFFERS[0].get(Chunks.SIZE), CHUNK_BUFFERS[1].get(Chunks.SIZE),
-            CHUNK_BUFFERS[2].get(Chunks.SIZE), CHUNK_BUFFERS[3].get(Chunks.SIZE)};
+        return new float[][] {GRADIENT.get(Chunks.SIZE), ACCUMULATED.get(Chunks.SIZE), FIRST.get(Chunks.SIZE),
+            SECOND.get(Chunks.SIZE)};
     }
 
     private void ensure(int size, boolean second) {

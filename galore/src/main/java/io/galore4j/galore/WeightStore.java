@@ -12,7 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * update.
  */
 abstract class WeightStore {
-    private static final Staging.Floats PIECE = new Staging.Floats();
+    private static final Staging.Slot<float[]> PIECE = Staging.floats();
 
     /** The current value as fp32 (the stored array, or a pooled dequantized copy). */
     abstract INDArray value();

@@ -18,10 +18,10 @@ final class CompandedCodec extends BlockCodec {
     /** Elements per pass of the encoder: 64 groups. */
     private static final int SPAN = 64 * BLOCK;
     /** One span's values, per-element 1/scale, companded values and codes ({@link Staging}). */
-    private static final Staging.Floats SPAN_X = new Staging.Floats();
-    private static final Staging.Floats SPAN_INV = new Staging.Floats();
-    private static final Staging.Floats SPAN_T = new Staging.Floats();
-    private static final Staging.Ints SPAN_CODES = new Staging.Ints();
+    private static final Staging.Slot<float[]> SPAN_X = Staging.floats();
+    private static final Staging.Slot<float[]> SPAN_INV = Staging.floats();
+    private static final Staging.Slot<float[]> SPAN_T = Staging.floats();
+    private static final Staging.Slot<int[]> SPAN_CODES = Staging.ints();
     private final float[] decodeTable;
 
     CompandedCodec(Moment moment) {

@@ -38,11 +38,11 @@ public final class GroupQuantizer {
     /** Tensors with at least this many elements are encoded and decoded by several threads. */
     public static final int PARALLEL_MIN_ELEMENTS = 1 << 18;
     /** A run staged from or to a FloatBuffer ({@link Staging}). */
-    private static final Staging.Floats RUN = new Staging.Floats();
+    private static final Staging.Slot<float[]> RUN = Staging.floats();
     /** One group's shifted values, uniforms and codes in the code loops. */
-    private static final Staging.Floats GROUP_X = new Staging.Floats();
-    private static final Staging.Floats GROUP_U = new Staging.Floats();
-    private static final Staging.Ints GROUP_CODES = new Staging.Ints();
+    private static final Staging.Slot<float[]> GROUP_X = Staging.floats();
+    private static final Staging.Slot<float[]> GROUP_U = Staging.floats();
+    private static final Staging.Slot<int[]> GROUP_CODES = Staging.ints();
 
     private final int bits;
     private final int groupSize;

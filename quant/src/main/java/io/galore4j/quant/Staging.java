@@ -1,8 +1,10 @@
 package io.galore4j.quant;
 
+import java.lang.reflect.Array;
 import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 
 /**
  * The one boundary between tensors in native memory and the Java loops that compute on them
@@ -12,7 +14,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * vectorizes, and copies the result back.
  *
  * <p>The arrays come from one scratch policy: a kernel declares each array it needs once, as a
- * {@code static final} {@link Floats}, {@link Doubles} or {@link Ints} slot, and {@code get(n)}
+ * {@code static final} {@link Slot} ({@link #floats}, {@link #doubles}, {@link #ints}), and {@code get(n)}
  * returns this thread's array of that slot, at least n long. Contents are undefined on entry; an
  * array grows to the largest request and is kept for the thread's life. Every declared slot is
  * its own array, so a kernel may hold its arrays while it calls another kernel that takes its
@@ -21,7 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 public final class Staging {
     private static final AtomicInteger SLOTS = new AtomicInteger();
     private static final ThreadLocal<Object[]> ARRAYS = ThreadLocal.withInitial(() -> new Object[SLOTS.get()]);
-    private static final Floats WIDEN = new Floats();
+    private static final Slot<float[]> WIDEN = floats();
 
     private Staging() {
     }
@@ -36,52 +38,41 @@ public final class Staging {
         return a;
     }
 
-    /** A per-thread {@code float[]} slot. */
-    public static final class Floats {
-        private final int slot = SLOTS.getAndIncrement();
+    /** A per-thread array slot ({@code float[]}, {@code double[]} or {@code int[]}). */
+    public static final class Slot<A> {
+        private final int index = SLOTS.getAndIncrement();
+        private final IntFunction<A> create;
+
+        private Slot(IntFunction<A> create) {
+            this.create = create;
+        }
 
         /** This thread's array of this slot, at least {@code length} long; contents undefined. */
-        public float[] get(int length) {
-            Object[] a = arrays(slot);
-            float[] x = (float[]) a[slot];
-            if (x == null || x.length < length) {
-                x = new float[length];
-                a[slot] = x;
+        @SuppressWarnings("unchecked")
+        public A get(int length) {
+            Object[] a = arrays(index);
+            Object x = a[index];
+            if (x == null || Array.getLength(x) < length) {
+                x = create.apply(length);
+                a[index] = x;
             }
-            return x;
+            return (A) x;
         }
     }
 
-    /** A per-thread {@code double[]} slot. */
-    public static final class Doubles {
-        private final int slot = SLOTS.getAndIncrement();
-
-        /** This thread's array of this slot, at least {@code length} long; contents undefined. */
-        public double[] get(int length) {
-            Object[] a = arrays(slot);
-            double[] x = (double[]) a[slot];
-            if (x == null || x.length < length) {
-                x = new double[length];
-                a[slot] = x;
-            }
-            return x;
-        }
+    /** A new {@code float[]} slot: declare it once, as a {@code static final} field. */
+    public static Slot<float[]> floats() {
+        return new Slot<>(float[]::new);
     }
 
-    /** A per-thread {@code int[]} slot. */
-    public static final class Ints {
-        private final int slot = SLOTS.getAndIncrement();
+    /** A new {@code double[]} slot. */
+    public static Slot<double[]> doubles() {
+        return new Slot<>(double[]::new);
+    }
 
-        /** This thread's array of this slot, at least {@code length} long; contents undefined. */
-        public int[] get(int length) {
-            Object[] a = arrays(slot);
-            int[] x = (int[]) a[slot];
-            if (x == null || x.length < length) {
-                x = new int[length];
-                a[slot] = x;
-            }
-            return x;
-        }
+    /** A new {@code int[]} slot. */
+    public static Slot<int[]> ints() {
+        return new Slot<>(int[]::new);
     }
 
     /** Elements per pass of {@link #widen} and {@link #narrow}: 64 KiB of floats, which stay in cache. */

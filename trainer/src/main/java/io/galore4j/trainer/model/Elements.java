@@ -22,8 +22,8 @@ abstract class Elements {
     static final int CHUNK = 1 << 14;
 
     /** The kernels' scratch arrays ({@link Staging}). */
-    private static final Staging.Doubles[] BUFFERS = {new Staging.Doubles(), new Staging.Doubles(),
-        new Staging.Doubles(), new Staging.Doubles(), new Staging.Doubles(), new Staging.Doubles()};
+    private static final java.util.List<Staging.Slot<double[]>> BUFFERS = java.util.List.of(Staging.doubles(),
+            Staging.doubles(), Staging.doubles(), Staging.doubles(), Staging.doubles(), Staging.doubles());
 
     /** The accessor of {@code array}, which must be row-major and contiguous. */
     static Elements of(INDArray array) {
@@ -47,7 +47,7 @@ abstract class Elements {
      * A kernel uses each slot for one purpose at a time; contents are undefined on entry.
      */
     static double[] buffer(int slot, int length) {
-        return BUFFERS[slot].get(Math.max(length, CHUNK));
+        return BUFFERS.get(slot).get(Math.max(length, CHUNK));
     }
 
     /** Rows of {@code cols} elements that fit in one chunk (at least one). */

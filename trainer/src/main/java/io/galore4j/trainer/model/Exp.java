@@ -31,8 +31,8 @@ final class Exp {
     /** Elements per pass: the block and the powers of two stay in L1. */
     private static final int BLOCK = 2048;
     /** A block's values and powers of two ({@link Staging}). */
-    private static final Staging.Doubles BLOCK_T = new Staging.Doubles();
-    private static final Staging.Doubles BLOCK_POW2 = new Staging.Doubles();
+    private static final Staging.Slot<double[]> BLOCK_T = Staging.doubles();
+    private static final Staging.Slot<double[]> BLOCK_POW2 = Staging.doubles();
 
     private Exp() {
     }
