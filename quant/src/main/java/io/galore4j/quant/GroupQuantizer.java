@@ -44,6 +44,10 @@ public final class GroupQuantizer {
     private static final Staging.Slot<float[]> GROUP_U = Staging.floats();
     private static final Staging.Slot<int[]> GROUP_CODES = Staging.ints();
 
+    /** This thread's arrays of the code loops, taken once per run of groups. */
+    private record GroupScratch(float[] x, float[] u, int[] codes) {
+    }
+
     private final int bits;
     private final int groupSize;
     private final int maxCode;
@@ -191,6 +195,7 @@ public final class GroupQuantizer {
      */
     private void encodeRange(float[] src, int p, QuantizedTensor t, int start, int n,
                              Rounding rounding, long key) {
+        GroupScratch w = new GroupScratch(GROUP_X.get(groupSize), GROUP_U.get(groupSize), GROUP_CODES.get(groupSize));
         boolean stochastic = rounding == Rounding.STOCHASTIC;
         for (int k = 0; k < n; k += groupSize) {
             int m = Math.min(groupSize, n - k);
@@ -230,9 +235,9 @@ public final class GroupQuantizer {
             t.zeroPoints[g] = min;
             int e = start + k;
             if (bits == 8) {
-                encode8(src, from, m, t.codes, e, min, pre, inv, stochastic, key);
+                encode8(src, from, m, t.codes, e, min, pre, inv, stochastic, key, w);
             } else {
-                encode4(src, from, m, t.codes, e, min, pre, inv, stochastic, key);
+                encode4(src, from, m, t.codes, e, min, pre, inv, stochastic, key, w);
             }
         }
     }
@@ -248,9 +253,9 @@ public final class GroupQuantizer {
     }
 
     private void encode8(float[] src, int from, int m, byte[] codes, int e, float zero, float pre, float inv,
-                         boolean stochastic, long key) {
-        int[] c = stochastic ? stochasticCodes(src, from, m, zero, pre, inv, e, key)
-                : nearestCodes(src, from, m, zero, pre, inv);
+                         boolean stochastic, long key, GroupScratch w) {
+        int[] c = stochastic ? stochasticCodes(src, from, m, zero, pre, inv, e, key, w)
+                : nearestCodes(src, from, m, zero, pre, inv, w);
         for (int j = 0; j < m; j++) {
             codes[e + j] = (byte) c[j];
         }
@@ -261,9 +266,9 @@ public final class GroupQuantizer {
      * ties to even. The group is copied to offset 0 first: C2 vectorizes the loop there (not
      * over arrays at different offsets), with {@link MagicRound} in place of a conversion.
      */
-    private int[] nearestCodes(float[] src, int from, int m, float zero, float pre, float inv) {
-        float[] x = GROUP_X.get(groupSize);
-        int[] c = GROUP_CODES.get(groupSize);
+    private int[] nearestCodes(float[] src, int from, int m, float zero, float pre, float inv, GroupScratch w) {
+        float[] x = w.x();
+        int[] c = w.codes();
         zero = shifted(src, from, m, x, zero, pre);
         float top = maxCode;
         // x − zero ≥ 0 and (x − zero)·inv ≤ maxCode up to rounding; two loops, as C2 vectorizes
@@ -286,10 +291,11 @@ public final class GroupQuantizer {
      * error of the float rounding of the sum, as ⌊t + u⌋ computed in float has; for t &lt; 256 it
      * needs u within 2⁻¹⁷ of 1 − frac(t).
      */
-    private int[] stochasticCodes(float[] src, int from, int m, float zero, float pre, float inv, int e, long key) {
-        float[] x = GROUP_X.get(groupSize);
-        float[] u = GROUP_U.get(groupSize);
-        int[] c = GROUP_CODES.get(groupSize);
+    private int[] stochasticCodes(float[] src, int from, int m, float zero, float pre, float inv, int e, long key,
+            GroupScratch w) {
+        float[] x = w.x();
+        float[] u = w.u();
+        int[] c = w.codes();
         zero = shifted(src, from, m, x, zero, pre);
         RoundingRng.counterWords(key, e, c, m);
         for (int j = 0; j < m; j++) { // the float 1 + u from the word's top 22 bits and a low 1
@@ -325,11 +331,11 @@ public final class GroupQuantizer {
 
     /** Code 2i in the low nibble of byte i, 2i + 1 in the high one (an odd tail's high nibble stays 0). */
     private void encode4(float[] src, int from, int m, byte[] codes, int e, float zero, float pre, float inv,
-                         boolean stochastic, long key) {
+                         boolean stochastic, long key, GroupScratch w) {
         int b = e >>> 1;
         int pairs = m >>> 1;
-        int[] c = stochastic ? stochasticCodes(src, from, m, zero, pre, inv, e, key)
-                : nearestCodes(src, from, m, zero, pre, inv);
+        int[] c = stochastic ? stochasticCodes(src, from, m, zero, pre, inv, e, key, w)
+                : nearestCodes(src, from, m, zero, pre, inv, w);
         for (int i = 0; i < pairs; i++) {
             codes[b + i] = (byte) (c[2 * i] | (c[2 * i + 1] << 4));
         }

@@ -2,8 +2,6 @@ package io.galore4j.quant;
 
 import java.lang.reflect.Array;
 import java.nio.FloatBuffer;
-import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
 
 /**
@@ -21,26 +19,14 @@ import java.util.function.IntFunction;
  * own, and threads running chunks of one tensor in parallel never share one.
  */
 public final class Staging {
-    private static final AtomicInteger SLOTS = new AtomicInteger();
-    private static final ThreadLocal<Object[]> ARRAYS = ThreadLocal.withInitial(() -> new Object[SLOTS.get()]);
     private static final Slot<float[]> WIDEN = floats();
 
     private Staging() {
     }
 
-    /** This thread's arrays, one per slot declared so far. */
-    private static Object[] arrays(int slot) {
-        Object[] a = ARRAYS.get();
-        if (slot >= a.length) {
-            a = Arrays.copyOf(a, SLOTS.get());
-            ARRAYS.set(a);
-        }
-        return a;
-    }
-
     /** A per-thread array slot ({@code float[]}, {@code double[]} or {@code int[]}). */
     public static final class Slot<A> {
-        private final int index = SLOTS.getAndIncrement();
+        private final ThreadLocal<A> arrays = new ThreadLocal<>();
         private final IntFunction<A> create;
 
         private Slot(IntFunction<A> create) {
@@ -48,15 +34,13 @@ public final class Staging {
         }
 
         /** This thread's array of this slot, at least {@code length} long; contents undefined. */
-        @SuppressWarnings("unchecked")
         public A get(int length) {
-            Object[] a = arrays(index);
-            Object x = a[index];
+            A x = arrays.get();
             if (x == null || Array.getLength(x) < length) {
                 x = create.apply(length);
-                a[index] = x;
+                arrays.set(x);
             }
-            return (A) x;
+            return x;
         }
     }
 
