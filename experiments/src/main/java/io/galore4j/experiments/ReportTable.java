@@ -74,15 +74,15 @@ public final class ReportTable {
                 .toList();
     }
 
-    /** Bytes of weights and optimizer state per parameter: (memory.weights + memory.optimizer) / params. */
+    /**
+     * Stored weights, bases and moments with their scales per parameter, as {@code galore memory}
+     * prints it: memory.persistent_bytes_per_param, or for a summary written before the run's own
+     * account had it, the same figure of its memory_estimate.
+     */
     private static OptionalDouble bytesPerParameter(Run run) {
-        OptionalDouble weights = run.memory(Summary.Memory::weights);
-        OptionalDouble optimizer = run.memory(Summary.Memory::optimizer);
-        OptionalDouble params = run.figure(Summary::params);
-        if (weights.isEmpty() || optimizer.isEmpty() || params.isEmpty() || params.getAsDouble() == 0) {
-            return OptionalDouble.empty();
-        }
-        return OptionalDouble.of((weights.getAsDouble() + optimizer.getAsDouble()) / params.getAsDouble());
+        OptionalDouble live = run.memory(Summary.Memory::persistentBytesPerParam);
+        return live.isPresent() ? live : run.figure(s -> s.memoryEstimate() == null ? null
+                : s.memoryEstimate().persistentBytesPerParam());
     }
 
     private static OptionalDouble divide(OptionalDouble value, double by) {

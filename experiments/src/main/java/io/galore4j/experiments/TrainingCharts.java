@@ -1,13 +1,12 @@
 package io.galore4j.experiments;
 
+import io.galore4j.trainer.MemoryEstimate;
 import io.galore4j.trainer.run.MetricsLine;
 import io.galore4j.trainer.run.Summary;
 import java.io.IOException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
 import java.util.function.ToDoubleFunction;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.XYChart;
@@ -18,8 +17,8 @@ import org.knowm.xchart.XYChart;
  */
 final class TrainingCharts {
 
-    /** summary.json's {@code memory} components, stacked in this order (total is their sum). */
-    static final Map<String, Function<Summary.Memory, Long>> MEMORY_COMPONENTS = memoryComponents();
+    /** summary.json's {@code memory} components, stacked in this order (total_bytes is their sum). */
+    static final List<String> MEMORY_COMPONENTS = MemoryEstimate.COMPONENTS;
 
     private TrainingCharts() {
     }
@@ -67,7 +66,7 @@ final class TrainingCharts {
     /** Stacked bars, one per run, of summary.json's memory components in MiB. */
     private static void memory(List<Run> runs, PlotWriter plots) throws IOException {
         String name = "memory";
-        List<Run> measured = runs.stream().filter(r -> r.memory(Summary.Memory::total).isPresent()).toList();
+        List<Run> measured = runs.stream().filter(r -> r.memory(Summary.Memory::totalBytes).isPresent()).toList();
         noteMissing(name, runs, measured, "no memory in summary.json (unfinished?)", plots);
         if (measured.isEmpty()) {
             plots.skip(name, "no run has a summary.json with memory");
@@ -76,24 +75,14 @@ final class TrainingCharts {
         CategoryChart chart = Charts.bars("Memory by component (summary.json)", "run", "MiB", MEMORY_COMPONENTS.size());
         chart.getStyler().setStacked(true);
         List<String> labels = measured.stream().map(Run::label).toList();
-        for (Map.Entry<String, Function<Summary.Memory, Long>> component : MEMORY_COMPONENTS.entrySet()) {
+        for (String component : MEMORY_COMPONENTS) {
             List<Double> mib = new ArrayList<>();
             for (Run run : measured) {
-                mib.add(run.memory(component.getValue()).orElse(0) / (1024.0 * 1024.0));
+                mib.add(run.memory(m -> m.components().get(component)).orElse(0) / (1024.0 * 1024.0));
             }
-            chart.addSeries(component.getKey(), labels, mib);
+            chart.addSeries(component, labels, mib);
         }
         plots.write(name, chart);
-    }
-
-    private static Map<String, Function<Summary.Memory, Long>> memoryComponents() {
-        Map<String, Function<Summary.Memory, Long>> c = new LinkedHashMap<>();
-        c.put("weights", Summary.Memory::weights);
-        c.put("optimizer", Summary.Memory::optimizer);
-        c.put("projection", Summary.Memory::projection);
-        c.put("gradients", Summary.Memory::gradients);
-        c.put("activations", Summary.Memory::activations);
-        return c;
     }
 
     private static void noteMissing(String name, List<Run> all, List<Run> kept, String why, PlotWriter plots) {

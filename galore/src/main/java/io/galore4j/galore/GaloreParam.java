@@ -62,14 +62,6 @@ final class GaloreParam extends ParamState {
         this.kernel = kernel;
     }
 
-    /**
-     * Bytes of the stored basis Pᵀ (r×d): fp32, or INT4 codes (two per byte) with fp32 scale and
-     * zero point per 256 and the fp32 first vector (d floats) for the next refresh's cosine.
-     */
-    static long basisBytes(int bits, long rank, long dim) {
-        long n = rank * dim;
-        return bits == 32 ? 4 * n : (n + 1) / 2 + 8 * ((n + 255) / 256) + 4 * dim;
-    }
 
 
     /** At the step's first gradient, if the policy wants one, the basis of this gradient (not yet in use); else null. */

@@ -130,7 +130,6 @@ final class Int8Weight extends WeightStore {
 
     /** Exact bytes of an INT8 weight of n elements: codes, then scales and zero points. */
     static long[] bytes(long n) {
-        long groups = (n + GroupQuantizer.DEFAULT_GROUP_SIZE - 1) / GroupQuantizer.DEFAULT_GROUP_SIZE;
-        return new long[] {n, 8 * groups};
+        return new long[] {n, QuantizedTensor.bytes(8, GroupQuantizer.DEFAULT_GROUP_SIZE, n) - n};
     }
 }

@@ -1,5 +1,6 @@
 package io.galore4j.galore;
 
+import io.galore4j.projection.BasisStore;
 import io.galore4j.projection.ProjectionScratch;
 import io.galore4j.quant.Moment;
 import io.galore4j.projection.Side;
@@ -160,7 +161,7 @@ public final class MemoryAccount {
                 long basisDim = left ? m : cols;
                 stateRows = left ? r : m;
                 stateCols = left ? cols : r;
-                b.put(Component.BASIS, GaloreParam.basisBytes(p.basisBits(), r, basisDim));
+                b.put(Component.BASIS, BasisStore.bytes(p.basisBits(), r, basisDim));
                 projectors.add(new long[] {m, cols, r, p.basisBits(), left ? 0 : 1});
             }
             long[] mBytes = MomentState.estimate(p.mCodec(), Moment.FIRST, stateRows, stateCols);

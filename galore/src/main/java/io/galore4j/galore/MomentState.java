@@ -74,7 +74,7 @@ final class MomentState {
 
     /** Bytes of the codes (or fp32 values). */
     long codeBytes() {
-        return codec.name().equals("fp32") ? state.bytes() : codeBytes(codec, state.length());
+        return codec.codeBytes(state.length());
     }
 
     /** Bytes of the scales (block, group or rank-1 row/column scales). */
@@ -82,28 +82,13 @@ final class MomentState {
         return state.bytes() - codeBytes();
     }
 
-    private static long codeBytes(StateCodec c, long n) {
-        return (n * c.bits() + 7) / 8;
-    }
-
     /**
-     * {codes, scales} bytes of a rows×cols state of this codec, without allocating: packed codes
-     * ⌈n·bits/8⌉ plus per-block scales (4 bytes per block; 2 bytes per group of the bf16-scaled
-     * FlashOptim codecs), or 4(rows + cols) for rank-1 scaling. Checked against
-     * {@code allocate(rows, cols).bytes()} for every codec by the tests.
+     * {codes, scales} bytes of a rows×cols state of this codec, without allocating (the formulas
+     * are the codec's: {@link StateCodec#codeBytes}, {@link StateCodec#scaleBytes}). Checked
+     * against {@code allocate(rows, cols).bytes()} for every codec by the tests.
      */
     static long[] estimate(CodecName codecName, Moment moment, long rows, long cols) {
-        long n = rows * cols;
-        StateCodec c = effectiveCodec(codecName, moment, n);
-        if (c.name().equals("fp32")) {
-            return new long[] {4 * n, 0};
-        }
-        long codes = codeBytes(c, n);
-        if (!c.supportsRanges()) {
-            return new long[] {codes, 4 * (rows + cols)};
-        }
-        long blocks = (n + c.blockSize() - 1) / c.blockSize();
-        int perBlock = c.name().equals("softsign8") || c.name().equals("sqrt8") ? 2 : 4;
-        return new long[] {codes, perBlock * blocks};
+        StateCodec c = effectiveCodec(codecName, moment, rows * cols);
+        return new long[] {c.codeBytes(rows * cols), c.scaleBytes(rows, cols)};
     }
 }

@@ -2,6 +2,7 @@ package io.galore4j.galore;
 
 import io.galore4j.quant.RoundingRng;
 import io.galore4j.quant.ParallelRuns;
+import io.galore4j.quant.Staging;
 import java.nio.FloatBuffer;
 
 /**
@@ -31,8 +32,11 @@ final class MomentStep {
      */
     static final int PARALLEL_MIN_ELEMENTS = 1 << 18;
 
-    private static final ThreadLocal<float[][]> CHUNK_BUFFERS =
-            ThreadLocal.withInitial(() -> new float[4][Chunks.SIZE]);
+    /** A chunk's gradient (then update), accumulated gradient, first and second moment ({@link Staging}). */
+    private static final Staging.Slot<float[]> GRADIENT = Staging.floats();
+    private static final Staging.Slot<float[]> ACCUMULATED = Staging.floats();
+    private static final Staging.Slot<float[]> FIRST = Staging.floats();
+    private static final Staging.Slot<float[]> SECOND = Staging.floats();
 
     /** Whole-tensor moments and update (a rank-1 codec), grown on demand and dropped by {@link #trim}. */
     private float[] mb = new float[0];
@@ -68,7 +72,7 @@ final class MomentStep {
                 v.read(0, n, vb);
             }
             ParallelRuns.forEach(n, Chunks.SIZE, cores, (start, len) -> {
-                float[][] b = CHUNK_BUFFERS.get();
+                float[][] b = chunkBuffers();
                 System.arraycopy(mb, start, b[2], 0, len); // to offset 0, where C2 vectorizes the rule
                 if (second) {
                     System.arraycopy(vb, start, b[3], 0, len);
@@ -85,7 +89,7 @@ final class MomentStep {
             }
             m.write(0, n, mb, rng);
             ParallelRuns.forEach(n, Chunks.SIZE, cores, (start, len) -> {
-                float[] u = CHUNK_BUFFERS.get()[0];
+                float[] u = GRADIENT.get(Chunks.SIZE);
                 System.arraycopy(ub, start, u, 0, len);
                 sink.accept(start, len, u);
             });
@@ -93,7 +97,7 @@ final class MomentStep {
         }
         boolean parallel = cores && !m.stochastic() && (v == null || !v.stochastic());
         ParallelRuns.forEach(n, Chunks.SIZE, parallel, (start, len) -> {
-            float[][] b = CHUNK_BUFFERS.get();
+            float[][] b = chunkBuffers();
             step.apply(start, len, b[0], b[1], b[2], b[3]);
         });
     }
@@ -233,7 +237,7 @@ final class MomentStep {
         float[] max = new float[(n + Chunks.SIZE - 1) / Chunks.SIZE];
         boolean cores = n >= parallelMin && Runtime.getRuntime().availableProcessors() > 1;
         ParallelRuns.forEach(n, Chunks.SIZE, cores, (start, len) -> {
-            float[][] b = CHUNK_BUFFERS.get();
+            float[][] b = chunkBuffers();
             gradient(g, gOff, acc, gradScale, start, len, b[0], b[1]);
             max[start / Chunks.SIZE] = Chunks.maxAbs(b[0], len);
         });
@@ -246,7 +250,7 @@ final class MomentStep {
             }
             int start = k * Chunks.SIZE;
             int len = Math.min(Chunks.SIZE, n - start);
-            float[][] b = CHUNK_BUFFERS.get();
+            float[][] b = chunkBuffers();
             gradient(g, gOff, acc, gradScale, start, len, b[0], b[1]);
             for (int i = 0; i < len; i++) {
                 float x = b[0][i];
@@ -259,6 +263,12 @@ final class MomentStep {
                 }
             }
         }
+    }
+
+    /** This thread's chunk buffers: gradient (then update), accumulated gradient, first and second moment. */
+    private static float[][] chunkBuffers() {
+        return new float[][] {GRADIENT.get(Chunks.SIZE), ACCUMULATED.get(Chunks.SIZE), FIRST.get(Chunks.SIZE),
+            SECOND.get(Chunks.SIZE)};
     }
 
     private void ensure(int size, boolean second) {

@@ -165,6 +165,6 @@ final class SplitWeight extends WeightStore {
 
     /** Exact bytes of a split weight of n elements (the arrays this class allocates). */
     static long bytes(long n) {
-        return 3 * n;
+        return SplitFloat.BYTES * n;
     }
 }

@@ -1,5 +1,6 @@
 package io.galore4j.galore;
 
+import io.galore4j.quant.Staging;
 import java.nio.Buffer;
 import java.nio.FloatBuffer;
 import java.util.Map;
@@ -11,7 +12,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * update.
  */
 abstract class WeightStore {
-    private static final ThreadLocal<float[]> PIECE = ThreadLocal.withInitial(() -> new float[Chunks.SIZE]);
+    private static final Staging.Slot<float[]> PIECE = Staging.floats();
 
     /** The current value as fp32 (the stored array, or a pooled dequantized copy). */
     abstract INDArray value();
@@ -25,11 +26,11 @@ abstract class WeightStore {
      */
     final void applyChunk(int start, int len, float[] delta, double lr, double weightDecay,
             FloatBuffer work, int workOff) {
-        float[] c = PIECE.get(); // per thread: the optimizer may apply chunks of one update in parallel
+        float[] c = PIECE.get(Chunks.SIZE); // per thread: the optimizer may apply chunks of one update in parallel
         float eta = (float) lr;
         float decay = (float) (lr * weightDecay);
-        for (int s = 0; s < len; s += c.length) {
-            int n = Math.min(c.length, len - s);
+        for (int s = 0; s < len; s += Chunks.SIZE) {
+            int n = Math.min(Chunks.SIZE, len - s);
             read(start + s, n, c);
             if (s == 0) { // the usual case, one piece: both arrays at offset 0, which C2 vectorizes
                 for (int i = 0; i < n; i++) {

@@ -22,7 +22,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * singular vector as computed, in fp32 (d floats, as Q-GaLore keeps it), for the convergence
  * cosine of the next refresh ({@link #firstCosine}).
  */
-final class BasisStore {
+public final class BasisStore {
     /** The part name of an INT4 basis's fp32 first vector. */
     static final String FIRST_VECTOR = "first_vector";
     private final int rank;
@@ -214,9 +214,19 @@ final class BasisStore {
         set = true;
     }
 
-    /** Bytes of the stored form: 4 per element for fp32; codes, scales, zero points and the fp32 first vector for INT4. */
+    /** Bytes of the stored form (see {@link #bytes}). */
     long storedBytes() {
-        return codes != null ? codes.bytes() + 4L * dimension : 4L * rank * dimension;
+        return bytes(codes != null ? 4 : 32, rank, dimension);
+    }
+
+    /**
+     * Bytes of a stored r×d basis, without allocating: 4 per element for fp32 ({@code bits} 32);
+     * for INT4 the codes with their scales and zero points ({@link QuantizedTensor#bytes}) and
+     * the fp32 first vector (d floats).
+     */
+    public static long bytes(int bits, long rank, long dimension) {
+        return bits == 4 ? QuantizedTensor.bytes(4, GroupQuantizer.DEFAULT_GROUP_SIZE, rank * dimension) + 4 * dimension
+                : 4 * rank * dimension;
     }
 
     private static void requireFinite(float[] values) {

@@ -40,7 +40,7 @@ public final class Projector {
     private final ProjectionScratch scratch;
     private final BasisMethod basisMethod;
 
-    private INDArray basis64;        // DOUBLE copy of Pᵀ for fp64 gradients, made on demand
+    private final SubspaceMaps maps;
     private long rotations;          // refreshes that computed P_newᵀ P_old (the scratch's version of it)
     private SubspaceStats lastStats;
 
@@ -86,6 +86,7 @@ public final class Projector {
                 : new RandomizedSvd(config.oversampling(), config.powerIterations(), config.seed());
         this.scratch = scratch;
         this.store = new BasisStore(rank, (int) (side == Side.LEFT ? rows : cols), config.basisBits(), scratch);
+        this.maps = new SubspaceMaps(this, layer, rows, cols, config, side, store, scratch);
     }
 
     /** Recomputes the basis from this gradient if the policy says so at this step. */
@@ -117,7 +118,7 @@ public final class Projector {
      *                                  when the solver fails or returns a non-finite basis
      */
     public BasisCandidate propose(long step, INDArray grad) {
-        checkGradient(grad);
+        maps.checkGradient(grad);
         INDArray g32 = grad.dataType() == DataType.FLOAT && grad.ordering() == 'c' && !grad.isView()
                 ? grad : grad.castTo(DataType.FLOAT).dup('c');
         long calls = solver.calls();
@@ -170,9 +171,7 @@ public final class Projector {
             overlap = SubspaceMeasures.overlapFromRotation(rotation);
         }
         store.set(c.basisT, c.codes, c.first);
-        if (basis64 != null) {
-            basis64.assign(store.basisT());
-        }
+        maps.basisChanged();
         solver.restoreCalls(c.solverCalls);
         SubspaceStats stats = new SubspaceStats(c.step, layer, rank, c.cosine, overlap,
                 SubspaceMeasures.energy(c.sigma, rank, c.totalEnergy), SubspaceMeasures.leading(c.sigma, 8),
@@ -196,30 +195,11 @@ public final class Projector {
 
     /** As {@link #project(INDArray)}, with a {@link #propose}d basis not yet accepted (null: the current one). */
     public INDArray project(INDArray grad, BasisCandidate candidate) {
-        checkGradient(grad);
-        INDArray cast = null;
-        INDArray b;
-        if (candidate == null) {
-            b = basisFor(grad.dataType());
-        } else {
+        maps.checkGradient(grad);
+        if (candidate != null) {
             candidate.checkUsableBy(this);
-            b = grad.dataType() == DataType.FLOAT ? candidate.basisT : (cast = candidate.basisT.castTo(grad.dataType()));
         }
-        INDArray out = projectedBuffer(grad.dataType());
-        try {
-            if (side == Side.LEFT) {
-                Nd4j.gemm(b, grad, out, false, false, 1.0, 0.0);
-            } else {
-                Nd4j.gemm(grad, b, out, false, true, 1.0, 0.0);
-            }
-        } finally {
-            if (cast != null) {
-                cast.close();
-            }
-        }
-        // NaN/Inf in G reaches every entry of its column (LEFT) or row (RIGHT) of R: checking R is enough
-        SubspaceMeasures.requireFinite(out, "gradient of layer " + layer);
-        return out;
+        return maps.project(grad, candidate == null ? null : candidate.basisT);
     }
 
     /**
@@ -228,24 +208,7 @@ public final class Projector {
      * {@link #project}'s result.
      */
     public void projectBack(INDArray lowRankUpdate, INDArray out) {
-        long[] want = projectedShape();
-        if (lowRankUpdate == null || lowRankUpdate.rank() != 2 || lowRankUpdate.rows() != want[0]
-                || lowRankUpdate.columns() != want[1]) {
-            throw new IllegalArgumentException("lowRankUpdate: layer " + layer + " expects " + want[0] + "×" + want[1]
-                    + ", got " + (lowRankUpdate == null ? "null" : java.util.Arrays.toString(lowRankUpdate.shape())));
-        }
-        if (out == null || out.rank() != 2 || out.rows() != rows || out.columns() != cols
-                || out.dataType() != lowRankUpdate.dataType()) {
-            throw new IllegalArgumentException("out: layer " + layer + " expects a " + rows + "×" + cols + " "
-                    + lowRankUpdate.dataType() + " array, got "
-                    + (out == null ? "null" : java.util.Arrays.toString(out.shape()) + " " + out.dataType()));
-        }
-        INDArray b = basisFor(lowRankUpdate.dataType());
-        if (side == Side.LEFT) {
-            Nd4j.gemm(b, lowRankUpdate, out, true, false, config.scale(), 0.0);
-        } else {
-            Nd4j.gemm(lowRankUpdate, b, out, false, false, config.scale(), 0.0);
-        }
+        maps.projectBack(lowRankUpdate, out);
     }
 
     /**
@@ -281,18 +244,7 @@ public final class Projector {
 
     /** out = C M (LEFT) or M Cᵀ (RIGHT) with C = {@link #rotation()}; {@code out} must not be {@code moment}. */
     public void rotate(INDArray moment, INDArray out) {
-        INDArray c = rotation();
-        if (moment == out) {
-            throw new IllegalArgumentException("out: must be a different array than moment");
-        }
-        if (moment.dataType() != DataType.FLOAT) {
-            c = c.castTo(moment.dataType());
-        }
-        if (side == Side.LEFT) {
-            Nd4j.gemm(c, moment, out, false, false, 1.0, 0.0);
-        } else {
-            Nd4j.gemm(moment, c, out, false, true, 1.0, 0.0);
-        }
+        maps.rotate(rotation(), moment, out);
     }
 
     /**
@@ -300,7 +252,7 @@ public final class Projector {
      * the decoded copy in the scratch, valid until another projector sharing the scratch uses its basis.
      */
     public INDArray basisTransposed() {
-        requireBasis();
+        maps.requireBasis();
         return store.basisT();
     }
 
@@ -310,7 +262,7 @@ public final class Projector {
 
     /** Shape of the projected gradient: {r, n} for LEFT, {m, r} for RIGHT. */
     public long[] projectedShape() {
-        return side == Side.LEFT ? new long[] {rank, cols} : new long[] {rows, rank};
+        return maps.projectedShape();
     }
 
     /** LEFT or RIGHT (the resolved side). */
@@ -388,9 +340,7 @@ public final class Projector {
                     throw new IllegalArgumentException("the state has a basis but none was given");
                 }
                 store.load(basis);
-                if (basis64 != null) {
-                    basis64.assign(store.basisT());
-                }
+                maps.basisChanged();
             }
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("layer " + layer + ": " + e.getMessage(), e);
@@ -404,46 +354,6 @@ public final class Projector {
 
     BasisStore storeForTest() {
         return store;
-    }
-
-    private void checkGradient(INDArray grad) {
-        if (grad == null) {
-            throw new IllegalArgumentException("gradient: layer " + layer + " got null");
-        }
-        if (grad.rank() != 2) {
-            throw new IllegalArgumentException("gradient: layer " + layer + " needs a 2-D array, got shape "
-                    + java.util.Arrays.toString(grad.shape()));
-        }
-        if (grad.rows() != rows || grad.columns() != cols) {
-            throw new IllegalArgumentException("gradient: layer " + layer + " is " + rows + "×" + cols + ", got "
-                    + grad.rows() + "×" + grad.columns());
-        }
-        if (grad.dataType() != DataType.FLOAT && grad.dataType() != DataType.DOUBLE) {
-            throw new IllegalArgumentException("gradient: layer " + layer + " needs FLOAT or DOUBLE, got "
-                    + grad.dataType());
-        }
-    }
-
-    private void requireBasis() {
-        if (!store.isSet()) {
-            throw new IllegalStateException("layer " + layer + " has no basis yet: call refresh or refreshIfDue first");
-        }
-    }
-
-    private INDArray basisFor(DataType type) {
-        requireBasis();
-        if (type == DataType.FLOAT) {
-            return store.basisT();
-        }
-        if (basis64 == null) {
-            basis64 = store.basisT().castTo(DataType.DOUBLE);
-        }
-        return basis64;
-    }
-
-    private INDArray projectedBuffer(DataType type) {
-        long[] shape = projectedShape();
-        return scratch.projected(this, type, shape[0], shape[1]);
     }
 
     BasisSolver solverForTest() {

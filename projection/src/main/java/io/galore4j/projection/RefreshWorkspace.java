@@ -1,5 +1,8 @@
 package io.galore4j.projection;
 
+import io.galore4j.quant.GroupQuantizer;
+import io.galore4j.quant.QuantizedTensor;
+
 /** The transient memory of one basis refresh, for estimates made before anything is allocated. */
 public final class RefreshWorkspace {
     private RefreshWorkspace() {
@@ -24,7 +27,7 @@ public final class RefreshWorkspace {
         long k = Math.min(m, n);
         boolean left = side.resolve(m, n) == Side.LEFT;
         long dim = left ? m : n;
-        long codes = basisBits == 4 ? (rank * dim + 1) / 2 + 8 * ((rank * dim + 255) / 256) : 0;
+        long codes = basisBits == 4 ? QuantizedTensor.bytes(4, GroupQuantizer.DEFAULT_GROUP_SIZE, rank * dim) : 0;
         long common = 4L * rank * dim + codes + 4L * rank * rank;
         if (svd.resolve(m, n) == BasisMethod.EXACT) {
             return 4 * (m * n + k + n * k + k * m + 4 * k * k + 8 * k) + 4 * 8 * k + common;

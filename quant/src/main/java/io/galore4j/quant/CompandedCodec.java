@@ -17,15 +17,11 @@ final class CompandedCodec extends BlockCodec {
     private static final int BLOCK = 32;
     /** Elements per pass of the encoder: 64 groups. */
     private static final int SPAN = 64 * BLOCK;
-    /** Per-thread scratch of one span. */
-    private static final class Scratch {
-        final float[] x = new float[SPAN];
-        final float[] inv = new float[SPAN];
-        final float[] t = new float[SPAN];
-        final int[] codes = new int[SPAN];
-    }
-
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /** One span's values, per-element 1/scale, companded values and codes ({@link Staging}). */
+    private static final Staging.Slot<float[]> SPAN_X = Staging.floats();
+    private static final Staging.Slot<float[]> SPAN_INV = Staging.floats();
+    private static final Staging.Slot<float[]> SPAN_T = Staging.floats();
+    private static final Staging.Slot<int[]> SPAN_CODES = Staging.ints();
     private final float[] decodeTable;
 
     CompandedCodec(Moment moment) {
@@ -56,6 +52,12 @@ final class CompandedCodec extends BlockCodec {
         return Float.intBitsToFloat(h << 16);
     }
 
+    /** A bf16 scale per group of {@value #BLOCK}. */
+    @Override
+    public long scaleBytes(long rows, long cols) {
+        return 2 * ((rows * cols + BLOCK - 1) / BLOCK);
+    }
+
     @Override
     EncodedState newState(int rows, int cols, int length) {
         int groups = (length + blockSize - 1) / blockSize;
@@ -64,9 +66,12 @@ final class CompandedCodec extends BlockCodec {
 
     @Override
     void encodeBlocks(float[] src, int p, EncodedState s, int from, int len, RoundingRng rng) {
-        Scratch scratch = SCRATCH.get();
+        float[] x = SPAN_X.get(SPAN);
+        float[] inv = SPAN_INV.get(SPAN);
+        float[] t = SPAN_T.get(SPAN);
+        int[] c = SPAN_CODES.get(SPAN);
         for (int k = 0; k < len; k += SPAN) {
-            encodeSpan(src, p + k, s, from + k, Math.min(SPAN, len - k), scratch);
+            encodeSpan(src, p + k, s, from + k, Math.min(SPAN, len - k), x, inv, t, c);
         }
     }
 
@@ -78,12 +83,9 @@ final class CompandedCodec extends BlockCodec {
      * 1/scale spread over its elements, the companding, and the rounding by adding
      * {@link MagicRound}; only the final narrowing to bytes is a scalar loop.
      */
-    private void encodeSpan(float[] src, int q, EncodedState s, int element, int m, Scratch w) {
+    private void encodeSpan(float[] src, int q, EncodedState s, int element, int m, float[] x, float[] inv,
+            float[] t, int[] c) {
         boolean first = moment == Moment.FIRST;
-        float[] x = w.x;
-        float[] inv = w.inv;
-        float[] t = w.t;
-        int[] c = w.codes;
         System.arraycopy(src, q, x, 0, m);
         for (int g = 0; g < m; g += BLOCK) {
             int n = Math.min(BLOCK, m - g);

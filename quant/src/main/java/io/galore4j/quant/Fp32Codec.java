@@ -12,6 +12,11 @@ final class Fp32Codec extends BlockCodec {
     }
 
     @Override
+    public long scaleBytes(long rows, long cols) {
+        return 0;
+    }
+
+    @Override
     void encodeBlocks(float[] src, int p, EncodedState s, int from, int len, RoundingRng rng) {
         absMax(src, p, len, from); // NaN / sign checks
         System.arraycopy(src, p, s.values, from, len);

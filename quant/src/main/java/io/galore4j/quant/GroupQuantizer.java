@@ -22,7 +22,7 @@ import java.nio.FloatBuffer;
  * may then hold partly updated groups); no code is ever produced from a non-finite value.
  *
  * <p>FloatBuffer variants use absolute, bulk indexing (the buffer's position is ignored and not
- * changed) and copy through a per-thread scratch array, so direct buffers (e.g. ND4J's
+ * changed) and copy through a per-thread {@link Staging} array, so direct buffers (e.g. ND4J's
  * {@code data().asNioFloat()}) run at array speed. Instances are immutable and thread-safe.
  *
  * <p>Whole tensors are processed in runs of {@code chunk} elements (16,384 rounded to whole
@@ -37,7 +37,16 @@ public final class GroupQuantizer {
     private static final int CHUNK_ELEMENTS = 1 << 14;
     /** Tensors with at least this many elements are encoded and decoded by several threads. */
     public static final int PARALLEL_MIN_ELEMENTS = 1 << 18;
-    private static final ThreadLocal<float[]> SCRATCH = new ThreadLocal<>();
+    /** A run staged from or to a FloatBuffer ({@link Staging}). */
+    private static final Staging.Slot<float[]> RUN = Staging.floats();
+    /** One group's shifted values, uniforms and codes in the code loops. */
+    private static final Staging.Slot<float[]> GROUP_X = Staging.floats();
+    private static final Staging.Slot<float[]> GROUP_U = Staging.floats();
+    private static final Staging.Slot<int[]> GROUP_CODES = Staging.ints();
+
+    /** This thread's arrays of the code loops, taken once per run of groups. */
+    private record GroupScratch(float[] x, float[] u, int[] codes) {
+    }
 
     private final int bits;
     private final int groupSize;
@@ -109,7 +118,7 @@ public final class GroupQuantizer {
         checkRange("src", src.limit(), off, into.length());
         long key = rounding == Rounding.STOCHASTIC ? rng.nextLong() : 0;
         forEachRun(into.length(), (start, n) -> {
-            float[] scratch = scratch();
+            float[] scratch = RUN.get(chunk);
             src.get(off + start, scratch, 0, n);
             encodeRange(scratch, 0, into, start, n, rounding, key);
         });
@@ -142,7 +151,7 @@ public final class GroupQuantizer {
         checkSource(q);
         checkRange("dst", dst.limit(), dstOff, q.length());
         forEachRun(q.length(), (start, n) -> {
-            float[] scratch = scratch();
+            float[] scratch = RUN.get(chunk);
             decodeRange(q, start, n, scratch, 0);
             dst.put(dstOff + start, scratch, 0, n);
         });
@@ -154,15 +163,6 @@ public final class GroupQuantizer {
      */
     private void forEachRun(int length, ParallelRuns.Run run) {
         ParallelRuns.forEach(length, chunk, length >= PARALLEL_MIN_ELEMENTS, run);
-    }
-
-    private float[] scratch() {
-        float[] s = SCRATCH.get();
-        if (s == null || s.length < chunk) {
-            s = new float[chunk];
-            SCRATCH.set(s);
-        }
-        return s;
     }
 
     private void checkTarget(QuantizedTensor into, Rounding rounding, RoundingRng rng) {
@@ -195,6 +195,7 @@ public final class GroupQuantizer {
      */
     private void encodeRange(float[] src, int p, QuantizedTensor t, int start, int n,
                              Rounding rounding, long key) {
+        GroupScratch w = new GroupScratch(GROUP_X.get(groupSize), GROUP_U.get(groupSize), GROUP_CODES.get(groupSize));
         boolean stochastic = rounding == Rounding.STOCHASTIC;
         for (int k = 0; k < n; k += groupSize) {
             int m = Math.min(groupSize, n - k);
@@ -234,9 +235,9 @@ public final class GroupQuantizer {
             t.zeroPoints[g] = min;
             int e = start + k;
             if (bits == 8) {
-                encode8(src, from, m, t.codes, e, min, pre, inv, stochastic, key);
+                encode8(src, from, m, t.codes, e, min, pre, inv, stochastic, key, w);
             } else {
-                encode4(src, from, m, t.codes, e, min, pre, inv, stochastic, key);
+                encode4(src, from, m, t.codes, e, min, pre, inv, stochastic, key, w);
             }
         }
     }
@@ -252,36 +253,12 @@ public final class GroupQuantizer {
     }
 
     private void encode8(float[] src, int from, int m, byte[] codes, int e, float zero, float pre, float inv,
-                         boolean stochastic, long key) {
-        int[] c = stochastic ? stochasticCodes(src, from, m, zero, pre, inv, e, key)
-                : nearestCodes(src, from, m, zero, pre, inv);
+                         boolean stochastic, long key, GroupScratch w) {
+        int[] c = stochastic ? stochasticCodes(src, from, m, zero, pre, inv, e, key, w)
+                : nearestCodes(src, from, m, zero, pre, inv, w);
         for (int j = 0; j < m; j++) {
             codes[e + j] = (byte) c[j];
         }
-    }
-
-    private static final ThreadLocal<Rtn> RTN = new ThreadLocal<>();
-
-    /** Per-thread scratch of the code loops, for one group. */
-    private static final class Rtn {
-        final float[] x;
-        final float[] u;
-        final int[] codes;
-
-        Rtn(int n) {
-            x = new float[n];
-            u = new float[n];
-            codes = new int[n];
-        }
-    }
-
-    private Rtn rtn() {
-        Rtn w = RTN.get();
-        if (w == null || w.x.length < groupSize) {
-            w = new Rtn(groupSize);
-            RTN.set(w);
-        }
-        return w;
     }
 
     /**
@@ -289,10 +266,9 @@ public final class GroupQuantizer {
      * ties to even. The group is copied to offset 0 first: C2 vectorizes the loop there (not
      * over arrays at different offsets), with {@link MagicRound} in place of a conversion.
      */
-    private int[] nearestCodes(float[] src, int from, int m, float zero, float pre, float inv) {
-        Rtn w = rtn();
-        float[] x = w.x;
-        int[] c = w.codes;
+    private int[] nearestCodes(float[] src, int from, int m, float zero, float pre, float inv, GroupScratch w) {
+        float[] x = w.x();
+        int[] c = w.codes();
         zero = shifted(src, from, m, x, zero, pre);
         float top = maxCode;
         // x − zero ≥ 0 and (x − zero)·inv ≤ maxCode up to rounding; two loops, as C2 vectorizes
@@ -315,11 +291,11 @@ public final class GroupQuantizer {
      * error of the float rounding of the sum, as ⌊t + u⌋ computed in float has; for t &lt; 256 it
      * needs u within 2⁻¹⁷ of 1 − frac(t).
      */
-    private int[] stochasticCodes(float[] src, int from, int m, float zero, float pre, float inv, int e, long key) {
-        Rtn w = rtn();
-        float[] x = w.x;
-        float[] u = w.u;
-        int[] c = w.codes;
+    private int[] stochasticCodes(float[] src, int from, int m, float zero, float pre, float inv, int e, long key,
+            GroupScratch w) {
+        float[] x = w.x();
+        float[] u = w.u();
+        int[] c = w.codes();
         zero = shifted(src, from, m, x, zero, pre);
         RoundingRng.counterWords(key, e, c, m);
         for (int j = 0; j < m; j++) { // the float 1 + u from the word's top 22 bits and a low 1
@@ -355,11 +331,11 @@ public final class GroupQuantizer {
 
     /** Code 2i in the low nibble of byte i, 2i + 1 in the high one (an odd tail's high nibble stays 0). */
     private void encode4(float[] src, int from, int m, byte[] codes, int e, float zero, float pre, float inv,
-                         boolean stochastic, long key) {
+                         boolean stochastic, long key, GroupScratch w) {
         int b = e >>> 1;
         int pairs = m >>> 1;
-        int[] c = stochastic ? stochasticCodes(src, from, m, zero, pre, inv, e, key)
-                : nearestCodes(src, from, m, zero, pre, inv);
+        int[] c = stochastic ? stochasticCodes(src, from, m, zero, pre, inv, e, key, w)
+                : nearestCodes(src, from, m, zero, pre, inv, w);
         for (int i = 0; i < pairs; i++) {
             codes[b + i] = (byte) (c[2 * i] | (c[2 * i + 1] << 4));
         }

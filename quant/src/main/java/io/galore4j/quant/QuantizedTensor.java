@@ -15,23 +15,14 @@ import java.nio.FloatBuffer;
  * as read-only buffers (for checkpoints) and can be restored with
  * {@link #QuantizedTensor(int, int, int, byte[], float[], float[])}.
  */
-public final class QuantizedTensor {
-    private final int bits;
-    private final int groupSize;
-    private final int length;
+public final class QuantizedTensor extends GroupCodes {
     final byte[] codes;
     final float[] scales;
     final float[] zeroPoints;
 
     /** An all-zero tensor (every element decodes to 0). */
     QuantizedTensor(int bits, int groupSize, int length) {
-        GroupQuantizer.checkFormat(bits, groupSize);
-        if (length < 0) {
-            throw new IllegalArgumentException("length must be >= 0, got " + length);
-        }
-        this.bits = bits;
-        this.groupSize = groupSize;
-        this.length = length;
+        super(bits, groupSize, length);
         this.codes = new byte[codeBytes(bits, length)];
         int groups = groups(length, groupSize);
         this.scales = new float[groups];
@@ -43,10 +34,7 @@ public final class QuantizedTensor {
      * that every scale is finite and {@code >= 0} and every zero point finite.
      */
     public QuantizedTensor(int bits, int groupSize, int length, byte[] codes, float[] scales, float[] zeroPoints) {
-        GroupQuantizer.checkFormat(bits, groupSize);
-        if (length < 0) {
-            throw new IllegalArgumentException("length must be >= 0, got " + length);
-        }
+        super(bits, groupSize, length);
         int groups = groups(length, groupSize);
         if (codes == null || codes.length != codeBytes(bits, length)) {
             throw new IllegalArgumentException("codes: expected " + codeBytes(bits, length) + " bytes for "
@@ -68,9 +56,6 @@ public final class QuantizedTensor {
                 throw new IllegalArgumentException("zeroPoints[" + g + "] must be finite, got " + zeroPoints[g]);
             }
         }
-        this.bits = bits;
-        this.groupSize = groupSize;
-        this.length = length;
         this.codes = codes;
         this.scales = scales;
         this.zeroPoints = zeroPoints;
@@ -84,26 +69,19 @@ public final class QuantizedTensor {
         return (int) (((long) length + groupSize - 1) / groupSize);
     }
 
-    public int bits() {
-        return bits;
-    }
-
-    public int groupSize() {
-        return groupSize;
-    }
-
-    /** Number of elements. */
-    public int length() {
-        return length;
-    }
-
-    public int groupCount() {
-        return scales.length;
-    }
-
     /** Exact storage: code bytes + 4 bytes per scale + 4 bytes per zero point. */
     public long bytes() {
         return codes.length + 4L * scales.length + 4L * zeroPoints.length;
+    }
+
+    /**
+     * Bytes of a tensor of {@code length} elements in this format, without allocating: INT8 codes
+     * one per byte, INT4 two per byte, plus an fp32 scale and an fp32 zero point per group.
+     */
+    public static long bytes(int bits, int groupSize, long length) {
+        long groups = (length + groupSize - 1) / groupSize;
+        long codes = bits == 8 ? length : (length + 1) / 2;
+        return codes + 8 * groups;
     }
 
     /** Read-only view of the packed codes. */

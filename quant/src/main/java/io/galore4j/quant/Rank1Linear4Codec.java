@@ -20,6 +20,11 @@ final class Rank1Linear4Codec extends BlockCodec {
     }
 
     @Override
+    public long scaleBytes(long rows, long cols) {
+        return 4 * (rows + cols);
+    }
+
+    @Override
     EncodedState newState(int rows, int cols, int length) {
         return new EncodedState(name, rows, cols, null, new byte[BitPacking.bytes(4, length)], null, null,
                 new float[rows], new float[cols]);

@@ -23,6 +23,8 @@ package io.galore4j.quant;
 public final class SplitFloat {
     /** ρ's range is [−{@value #STEPS}, {@value #STEPS}]: the correction steps per half ulp. */
     public static final int STEPS = 127;
+    /** Bytes per element: the bfloat16 high part and the int8 correction. */
+    public static final int BYTES = Short.BYTES + Byte.BYTES;
 
     private SplitFloat() {
     }

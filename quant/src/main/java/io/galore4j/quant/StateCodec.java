@@ -84,6 +84,22 @@ public interface StateCodec {
     /** A rows × cols state that decodes to all zeros. */
     EncodedState allocate(int rows, int cols);
 
+    /**
+     * Bytes of the codes of {@code elements} elements: packed ⌈n·bits/8⌉, or 4 per element for
+     * fp32. With {@link #scaleBytes} the exact {@code allocate(rows, cols).bytes()}, without allocating.
+     */
+    default long codeBytes(long elements) {
+        return (elements * bits() + 7) / 8;
+    }
+
+    /**
+     * Bytes of the scales of a rows × cols state: 4 per block (absmax in fp32), 2 per group for the
+     * bf16-scaled FlashOptim codecs, 4·(rows + cols) for rank-1 scaling, 0 for fp32.
+     */
+    default long scaleBytes(long rows, long cols) {
+        return 4 * ((rows * cols + blockSize() - 1) / blockSize());
+    }
+
     /** Encodes {@code src[srcOff .. srcOff + dst.length())} into dst. rng drives stochastic rounding (log codecs; null = nearest). */
     default void encode(float[] src, int srcOff, EncodedState dst, RoundingRng rng) {
         encodeRange(src, srcOff, dst, 0, dst.length(), rng);

@@ -20,18 +20,13 @@ import java.nio.FloatBuffer;
  * element 2k in the low nibble of byte k. NaN policy as in {@link GroupQuantizer}: a non-finite
  * input is an IllegalArgumentException naming the element's index. Instances are immutable.
  */
-public final class SymmetricCodes {
+public final class SymmetricCodes extends GroupCodes {
     private static final int CHUNK_GROUPS = 64;
 
-    private final int bits;
-    private final int groupSize;
-    private final int length;
     private final byte[] codes;
 
     private SymmetricCodes(int bits, int groupSize, int length, byte[] codes) {
-        this.bits = bits;
-        this.groupSize = groupSize;
-        this.length = length;
+        super(bits, groupSize, length);
         this.codes = codes;
     }
 
@@ -112,23 +107,6 @@ public final class SymmetricCodes {
             int shift = (i & 1) << 2;
             codes[b] = (byte) ((codes[b] & ~(0xF << shift)) | ((code & 0xF) << shift));
         }
-    }
-
-    public int bits() {
-        return bits;
-    }
-
-    public int groupSize() {
-        return groupSize;
-    }
-
-    /** Number of elements. */
-    public int length() {
-        return length;
-    }
-
-    public int groupCount() {
-        return groupCount(length, groupSize);
     }
 
     /** Bytes of the codes (the scales belong to the caller). */

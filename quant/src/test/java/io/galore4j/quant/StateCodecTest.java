@@ -241,6 +241,27 @@ class StateCodecTest {
         assertEquals(4L * n, StateCodec.of("fp32", Moment.SECOND).allocate(1, n).bytes());
     }
 
+    /** Every codec's byte formula (what estimates use) is the bytes its allocated state holds, for ragged shapes too. */
+    @Test
+    void byteFormulasAreTheAllocatedBytes() {
+        for (Moment moment : Moment.values()) {
+            for (String name : StateCodec.names(moment)) {
+                StateCodec c = StateCodec.of(name, moment);
+                for (int[] shape : new int[][] {{64, 64}, {37, 129}, {1, 5001}, {3, 1}}) {
+                    long n = (long) shape[0] * shape[1];
+                    assertEquals(c.allocate(shape[0], shape[1]).bytes(), c.codeBytes(n) + c.scaleBytes(shape[0], shape[1]),
+                            name + " " + shape[0] + "x" + shape[1]);
+                }
+            }
+        }
+        for (int bits : new int[] {4, 8}) {
+            for (int length : new int[] {1, 255, 256, 257, 5001}) {
+                assertEquals(new GroupQuantizer(bits, 64).allocate(length).bytes(), QuantizedTensor.bytes(bits, 64, length),
+                        "INT" + bits + " of " + length);
+            }
+        }
+    }
+
     @Test
     void quantizationThresholdIsExposed() {
         assertEquals(4096, StateCodec.MIN_QUANTIZED_ELEMENTS);

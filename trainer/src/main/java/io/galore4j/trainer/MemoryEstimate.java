@@ -13,18 +13,26 @@ import io.galore4j.trainer.data.Tokenizer;
 import io.galore4j.trainer.model.ActivationMemory;
 import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
+import io.galore4j.trainer.run.RunJson;
+import io.galore4j.trainer.run.Summary;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
- * The bytes a training run needs, by component, computed from its configuration without
- * allocating anything: the optimizer's exact account ({@link MemoryAccount#estimate}), the
- * model's exact working memory ({@link ActivationMemory#estimate}), the transient memory of the
- * largest basis refresh, the corpus, and the runtime's own footprint.
+ * The bytes a training run needs, by component: the one per-run account that every report uses
+ * with this one grouping ({@code galore memory}, the {@code memory} and {@code memory_estimate}
+ * objects of summary.json, the memory check of {@code train} and {@code bench}). Computed from
+ * the configuration without allocating anything (the optimizer's exact account
+ * {@link MemoryAccount#estimate}, the model's exact working memory {@link ActivationMemory#estimate}),
+ * or for a finished run from its optimizer's and model's own accounts; plus the transient memory of
+ * the largest basis refresh, the corpus, and the runtime's own footprint. The byte formulas of
+ * each storage format live with the format (quant's codecs, {@code QuantizedTensor},
+ * {@code SplitFloat}; projection's {@code BasisStore}, {@link RefreshWorkspace}).
  *
  * <p>Components (bytes):
  * <ul>
@@ -62,6 +70,10 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
     /** The default corpus's size in bytes (see {@link Corpus#DEFAULT_RESOURCE}). */
     static final long DEFAULT_CORPUS_BYTES = 21_012_848L;
 
+    /** The components in display order: the keys of {@link #components()} and of {@link #toMap()}. */
+    public static final List<String> COMPONENTS = List.of("weights", "weight_pool", "gradients", "optimizer_m",
+            "optimizer_v", "projection", "refresh", "activations", "data", "runtime");
+
     /**
      * The estimate for a validated configuration with batches of {@code batch} × {@code seq}
      * tokens (1 ≤ seq ≤ model.seq_len); a null batch or seq is the configuration's own
@@ -78,35 +90,51 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         if (t < 1 || t > model.seqLen()) {
             throw new IllegalArgumentException("seq must be in [1, model.seq_len = " + model.seqLen() + "], got " + t);
         }
+        MemoryAccount account = MemoryAccount.estimate(OptimSettings.from(tree.section("optim")),
+                LlamaParameters.shapes(model), train.gradAccum() > 1);
+        boolean checkpointed = tree.values().bool("model.checkpoint_activations");
+        return of(tree, b, t, account, ActivationMemory.estimate(model, b, t, checkpointed, DataType.FLOAT));
+    }
+
+    /**
+     * The account of a run of this configuration on batches of {@code batch} × {@code seq} from its
+     * optimizer's account and the model's working memory: those of a live run (what summary.json
+     * reports), or their estimates ({@link #of(ConfigTree, Integer, Integer)}); the other
+     * components (refresh, data, runtime, and the activations of the other checkpointing setting)
+     * come from their formulas either way, so the two agree whenever the live parts do.
+     */
+    public static MemoryEstimate of(ConfigTree tree, int batch, int seq, MemoryAccount account, ActivationMemory work)
+            throws IOException {
+        ModelConfig model = TrainJob.modelConfig(tree);
         OptimSettings optim = OptimSettings.from(tree.section("optim"));
         boolean checkpointed = tree.values().bool("model.checkpoint_activations");
-        Map<String, long[]> shapes = LlamaParameters.shapes(model);
-        MemoryAccount account = MemoryAccount.estimate(optim, shapes, train.gradAccum() > 1);
-
-        ActivationMemory withCp = ActivationMemory.estimate(model, b, t, true, DataType.FLOAT);
-        ActivationMemory without = ActivationMemory.estimate(model, b, t, false, DataType.FLOAT);
-        ActivationMemory chosen = checkpointed ? withCp : without;
+        ActivationMemory withCp = checkpointed ? work : ActivationMemory.estimate(model, batch, seq, true, DataType.FLOAT);
+        ActivationMemory without = checkpointed ? ActivationMemory.estimate(model, batch, seq, false, DataType.FLOAT) : work;
 
         long refresh = 0;
-        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+        for (Map.Entry<String, long[]> e : LlamaParameters.shapes(model).entrySet()) {
             ParamSettings p = optim.resolve(e.getKey(), e.getValue());
             if (p.galore()) {
                 refresh = Math.max(refresh, RefreshWorkspace.bytes(p.svd(), p.rank(), e.getValue()[0],
                         e.getValue()[1], p.side(), optim.svdOversampling(), optim.svdPowerIterations(), p.basisBits()));
             }
         }
+        long[] bytes = {
+            account.total(Component.WEIGHT) + account.total(Component.WEIGHT_SCALES),
+            account.weightPoolBytes(),
+            work.gradientBytes() + account.total(Component.ACCUMULATION),
+            account.total(Component.M) + account.total(Component.M_SCALES),
+            account.total(Component.V) + account.total(Component.V_SCALES),
+            account.total(Component.BASIS) + account.projectionScratchBytes(),
+            refresh,
+            work.activationBytes(),
+            dataBytes(tree),
+            RUNTIME_MIB << 20};
         Map<String, Long> c = new LinkedHashMap<>();
-        c.put("weights", account.total(Component.WEIGHT) + account.total(Component.WEIGHT_SCALES));
-        c.put("weight_pool", account.weightPoolBytes());
-        c.put("gradients", chosen.gradientBytes() + account.total(Component.ACCUMULATION));
-        c.put("optimizer_m", account.total(Component.M) + account.total(Component.M_SCALES));
-        c.put("optimizer_v", account.total(Component.V) + account.total(Component.V_SCALES));
-        c.put("projection", account.total(Component.BASIS) + account.projectionScratchBytes());
-        c.put("refresh", refresh);
-        c.put("activations", chosen.activationBytes());
-        c.put("data", dataBytes(tree));
-        c.put("runtime", RUNTIME_MIB << 20);
-        return new MemoryEstimate(optim.method(), model, b, t, checkpointed, Collections.unmodifiableMap(c),
+        for (int k = 0; k < bytes.length; k++) {
+            c.put(COMPONENTS.get(k), bytes[k]);
+        }
+        return new MemoryEstimate(optim.method(), model, batch, seq, checkpointed, Collections.unmodifiableMap(c),
                 withCp.activationBytes(), without.activationBytes(), account.persistentBytesPerParameter(),
                 (double) account.total(Component.ACCUMULATION) / account.elements());
     }
@@ -121,6 +149,11 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
 
     public long totalBytes() {
         return components.values().stream().mapToLong(Long::longValue).sum();
+    }
+
+    /** The estimate in the form summary.json records it ({@link #toMap()}'s fields, typed). */
+    public Summary.Memory figures() {
+        return RunJson.MAPPER.convertValue(toMap(), Summary.Memory.class);
     }
 
     /** The estimate as a JSON-ready map: method, model, batch, seq, every component, total_bytes. */

@@ -1,7 +1,6 @@
 package io.galore4j.trainer;
 
 import io.galore4j.galore.LayerwiseOptimizer;
-import io.galore4j.galore.MemoryAccount;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.data.TrainingBatches;
 import io.galore4j.trainer.io.SavedModel;
@@ -193,20 +192,13 @@ final class TrainLoop {
 
     private Summary summary(ActivationMemory work, double wall, double loopSeconds, double valBefore)
             throws IOException {
-        MemoryAccount mem = opt.memory();
-        Summary.Memory memory = Summary.Memory.of(
-                mem.total(MemoryAccount.Component.WEIGHT) + mem.total(MemoryAccount.Component.WEIGHT_SCALES)
-                        + mem.weightPoolBytes(),
-                mem.total(MemoryAccount.Component.M) + mem.total(MemoryAccount.Component.M_SCALES)
-                        + mem.total(MemoryAccount.Component.V) + mem.total(MemoryAccount.Component.V_SCALES),
-                mem.total(MemoryAccount.Component.BASIS) + mem.projectionScratchBytes(),
-                work.gradientBytes() + mem.total(MemoryAccount.Component.ACCUMULATION),
-                work.activationBytes());
+        Summary.Memory memory = MemoryEstimate.of(job.tree(), train.batchSize(), model.seqLen(), opt.memory(), work)
+                .figures();
         boolean finetune = session.source != null;
         return new Summary(job.method(), s.step, s.tokens, wall, BlasThreads.library(), BlasThreads.current(),
                 s.tokens / loopSeconds, model.flopsPerToken(), model.flopsPerToken() * s.tokens / loopSeconds / 1e9,
                 s.valLoss, Math.exp(s.valLoss), opt.svdCount(), ProcessMemory.peakRssBytes(),
-                job.memoryEstimate().toMap(), model.parameterCount(), job.corpus(), memory,
+                job.memoryEstimate().figures(), model.parameterCount(), job.corpus(), memory,
                 WeightFormats.of(opt.effectiveSettings(), LlamaParameters.shapes(model)),
                 session.resume != null ? session.resume.step() : null, finetune ? valBefore : null,
                 finetune ? session.source.describe() : null);

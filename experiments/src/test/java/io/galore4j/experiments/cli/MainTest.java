@@ -106,11 +106,11 @@ class MainTest {
                 summary.get("gflops_per_s").asDouble(), 1e-9 * summary.get("gflops_per_s").asDouble());
         com.fasterxml.jackson.databind.JsonNode memory = summary.get("memory");
         long sum = 0;
-        for (String k : new String[] {"weights", "optimizer", "projection", "gradients", "activations"}) {
+        for (String k : io.galore4j.trainer.MemoryEstimate.COMPONENTS) {
             assertTrue(memory.get(k).asLong() > 0, k);
             sum += memory.get(k).asLong();
         }
-        assertEquals(sum, memory.get("total").asLong());
+        assertEquals(sum, memory.get("total_bytes").asLong());
         // q-galore stores the seven projection kinds in INT8, the embedding, head and norms in fp32
         com.fasterxml.jackson.databind.JsonNode formats = summary.get("weight_formats");
         List<String> int8 = new java.util.ArrayList<>();

@@ -72,8 +72,7 @@ class ReportAndPlotTest {
             assertEquals(s.get("tokens_per_s").asDouble(), number(heading, row, "tokens/s"), 0.05 + 1e-9);
             assertEquals(s.get("svd_count").asDouble(), number(heading, row, "SVDs"));
             JsonNode memory = s.get("memory");
-            double bytesPerParam = (memory.get("weights").asDouble() + memory.get("optimizer").asDouble())
-                    / s.get("params").asDouble();
+            double bytesPerParam = memory.get("persistent_bytes_per_param").asDouble();
             assertEquals(bytesPerParam, number(heading, row, "bytes/param (weights + optimizer)"), 0.5e-3);
             assertEquals(s.get("peak_rss_bytes").asDouble() / (1 << 20), number(heading, row, "peak RSS (MiB)"), 0.05 + 1e-9);
         }

@@ -16,16 +16,7 @@ public final class EvalWindows {
         if (evalBatches <= 0) {
             throw new IllegalArgumentException("train.eval_batches must be > 0, got " + evalBatches);
         }
-        if (batchSize <= 0) {
-            throw new IllegalArgumentException("train.batch_size must be > 0, got " + batchSize);
-        }
-        if (seqLen <= 0) {
-            throw new IllegalArgumentException("model.seq_len must be > 0, got " + seqLen);
-        }
-        if (split.valSize() < seqLen + 1) {
-            throw new IllegalArgumentException("data.val_fraction: the validation part has " + split.valSize()
-                    + " tokens, fewer than seq_len + 1 = " + (seqLen + 1));
-        }
+        TrainingBatches.checkWindows(batchSize, seqLen, split.valSize(), "data.val_fraction: the validation part");
         this.split = split;
         this.evalBatches = evalBatches;
         this.batchSize = batchSize;

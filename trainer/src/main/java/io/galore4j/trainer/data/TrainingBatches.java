@@ -18,21 +18,29 @@ public final class TrainingBatches {
     private long batchesDrawn;
 
     public TrainingBatches(TokenSplit split, int batchSize, int seqLen, long seed) {
+        checkWindows(batchSize, seqLen, split.trainSize(), "data: the training part");
+        this.split = split;
+        this.batchSize = batchSize;
+        this.seqLen = seqLen;
+        this.offsets = split.trainSize() - seqLen;
+        this.rngState = seed;
+    }
+
+    /**
+     * Throws IllegalArgumentException naming the setting unless batches of {@code batchSize}
+     * windows of {@code seqLen} + 1 tokens can be cut from {@code part}'s {@code tokens}.
+     */
+    static void checkWindows(int batchSize, int seqLen, long tokens, String part) {
         if (batchSize <= 0) {
             throw new IllegalArgumentException("train.batch_size must be > 0, got " + batchSize);
         }
         if (seqLen <= 0) {
             throw new IllegalArgumentException("model.seq_len must be > 0, got " + seqLen);
         }
-        if (split.trainSize() < seqLen + 1) {
-            throw new IllegalArgumentException("data: the training part has " + split.trainSize()
-                    + " tokens, fewer than seq_len + 1 = " + (seqLen + 1));
+        if (tokens < seqLen + 1) {
+            throw new IllegalArgumentException(part + " has " + tokens + " tokens, fewer than seq_len + 1 = "
+                    + (seqLen + 1));
         }
-        this.split = split;
-        this.batchSize = batchSize;
-        this.seqLen = seqLen;
-        this.offsets = split.trainSize() - seqLen;
-        this.rngState = seed;
     }
 
     /** The next batch: {@code batchSize} rows of seq_len + 1 tokens. */

@@ -79,39 +79,36 @@ final class DecoderBlock {
         INDArray dNormed = ws.dNormed;
 
         // MLP: out = x1 + act W_downᵀ
-        Linear.inputGradient(dStream, weights.weight(wDown), ws.dAct, false);
-        Linear.weightGradient(dStream, a.act, ws.gradHiddenInter);
-        sink.accept(wDown, ws.gradHiddenInter);
+        linearBackward(weights, wDown, dStream, a.act, ws.dAct, false, ws.gradHiddenInter, sink);
         SwiGlu.backward(ws.dAct, a.gate, a.up, ws.dGate, ws.dUp);
-        Linear.inputGradient(ws.dGate, weights.weight(wGate), dNormed, false);
-        Linear.weightGradient(ws.dGate, a.xn2, ws.gradInterHidden);
-        sink.accept(wGate, ws.gradInterHidden);
-        Linear.inputGradient(ws.dUp, weights.weight(wUp), dNormed, true);
-        Linear.weightGradient(ws.dUp, a.xn2, ws.gradInterHidden);
-        sink.accept(wUp, ws.gradInterHidden);
+        linearBackward(weights, wGate, ws.dGate, a.xn2, dNormed, false, ws.gradInterHidden, sink);
+        linearBackward(weights, wUp, ws.dUp, a.xn2, dNormed, true, ws.gradInterHidden, sink);
         RmsNorm.backward(dNormed, a.x1, a.invRms2, weights.weight(postNorm), dStream, ws.gradNorm);
         sink.accept(postNorm, ws.gradNorm);
 
         // attention: x1 = x + o W_oᵀ
-        Linear.inputGradient(dStream, weights.weight(wo), ws.dAttnFlat, false);
-        Linear.weightGradient(dStream, a.o, ws.gradHiddenHidden);
-        sink.accept(wo, ws.gradHiddenHidden);
+        linearBackward(weights, wo, dStream, a.o, ws.dAttnFlat, false, ws.gradHiddenHidden, sink);
         rope.copyToHeads(ws.dAttnFlat, b, t, ws.dOHeads);
         CausalAttention.backward(ws.dOHeads, a.q, a.k, a.v, a.p, ws.dP, ws.dQ, ws.dK, ws.dV);
         // the forward scratch qFlat/kFlat/vFlat is free now: it receives dq, dk, dv
         rope.unrotateFromHeads(ws.dQ, b, t, ws.qFlat);
         rope.unrotateFromHeads(ws.dK, b, t, ws.kFlat);
         rope.copyFromHeads(ws.dV, b, t, ws.vFlat);
-        Linear.inputGradient(ws.qFlat, weights.weight(wq), dNormed, false);
-        Linear.weightGradient(ws.qFlat, a.xn1, ws.gradHiddenHidden);
-        sink.accept(wq, ws.gradHiddenHidden);
-        Linear.inputGradient(ws.kFlat, weights.weight(wk), dNormed, true);
-        Linear.weightGradient(ws.kFlat, a.xn1, ws.gradHiddenHidden);
-        sink.accept(wk, ws.gradHiddenHidden);
-        Linear.inputGradient(ws.vFlat, weights.weight(wv), dNormed, true);
-        Linear.weightGradient(ws.vFlat, a.xn1, ws.gradHiddenHidden);
-        sink.accept(wv, ws.gradHiddenHidden);
+        linearBackward(weights, wq, ws.qFlat, a.xn1, dNormed, false, ws.gradHiddenHidden, sink);
+        linearBackward(weights, wk, ws.kFlat, a.xn1, dNormed, true, ws.gradHiddenHidden, sink);
+        linearBackward(weights, wv, ws.vFlat, a.xn1, dNormed, true, ws.gradHiddenHidden, sink);
         RmsNorm.backward(dNormed, x, a.invRms1, weights.weight(inputNorm), dStream, ws.gradNorm);
         sink.accept(inputNorm, ws.gradNorm);
+    }
+
+    /**
+     * The backward of y (+)= input Wᵀ for weight {@code w}: dInput (+)= dY W (added when
+     * {@code accumulate}), grad = dYᵀ input, then the gradient goes to the sink.
+     */
+    private static void linearBackward(WeightSource weights, String w, INDArray dY, INDArray input, INDArray dInput,
+            boolean accumulate, INDArray grad, GradientSink sink) {
+        Linear.inputGradient(dY, weights.weight(w), dInput, accumulate);
+        Linear.weightGradient(dY, input, grad);
+        sink.accept(w, grad);
     }
 }

@@ -1,5 +1,7 @@
 package io.galore4j.trainer.model;
 
+import io.galore4j.quant.Staging;
+
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -11,7 +13,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * loops: a kernel copies a run of elements into a {@code double[]} chunk, computes on the chunk
  * and copies the results back. Loops over Java arrays compile to tight (partly vectorized) code;
  * per-element access through the NIO buffer did not, and chains of ND4J ops allocate temporaries
- * (docs/design.md §5). FLOAT arrays are staged through a float chunk and rounded on {@link #write}.
+ * (docs/design.md §5). FLOAT arrays are widened and rounded on {@link #write} by {@link Staging}.
  * Index {@code from} is the logical row-major index (the view offset is applied here).
  */
 abstract class Elements {
@@ -19,9 +21,9 @@ abstract class Elements {
     /** Elements a kernel stages at a time: 128 KiB of doubles, small enough to stay in cache. */
     static final int CHUNK = 1 << 14;
 
-    private static final int SLOTS = 6;
-    private static final ThreadLocal<double[][]> BUFFERS = ThreadLocal.withInitial(() -> new double[SLOTS][]);
-    private static final ThreadLocal<float[]> STAGING = ThreadLocal.withInitial(() -> new float[CHUNK]);
+    /** The kernels' scratch arrays ({@link Staging}). */
+    private static final java.util.List<Staging.Slot<double[]>> BUFFERS = java.util.List.of(Staging.doubles(),
+            Staging.doubles(), Staging.doubles(), Staging.doubles(), Staging.doubles(), Staging.doubles());
 
     /** The accessor of {@code array}, which must be row-major and contiguous. */
     static Elements of(INDArray array) {
@@ -45,13 +47,7 @@ abstract class Elements {
      * A kernel uses each slot for one purpose at a time; contents are undefined on entry.
      */
     static double[] buffer(int slot, int length) {
-        double[][] buffers = BUFFERS.get();
-        double[] b = buffers[slot];
-        if (b == null || b.length < length) {
-            b = new double[Math.max(length, CHUNK)];
-            buffers[slot] = b;
-        }
-        return b;
+        return BUFFERS.get(slot).get(Math.max(length, CHUNK));
     }
 
     /** Rows of {@code cols} elements that fit in one chunk (at least one). */
@@ -124,28 +120,12 @@ abstract class Elements {
 
         @Override
         void read(int from, int len, double[] dst, int off) {
-            float[] stage = STAGING.get();
-            for (int done = 0; done < len; done += stage.length) {
-                int n = Math.min(stage.length, len - done);
-                buffer.get(offset + from + done, stage, 0, n);
-                int o = off + done;
-                for (int i = 0; i < n; i++) {
-                    dst[o + i] = stage[i];
-                }
-            }
+            Staging.widen(buffer, offset + from, dst, off, len);
         }
 
         @Override
         void write(double[] src, int off, int len, int to) {
-            float[] stage = STAGING.get();
-            for (int done = 0; done < len; done += stage.length) {
-                int n = Math.min(stage.length, len - done);
-                int o = off + done;
-                for (int i = 0; i < n; i++) {
-                    stage[i] = (float) src[o + i];
-                }
-                buffer.put(offset + to + done, stage, 0, n);
-            }
+            Staging.narrow(src, off, len, buffer, offset + to);
         }
     }
 

@@ -1,5 +1,7 @@
 package io.galore4j.trainer.model;
 
+import io.galore4j.quant.Staging;
+
 /**
  * Bulk exponential for the model's kernels (softmax, cross-entropy, SiLU):
  * x[i] ← exp(a·x[i] + b) over a run of a {@code double[]}. {@link Math#exp} is a scalar call that
@@ -28,7 +30,9 @@ final class Exp {
     private static final double HIGH = 709.0;
     /** Elements per pass: the block and the powers of two stay in L1. */
     private static final int BLOCK = 2048;
-    private static final ThreadLocal<double[][]> SCRATCH = ThreadLocal.withInitial(() -> new double[2][BLOCK]);
+    /** A block's values and powers of two ({@link Staging}). */
+    private static final Staging.Slot<double[]> BLOCK_T = Staging.doubles();
+    private static final Staging.Slot<double[]> BLOCK_POW2 = Staging.doubles();
 
     private Exp() {
     }
@@ -40,9 +44,8 @@ final class Exp {
 
     /** dst[dstOff .. dstOff + len) ← exp(a·src[srcOff ..] + b); the two runs may be the same. */
     static void affine(double[] src, int srcOff, double[] dst, int dstOff, int len, double a, double b) {
-        double[][] scratch = SCRATCH.get();
-        double[] t = scratch[0];
-        double[] pow2 = scratch[1];
+        double[] t = BLOCK_T.get(BLOCK);
+        double[] pow2 = BLOCK_POW2.get(BLOCK);
         for (int done = 0; done < len; done += BLOCK) {
             int n = Math.min(BLOCK, len - done);
             // the passes index t and pow2 from 0: C2 does not vectorize a loop whose arrays are

@@ -1,11 +1,13 @@
 package io.galore4j.trainer.run;
 
+import com.fasterxml.jackson.annotation.JsonAlias;
 import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.annotation.JsonNaming;
 import io.galore4j.trainer.data.CorpusFingerprint;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -31,25 +33,45 @@ import java.util.Map;
     "memory", "weight_formats", "resumed_from_step", "val_loss_before", "source"})
 public record Summary(String method, Long steps, Long tokens, Double wallS, String blas, Integer blasThreads,
         Double tokensPerS, Double flopsPerToken, Double gflopsPerS, Double valLoss, Double valPpl, Long svdCount,
-        Long peakRssBytes, Map<String, Object> memoryEstimate, Long params, CorpusFingerprint corpus, Memory memory,
+        Long peakRssBytes, Memory memoryEstimate, Long params, CorpusFingerprint corpus, Memory memory,
         Map<String, Object> weightFormats, Long resumedFromStep, Double valLossBefore, String source)
         implements RunSummary {
 
     /**
-     * Bytes by component. A training run's: weights (with their scales and decode pool), optimizer
-     * states, projection bases and scratch, gradients, activations, and their total; a fine-tune
-     * has no optimizer, projection or gradients.
+     * A run's memory by component, as {@code galore memory} accounts it: summary.json's
+     * {@code memory} (what the run held) and {@code memory_estimate} (what it was checked against
+     * before it started) share this form. A fine-tune reports its own components
+     * ({@link FinetuneSummary.Memory}), of which this reads the weights, activations and total; a run
+     * written before the account was shared reads with the components it has, its {@code total} as
+     * {@link #totalBytes}.
      */
     @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
-    @JsonPropertyOrder({"weights", "optimizer", "projection", "gradients", "activations", "total"})
-    public record Memory(Long weights, Long optimizer, Long projection, Long gradients, Long activations, Long total) {
+    @JsonPropertyOrder({"method", "params", "batch", "seq", "checkpoint_activations", "weights", "weight_pool",
+        "gradients", "optimizer_m", "optimizer_v", "projection", "refresh", "activations", "data", "runtime",
+        "activations_checkpointed", "activations_full", "persistent_bytes_per_param",
+        "accumulation_bytes_per_param", "total_bytes"})
+    public record Memory(String method, Long params, Integer batch, Integer seq, Boolean checkpointActivations,
+            Long weights, Long weightPool, Long gradients, Long optimizerM, Long optimizerV, Long projection,
+            Long refresh, Long activations, Long data, Long runtime, Long activationsCheckpointed,
+            Long activationsFull, Double persistentBytesPerParam, Double accumulationBytesPerParam,
+            @JsonAlias("total") Long totalBytes) {
 
-        /** The components with their sum as the total. */
-        public static Memory of(long weights, long optimizer, long projection, long gradients, long activations) {
-            return new Memory(weights, optimizer, projection, gradients, activations,
-                    weights + optimizer + projection + gradients + activations);
+        /** The components by their summary.json names, in the order {@code galore memory} lists them. */
+        public Map<String, Long> components() {
+            Map<String, Long> c = new LinkedHashMap<>();
+            c.put("weights", weights);
+            c.put("weight_pool", weightPool);
+            c.put("gradients", gradients);
+            c.put("optimizer_m", optimizerM);
+            c.put("optimizer_v", optimizerV);
+            c.put("projection", projection);
+            c.put("refresh", refresh);
+            c.put("activations", activations);
+            c.put("data", data);
+            c.put("runtime", runtime);
+            return c;
         }
     }
 }

@@ -92,12 +92,12 @@ class RunFilesTest {
 
     @Test
     void summariesRoundTripAndAFinetuneSummaryReadsAsASummary() throws Exception {
-        Map<String, Object> estimate = new LinkedHashMap<>();
-        estimate.put("method", "q-galore");
-        estimate.put("total_bytes", 589948848);
+        Summary.Memory memory = new Summary.Memory("q-galore", 3295488L, 16, 128, false, 3794432L, 3342336L,
+                1934336L, 945216L, 945216L, 530432L, 2827776L, 202129408L, 105064240L, 268435456L, 96780288L,
+                202129408L, 1.8076982832284627, 0.0, 589948848L);
         Summary train = new Summary("q-galore", 30L, 61440L, 30.5, "mkl_rt", 1, 2639.9, 2.0938752E7, 55.3, Double.NaN,
-                Double.NaN, 28L, 586813440L, estimate, 3295488L, new CorpusFingerprint(21012848, "845e"),
-                Summary.Memory.of(7136768, 1890432, 530432, 1934336, 202129408), Map.of("int8", Map.of("parameters", 4)),
+                Double.NaN, 28L, 586813440L, memory, 3295488L, new CorpusFingerprint(21012848, "845e"),
+                memory, Map.of("int8", Map.of("parameters", 4)),
                 20L, null, null);
         FinetuneSummary finetune = new FinetuneSummary("qzo", "run/a", "int4", 5, 320, 2.5, 2.0, 160.0, 3.5, 3.4,
                 Math.exp(3.4), 1000L, 3000L, 700L, new FinetuneSummary.Memory(10, 20, 30, 40, 100), 3.45, 4);
@@ -112,16 +112,22 @@ class RunFilesTest {
         assertTrue(text.startsWith("{\n  \"method\" : \"q-galore\",\n  \"steps\" : 30,\n  \"tokens\" : 61440,\n"), text);
         assertTrue(text.contains("\"val_loss\" : \"NaN\"") && text.contains("\"resumed_from_step\" : 20")
                 && !text.contains("source") && text.contains("\"corpus\" : {\n    \"bytes\" : 21012848,"), text);
-        assertTrue(text.contains("\"memory\" : {\n    \"weights\" : 7136768,\n    \"optimizer\" : 1890432,\n"
-                + "    \"projection\" : 530432,\n    \"gradients\" : 1934336,\n    \"activations\" : 202129408,\n"
-                + "    \"total\" : 213621376\n  }"), text);
+        assertTrue(text.contains("\"memory\" : {\n    \"method\" : \"q-galore\",\n    \"params\" : 3295488,\n"
+                + "    \"batch\" : 16,\n    \"seq\" : 128,\n    \"checkpoint_activations\" : false,\n"
+                + "    \"weights\" : 3794432,\n    \"weight_pool\" : 3342336,\n    \"gradients\" : 1934336,\n"
+                + "    \"optimizer_m\" : 945216,\n    \"optimizer_v\" : 945216,\n    \"projection\" : 530432,\n"
+                + "    \"refresh\" : 2827776,\n    \"activations\" : 202129408,\n    \"data\" : 105064240,\n"
+                + "    \"runtime\" : 268435456,\n    \"activations_checkpointed\" : 96780288,\n"
+                + "    \"activations_full\" : 202129408,\n    \"persistent_bytes_per_param\" : 1.8076982832284627,\n"
+                + "    \"accumulation_bytes_per_param\" : 0.0,\n    \"total_bytes\" : 589948848\n  }"), text);
 
         Summary asRead = RunJson.MAPPER.readValue(dir.resolve("FinetuneSummary").resolve(RunDirectory.SUMMARY).toFile(),
                 Summary.class);
         assertEquals("qzo", asRead.method());
         assertEquals(3.4, asRead.valLoss());
         assertEquals(3.5, asRead.valLossBefore());
-        assertEquals(new Summary.Memory(10L, null, null, null, 40L, 100L), asRead.memory());
+        assertEquals(new Summary.Memory(null, null, null, null, null, 10L, null, null, null, null, null, null, 40L,
+                null, null, null, null, null, null, 100L), asRead.memory());
         assertNull(asRead.svdCount());
     }
 
@@ -132,6 +138,14 @@ class RunFilesTest {
         assertEquals("adamw", s.method());
         assertEquals(3.5, s.valLoss());
         assertNull(s.memory());
+
+        // summary.json's memory as runs wrote it before it took galore memory's form
+        Summary old = RunJson.MAPPER.readValue("{\"memory\":{\"weights\":7136768,\"optimizer\":1890432,"
+                + "\"projection\":530432,\"gradients\":1934336,\"activations\":202129408,\"total\":213621376}}",
+                Summary.class);
+        assertEquals(7136768L, old.memory().components().get("weights"));
+        assertEquals(213621376L, old.memory().totalBytes());
+        assertNull(old.memory().optimizerM());
     }
 
     @Test
