@@ -1,7 +1,9 @@
 package io.galore4j.galore;
 
+import io.galore4j.quant.EnumKeys;
 import java.nio.Buffer;
 import java.nio.FloatBuffer;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -62,6 +64,7 @@ public final class SavedWeights {
             throw new IllegalArgumentException("parameter " + name + ": the checkpoint holds no state for it");
         }
         Object kind = param.get("weights");
+        WeightStorage storage = EnumKeys.find(List.of(WeightStorage.values()), String.valueOf(kind));
         long elements = 1;
         for (long d : shape) {
             elements *= d;
@@ -72,11 +75,13 @@ public final class SavedWeights {
         FloatBuffer dst = out.data().asNioFloat();
         int off = (int) out.offset();
         try {
-            switch (String.valueOf(kind)) {
-                case "fp32" -> Fp32Weight.decode(saved, length, dst, off);
-                case "int8" -> Int8Weight.decode(saved, length, dst, off);
-                case "split" -> SplitWeight.decode(saved, length, dst, off);
-                default -> throw new IllegalArgumentException("weights is " + kind + ", not fp32, int8 or split");
+            if (storage == null) {
+                throw new IllegalArgumentException("weights is " + kind + ", not fp32, int8 or split");
+            }
+            switch (storage) {
+                case FP32 -> Fp32Weight.decode(saved, length, dst, off);
+                case INT8 -> Int8Weight.decode(saved, length, dst, off);
+                case SPLIT -> SplitWeight.decode(saved, length, dst, off);
             }
         } catch (IllegalArgumentException e) {
             out.close();
