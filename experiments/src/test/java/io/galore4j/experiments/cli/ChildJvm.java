@@ -27,9 +27,15 @@ final class ChildJvm implements AutoCloseable {
         this.err = err;
     }
 
-    /** The java command line that runs {@code mainClass} with {@code args}. */
+    /**
+     * The java command line that runs {@code mainClass} with {@code args}. A process started with
+     * SIGINT ignored (a background job of a non-interactive shell, nohup) passes that on to its
+     * children, and the command line rightly keeps ignoring it; the child then starts through GNU
+     * env's {@code --default-signal=INT}, so that the signal tests see the interactive behaviour.
+     */
     static List<String> command(String mainClass, List<String> args) {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> cmd = new ArrayList<>(sigintIgnored() ? List.of("env", "--default-signal=INT") : List.of());
+        cmd.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx2g", "-XX:-UsePerfData", "--add-opens", "java.base/java.nio=ALL-UNNAMED",
                 "--add-opens", "java.base/sun.nio.ch=ALL-UNNAMED"));
         // the same BLAS as this JVM (MKL and OpenBLAS round differently)
@@ -40,6 +46,20 @@ final class ChildJvm implements AutoCloseable {
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         cmd.addAll(args);
         return cmd;
+    }
+
+    /** Whether this process ignores SIGINT (bit 1 of the SigIgn mask in /proc/self/status). */
+    private static boolean sigintIgnored() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("SigIgn:")) {
+                    return (Long.parseUnsignedLong(line.substring(7).strip(), 16) & 2) != 0;
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            return false;
+        }
+        return false;
     }
 
     /** Starts {@code galore ARGS}; its output goes to {@code logs}/NAME.out and NAME.err. */

@@ -2,7 +2,6 @@ package io.galore4j.trainer.run;
 
 import java.io.PrintStream;
 import java.time.Duration;
-import me.tongfei.progressbar.DelegatingProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarConsumer;
@@ -20,8 +19,25 @@ public final class Progress implements AutoCloseable {
     /** The widest line the bar draws: an 80-column terminal shows it whole. */
     public static final int WIDTH = 80;
 
-    /** The terminal the progress bar library finds by itself. */
-    static final ProgressBarConsumer CONSOLE = new DelegatingProgressBarConsumer(line -> { });
+    /**
+     * Stands for the terminal the progress bar library finds by itself; never drawn to. A plain
+     * object, because the library's own consumers probe the terminal (starting processes) when
+     * they are built, which a run without a terminal must not pay for.
+     */
+    static final ProgressBarConsumer CONSOLE = new ProgressBarConsumer() {
+        @Override
+        public int getMaxRenderedLength() {
+            return WIDTH;
+        }
+
+        @Override
+        public void accept(String line) {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
 
     private final ProgressBar bar;
     private final PrintStream log;
