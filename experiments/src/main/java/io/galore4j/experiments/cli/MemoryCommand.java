@@ -64,6 +64,9 @@ public final class MemoryCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (papers && exchange) {
+            throw new IllegalArgumentException("--exchange applies to a --model estimate, not to --papers");
+        }
         if (papers) {
             out.print(PaperFigures.table(PaperFigures.compare()));
             out.flush();

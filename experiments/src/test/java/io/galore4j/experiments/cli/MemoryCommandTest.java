@@ -73,6 +73,10 @@ class MemoryCommandTest {
         assertTrue(q.out().contains(String.format("%-34s%16s", "low-rank + refresh per step", "≤ " + MemoryCommand.fine(
                 4.0 * LOW + L * 7 * ((R * H + 1) / 2 + 8 * ((R * H + 255) / 256) + 4 * H) / 200.0))), q.out());
         assertFalse(Cli.run("memory", "--model", "micro", "--method", "galore").out().contains("exchange"));
+        Cli.Result bad = Cli.run("memory", "--papers", "--exchange");
+        assertEquals(2, bad.code());
+        assertEquals(1, bad.err().strip().lines().count(), bad.err());
+        assertTrue(bad.err().contains("--exchange"), bad.err());
     }
 
     @Test
