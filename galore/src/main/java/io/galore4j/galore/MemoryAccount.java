@@ -158,10 +158,10 @@ public final class MemoryAccount {
                 long cols = shape[1];
                 long r = p.rank();
                 boolean left = p.side().resolve(m, cols) == Side.LEFT;
-                long basisDim = left ? m : cols;
-                stateRows = left ? r : m;
-                stateCols = left ? cols : r;
-                b.put(Component.BASIS, BasisStore.bytes(p.basisBits(), r, basisDim));
+                long[] projected = p.side().projectedShape(m, cols, r);
+                stateRows = projected[0];
+                stateCols = projected[1];
+                b.put(Component.BASIS, BasisStore.bytes(p.basisBits(), r, p.side().basisDimension(m, cols)));
                 projectors.add(new long[] {m, cols, r, p.basisBits(), left ? 0 : 1});
             }
             long[] mBytes = MomentState.estimate(p.mCodec(), Moment.FIRST, stateRows, stateCols);

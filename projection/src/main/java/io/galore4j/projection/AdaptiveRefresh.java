@@ -43,6 +43,11 @@ final class AdaptiveRefresh extends GapPolicy {
     }
 
     @Override
+    public long leastGap() {
+        return minGap;
+    }
+
+    @Override
     public void restore(java.util.Map<String, ?> state) {
         long g = longField(state, "gap");
         if (g < minGap || g > maxGap) {

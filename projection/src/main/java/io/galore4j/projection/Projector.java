@@ -85,7 +85,7 @@ public final class Projector {
         this.solver = basisMethod == BasisMethod.EXACT ? new ExactSvd()
                 : new RandomizedSvd(config.oversampling(), config.powerIterations(), config.seed());
         this.scratch = scratch;
-        this.store = new BasisStore(rank, (int) (side == Side.LEFT ? rows : cols), config.basisBits(), scratch);
+        this.store = new BasisStore(rank, (int) side.basisDimension(rows, cols), config.basisBits(), scratch);
         this.maps = new SubspaceMaps(this, layer, rows, cols, config, side, store, scratch);
     }
 

@@ -43,6 +43,14 @@ public interface RefreshPolicy {
     /** The current number of steps between refreshes. */
     long gap();
 
+    /**
+     * The smallest gap this policy can reach from its current state: {@link #gap()} for the
+     * policies whose gap never shrinks (fixed, lazy, lazy-reset); adaptive's {@code minGap}.
+     */
+    default long leastGap() {
+        return gap();
+    }
+
     /** The step of the last refresh, −1 if none. */
     long lastRefreshStep();
 

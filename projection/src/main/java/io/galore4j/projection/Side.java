@@ -25,6 +25,19 @@ public enum Side {
         };
     }
 
+    /**
+     * Shape of the projected gradient R of an m×n gradient at rank r, on this side resolved for
+     * m×n: {r, n} on the left (R = Pᵀ G), {m, r} on the right (R = G P).
+     */
+    public long[] projectedShape(long m, long n, long rank) {
+        return resolve(m, n) == LEFT ? new long[] {rank, n} : new long[] {m, rank};
+    }
+
+    /** Length of each basis vector of an m×n gradient, on this side resolved for m×n: m on the left, n on the right. */
+    public long basisDimension(long m, long n) {
+        return resolve(m, n) == LEFT ? m : n;
+    }
+
     /** By name, case-insensitive: std, reverse, left, right. */
     public static Side of(String name) {
         if (name != null) {

@@ -41,7 +41,7 @@ final class SubspaceMaps {
 
     /** Shape of the projected gradient: {r, n} for LEFT, {m, r} for RIGHT. */
     long[] projectedShape() {
-        return side == Side.LEFT ? new long[] {rank, cols} : new long[] {rows, rank};
+        return side.projectedShape(rows, cols, rank);
     }
 
     /** The store's basis was replaced or reloaded: the DOUBLE copy follows. */

@@ -3,6 +3,7 @@ package io.galore4j.experiments.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.galore4j.galore.OptimSettings;
+import io.galore4j.trainer.ExchangeBytes;
 import io.galore4j.trainer.MemoryEstimate;
 import io.galore4j.trainer.PaperFigures;
 import io.galore4j.trainer.config.ConfigTree;
@@ -12,6 +13,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -52,12 +54,19 @@ public final class MemoryCommand implements Callable<Integer> {
     @Option(names = "--json", description = "print JSON (one object per method, each with total_bytes)")
     boolean json;
 
+    @Option(names = "--exchange", description = "also print what one data-parallel step exchanges per worker: "
+            + "full gradients vs projected gradients plus amortized basis refreshes, and the saving")
+    boolean exchange;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter out = spec.commandLine().getOut();
+        if (papers && exchange) {
+            throw new IllegalArgumentException("--exchange applies to a --model estimate, not to --papers");
+        }
         if (papers) {
             out.print(PaperFigures.table(PaperFigures.compare()));
             out.flush();
@@ -76,16 +85,25 @@ public final class MemoryCommand implements Callable<Integer> {
         tree = tree.with(null, overrides.sets);
         List<String> methods = method.equals("all") ? new ArrayList<>(OptimSettings.methods()) : List.of(method);
         List<MemoryEstimate> estimates = new ArrayList<>();
+        List<ExchangeBytes> exchanges = new ArrayList<>();
+        List<Map<String, Object>> maps = new ArrayList<>();
         for (String m : methods) {
-            estimates.add(MemoryEstimate.of(tree.set("optim.method=" + m), batch, seq));
+            ConfigTree t = tree.set("optim.method=" + m);
+            estimates.add(MemoryEstimate.of(t, batch, seq));
+            maps.add(estimates.get(estimates.size() - 1).toMap());
+            if (exchange) {
+                exchanges.add(ExchangeBytes.of(t));
+                maps.get(maps.size() - 1).put("exchange", exchanges.get(exchanges.size() - 1).toMap());
+            }
         }
         if (json) {
             ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-            Object value = estimates.size() == 1 ? estimates.get(0).toMap()
-                    : estimates.stream().map(MemoryEstimate::toMap).toList();
-            out.println(mapper.writeValueAsString(value));
+            out.println(mapper.writeValueAsString(maps.size() == 1 ? maps.get(0) : maps));
         } else {
             out.print(table(estimates));
+            if (exchange) {
+                out.print(exchangeTable(exchanges));
+            }
         }
         out.flush();
         return 0;
@@ -131,6 +149,39 @@ public final class MemoryCommand implements Callable<Integer> {
         return sb.toString();
     }
 
+    /** One column per method: floats and bytes one data-parallel step exchanges per worker, and the saving. */
+    static String exchangeTable(List<ExchangeBytes> exchanges) {
+        StringBuilder sb = new StringBuilder(String.format("%ndata-parallel exchange per step and worker (fp32 gradients;"
+                + " refresh = each projected layer's stored basis, broadcast once per refresh)%n"));
+        sb.append(String.format("%-34s", "exchange"));
+        exchanges.forEach(x -> sb.append(String.format("%16s", x.method())));
+        sb.append('\n');
+        exchangeRow(sb, "full gradients, floats", exchanges, x -> String.format("%,d", x.fullFloats()));
+        exchangeRow(sb, "full gradients", exchanges, x -> fine(x.fullBytes()));
+        exchangeRow(sb, "low-rank gradients, floats", exchanges, x -> String.format("%,d", x.stepFloats()));
+        exchangeRow(sb, "low-rank gradients", exchanges, x -> fine(x.stepBytes()));
+        exchangeRow(sb, "projected layers", exchanges, x -> String.valueOf(x.refreshes().size()));
+        exchangeRow(sb, "refresh, every layer once", exchanges, x -> fine(x.refreshBytes()));
+        exchangeRow(sb, "refresh per step, amortized", exchanges,
+                x -> (x.refreshExact() ? "" : "≤ ") + fine(x.refreshBytesPerStep()));
+        exchangeRow(sb, "low-rank + refresh per step", exchanges,
+                x -> (x.refreshExact() ? "" : "≤ ") + fine(x.lowRankBytesPerStep()));
+        exchangeRow(sb, "saving vs full gradients", exchanges,
+                x -> (x.refreshExact() ? "" : "≥ ") + String.format("%.2f%%", 100 * x.saving()));
+        if (exchanges.stream().anyMatch(x -> !x.refreshExact())) {
+            sb.append(String.format("≤ / ≥: lazy refresh only grows its gap, so amortizing at the configured gap"
+                    + " (adaptive: at min_gap) bounds the refresh traffic from above%n"));
+        }
+        return sb.toString();
+    }
+
+    private static void exchangeRow(StringBuilder sb, String label, List<ExchangeBytes> exchanges,
+            java.util.function.Function<ExchangeBytes, String> f) {
+        sb.append(String.format("%-34s", label));
+        exchanges.forEach(x -> sb.append(String.format("%16s", f.apply(x))));
+        sb.append('\n');
+    }
+
     private static void row(StringBuilder sb, String label, List<MemoryEstimate> estimates,
             java.util.function.ToLongFunction<MemoryEstimate> f) {
         sb.append(String.format("%-34s", label));
@@ -138,6 +189,12 @@ public final class MemoryCommand implements Callable<Integer> {
             sb.append(String.format("%12s", size(f.applyAsLong(e))));
         }
         sb.append('\n');
+    }
+
+    /** Bytes as B below 1 KiB, KiB below 1 MiB, else as {@link #size}. */
+    static String fine(double bytes) {
+        return bytes < 1024 ? String.format("%.0f B", bytes)
+                : bytes < 1048576 ? String.format("%.2f KiB", bytes / 1024) : size(Math.round(bytes));
     }
 
     /** Bytes as MiB below 1 GiB, else GiB, two decimals. */

@@ -1,0 +1,143 @@
+package io.galore4j.trainer;
+
+import io.galore4j.galore.OptimSettings;
+import io.galore4j.galore.ParamSettings;
+import io.galore4j.projection.BasisStore;
+import io.galore4j.projection.RefreshKind;
+import io.galore4j.projection.RefreshPolicy;
+import io.galore4j.quant.EnumKeys;
+import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.model.LlamaParameters;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What one data-parallel step exchanges per worker, from the configuration alone (docs/design.md
+ * §3.8: one owner of each byte formula). Each step all-reduces the fp32 gradient of every
+ * parameter that is not projected, and for every GaLore-projected matrix only its projected
+ * gradient R (its shape from {@link io.galore4j.projection.Side#projectedShape}, as the projector
+ * computes it); when a projected layer refreshes its basis, its owner broadcasts the basis as
+ * stored ({@link BasisStore#bytes}: fp32, or INT4 codes with their scales, zero points and fp32
+ * first vector). The reference is exchanging every full gradient: Σ|θ| floats.
+ *
+ * <p>Refresh traffic per step is each projected layer's basis bytes divided by the smallest gap
+ * its policy can reach ({@link RefreshPolicy#leastGap}): for a fixed policy that is the exact
+ * long-run average; lazy and lazy-reset only ever grow their gap, so the figure at the configured
+ * gap is an upper bound; adaptive can shrink its gap down to its min_gap, so the bound uses min_gap.
+ *
+ * @param method     the optimizer method
+ * @param fullFloats floats of every parameter's full gradient: what plain data parallelism exchanges per step
+ * @param stepFloats floats exchanged per step with projection: full gradients of the parameters
+ *                   that are not projected plus R of the projected ones (refreshes excluded)
+ * @param refreshes  one entry per projected parameter, in parameter order
+ */
+public record ExchangeBytes(String method, long fullFloats, long stepFloats, List<Refresh> refreshes) {
+
+    /** Bytes per exchanged gradient element: gradients are all-reduced in fp32. */
+    public static final int GRADIENT_BYTES = 4;
+
+    /**
+     * One projected parameter's refresh traffic.
+     *
+     * @param name      the parameter
+     * @param projected elements of its projected gradient R
+     * @param basisBits 32 (fp32 basis) or 4 (INT4 basis)
+     * @param bytes     bytes its owner broadcasts per refresh (the stored basis)
+     * @param policy    its refresh policy
+     * @param gap       the smallest gap that policy can reach (see the class comment)
+     */
+    public record Refresh(String name, long projected, int basisBits, long bytes, RefreshKind policy, long gap) {
+        /** Bytes per step, amortized over {@link #gap}: exact for fixed refresh, else an upper bound. */
+        public double bytesPerStep() {
+            return (double) bytes / gap;
+        }
+    }
+
+    public ExchangeBytes {
+        refreshes = List.copyOf(refreshes);
+    }
+
+    /** The exchange of a validated configuration (model and optim sections). */
+    public static ExchangeBytes of(ConfigTree tree) {
+        return of(OptimSettings.from(tree.section("optim")), LlamaParameters.shapes(TrainJob.modelConfig(tree)));
+    }
+
+    /** The exchange of parameters of these shapes (in map order) under these optimizer settings. */
+    public static ExchangeBytes of(OptimSettings settings, Map<String, long[]> shapes) {
+        long full = 0;
+        long step = 0;
+        List<Refresh> refreshes = new ArrayList<>();
+        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+            long[] shape = e.getValue();
+            long n = 1;
+            for (long d : shape) {
+                n *= d;
+            }
+            full += n;
+            ParamSettings p = settings.resolve(e.getKey(), shape);
+            if (!p.galore()) {
+                step += n;
+                continue;
+            }
+            long[] r = p.side().projectedShape(shape[0], shape[1], p.rank());
+            step += r[0] * r[1];
+            long basis = BasisStore.bytes(p.basisBits(), p.rank(), p.side().basisDimension(shape[0], shape[1]));
+            long gap = RefreshPolicy.of(p.refresh(), p.refreshParams()).leastGap();
+            refreshes.add(new Refresh(e.getKey(), r[0] * r[1], p.basisBits(), basis, p.refresh(), gap));
+        }
+        return new ExchangeBytes(settings.method(), full, step, refreshes);
+    }
+
+    public long fullBytes() {
+        return GRADIENT_BYTES * fullFloats;
+    }
+
+    /** Gradient bytes per step with projection, refreshes excluded. */
+    public long stepBytes() {
+        return GRADIENT_BYTES * stepFloats;
+    }
+
+    /** Bytes broadcast when every projected layer refreshes once. */
+    public long refreshBytes() {
+        return refreshes.stream().mapToLong(Refresh::bytes).sum();
+    }
+
+    /** Refresh bytes per step, amortized over each layer's gap: exact for fixed refresh, else an upper bound. */
+    public double refreshBytesPerStep() {
+        return refreshes.stream().mapToDouble(Refresh::bytesPerStep).sum();
+    }
+
+    /** Whether {@link #refreshBytesPerStep} is exact (every projected layer refreshes at a fixed gap). */
+    public boolean refreshExact() {
+        return refreshes.stream().allMatch(r -> r.policy() == RefreshKind.FIXED);
+    }
+
+    /** Gradient bytes plus amortized refresh bytes per step. */
+    public double lowRankBytesPerStep() {
+        return stepBytes() + refreshBytesPerStep();
+    }
+
+    /** The fraction of the full-gradient bytes not exchanged: 1 − low-rank / full (negative if projection costs more). */
+    public double saving() {
+        return 1 - lowRankBytesPerStep() / fullBytes();
+    }
+
+    /** As JSON-ready fields (the {@code exchange} object of {@code galore memory --json --exchange}). */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("full_floats_per_step", fullFloats);
+        m.put("full_bytes_per_step", fullBytes());
+        m.put("low_rank_floats_per_step", stepFloats);
+        m.put("low_rank_bytes_per_step", stepBytes());
+        m.put("projected_layers", refreshes.size());
+        m.put("refresh_bytes_all_layers", refreshBytes());
+        m.put("refresh_bytes_per_step", refreshBytesPerStep());
+        m.put("refresh_per_step_exact", refreshExact());
+        m.put("refresh_policies", refreshes.stream().map(r -> EnumKeys.key(r.policy())).distinct().toList());
+        m.put("low_rank_total_bytes_per_step", lowRankBytesPerStep());
+        m.put("saving", saving());
+        return m;
+    }
+}
