@@ -53,7 +53,12 @@ public final class CollectiveTracker implements AutoCloseable {
         return new HashMap<>(workerArgs);
     }
 
-    /** Stops the tracker and frees its port; safe to call more than once. */
+    /**
+     * Stops the tracker, frees its port and ends its native thread; safe to call more than once.
+     * Stopping a tracker whose workers have not all joined and left ends its wait for them, which
+     * the native side reports as an error: that error is thrown here after the tracker is
+     * stopped (inside a failed stage's try-with-resources it becomes a suppressed exception).
+     */
     @Override
     public void close() {
         if (stopped) {
@@ -63,8 +68,17 @@ public final class CollectiveTracker implements AutoCloseable {
         try {
             tracker.stop();
         } catch (XGBoostError e) {
-            throw new IllegalStateException("collective tracker: stop failed: " + e.getMessage(), e);
+            throw new IllegalStateException("collective tracker: stopped with an error from the "
+                    + "native tracker (workers had not all joined and left?): " + condensed(e), e);
         }
+    }
+
+    /** The native message without its stack trace: the "- [file:line|time]: text" lines. */
+    private static String condensed(XGBoostError e) {
+        String message = String.valueOf(e.getMessage());
+        String lines = message.lines().map(String::strip).filter(l -> l.startsWith("- ["))
+                .reduce((a, b) -> a + " " + b).orElse("");
+        return lines.isEmpty() ? message.strip() : lines;
     }
 
     private static void stopQuietly(RabitTracker tracker) {

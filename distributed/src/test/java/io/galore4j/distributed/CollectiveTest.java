@@ -181,6 +181,20 @@ class CollectiveTest {
         assertThrows(IllegalStateException.class, () -> c.sumInPlace(new float[] {1f}));
     }
 
+    @Test
+    void aTrackerStoppedBeforeItsWorkersJoinedEndsItsNativeThread() throws Exception {
+        long before = NativeThreads.unnamed();
+        CollectiveTracker tracker = CollectiveTracker.start(2, "127.0.0.1", 30);
+        try {
+            tracker.close();
+        } catch (IllegalStateException e) {
+            // the native tracker reports its abandoned wait for workers; the stop still happened
+            assertTrue(e.getMessage().startsWith("collective tracker: stopped with an error"), e.getMessage());
+        }
+        tracker.close(); // a second close does nothing
+        assertEquals(before, NativeThreads.unnamed(), "the tracker's native thread is still running");
+    }
+
     private static int[] bits(float[] a) {
         int[] b = new int[a.length];
         for (int i = 0; i < a.length; i++) {
