@@ -14,7 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BiFunction;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
 /** {@link Collective} with N worker threads of one JVM, each joined in its own thread. */
@@ -33,7 +33,7 @@ class CollectiveTest {
     }
 
     /** Runs {@code work} on WORKERS threads, each a member of one collective; results by rank. */
-    private static List<float[]> runWorkers(BiFunction<Collective, HashMap<String, Object>, float[]> work)
+    private static List<float[]> runWorkers(Function<Collective, float[]> work)
             throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(WORKERS);
         try (CollectiveTracker tracker = CollectiveTracker.start(WORKERS, "127.0.0.1", 30)) {
@@ -43,7 +43,7 @@ class CollectiveTest {
                 futures.add(pool.submit(() -> {
                     try (Collective c = Collective.join(args)) {
                         assertEquals(WORKERS, c.worldSize());
-                        float[] out = work.apply(c, args);
+                        float[] out = work.apply(c);
                         float[] tagged = Arrays.copyOf(out, out.length + 1);
                         tagged[out.length] = c.rank();
                         return tagged;
@@ -67,7 +67,7 @@ class CollectiveTest {
     @Test
     void sumOfSmallIntegersIsTheExactJavaSumOnEveryRank() throws Exception {
         int n = 1000;
-        List<float[]> out = runWorkers((c, args) -> {
+        List<float[]> out = runWorkers(c -> {
             float[] data = input(c.rank(), n, true);
             c.sumInPlace(data);
             return data;
@@ -87,7 +87,7 @@ class CollectiveTest {
     @Test
     void sumOfRandomFloatsIsBitIdenticalAcrossRanksAndCloseToTheJavaSum() throws Exception {
         int n = 100_003;
-        List<float[]> out = runWorkers((c, args) -> {
+        List<float[]> out = runWorkers(c -> {
             float[] data = input(c.rank(), n, false);
             c.sumInPlace(data);
             // a second call on the same membership: the sentinel and the data both stay right
@@ -121,7 +121,7 @@ class CollectiveTest {
     void broadcastDeliversTheRootsArrayToEveryRank() throws Exception {
         int n = 4097;
         int root = 1;
-        List<float[]> out = runWorkers((c, args) -> {
+        List<float[]> out = runWorkers(c -> {
             float[] data = input(c.rank(), n, false);
             c.broadcast(data, root);
             return data;
