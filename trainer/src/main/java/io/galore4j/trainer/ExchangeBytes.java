@@ -7,6 +7,7 @@ import io.galore4j.projection.RefreshKind;
 import io.galore4j.projection.RefreshPolicy;
 import io.galore4j.quant.EnumKeys;
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.model.LlamaParameters;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -61,7 +62,7 @@ public record ExchangeBytes(String method, long fullFloats, long stepFloats, Lis
 
     /** The exchange of a validated configuration (model and optim sections). */
     public static ExchangeBytes of(ConfigTree tree) {
-        return of(OptimSettings.from(tree.section("optim")), LlamaParameters.shapes(TrainJob.modelConfig(tree)));
+        return of(OptimSettings.from(tree.section("optim")), LlamaParameters.shapes(RunConfig.modelConfig(tree)));
     }
 
     /** The exchange of parameters of these shapes (in map order) under these optimizer settings. */

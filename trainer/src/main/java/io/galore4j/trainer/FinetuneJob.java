@@ -71,7 +71,7 @@ public final class FinetuneJob {
      * any bad value.
      */
     public static FinetuneJob resolve(ConfigTree tree, String method, PrintStream log) {
-        ModelConfig model = TrainJob.modelConfig(tree);
+        ModelConfig model = RunConfig.modelConfig(tree);
         TrainSettings train = TrainSettings.from(tree, 0);
         if (!method.equals("qzo") && train.steps() > 0) {
             throw new IllegalArgumentException("--method " + method + " trains with gradients (TrainJob); "

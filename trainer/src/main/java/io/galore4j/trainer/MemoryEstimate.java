@@ -6,6 +6,7 @@ import io.galore4j.galore.OptimSettings;
 import io.galore4j.galore.ParamSettings;
 import io.galore4j.projection.RefreshWorkspace;
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.data.ByteTokenizer;
 import io.galore4j.trainer.data.Corpus;
@@ -80,7 +81,7 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
      * (train.batch_size, model.seq_len).
      */
     public static MemoryEstimate of(ConfigTree tree, Integer batch, Integer seq) throws IOException {
-        ModelConfig model = TrainJob.modelConfig(tree);
+        ModelConfig model = RunConfig.modelConfig(tree);
         TrainSettings train = TrainSettings.from(tree);
         int b = batch != null ? batch : train.batchSize();
         int t = seq != null ? seq : model.seqLen();
@@ -90,35 +91,29 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         if (t < 1 || t > model.seqLen()) {
             throw new IllegalArgumentException("seq must be in [1, model.seq_len = " + model.seqLen() + "], got " + t);
         }
-        MemoryAccount account = MemoryAccount.estimate(OptimSettings.from(tree.section("optim")),
-                LlamaParameters.shapes(model), train.gradAccum() > 1);
+        OptimSettings optim = OptimSettings.from(tree.section("optim"));
+        MemoryAccount account = MemoryAccount.estimate(optim, LlamaParameters.shapes(model), train.gradAccum() > 1);
         boolean checkpointed = tree.values().bool("model.checkpoint_activations");
-        return of(tree, b, t, account, ActivationMemory.estimate(model, b, t, checkpointed, DataType.FLOAT));
+        return of(optim.method(), model, b, t, checkpointed, account,
+                ActivationMemory.estimate(model, b, t, checkpointed, DataType.FLOAT), refreshBytes(optim, model),
+                dataBytes(tree));
     }
 
     /**
-     * The account of a run of this configuration on batches of {@code batch} × {@code seq} from its
-     * optimizer's account and the model's working memory: those of a live run (what summary.json
-     * reports), or their estimates ({@link #of(ConfigTree, Integer, Integer)}); the other
-     * components (refresh, data, runtime, and the activations of the other checkpointing setting)
-     * come from their formulas either way, so the two agree whenever the live parts do.
+     * The account of the run this estimates, from its optimizer's live account and its model's
+     * working memory (what summary.json reports); the refresh, data and runtime components, and
+     * the activations of the other checkpointing setting, are this estimate's, so the two agree
+     * whenever the live parts do.
      */
-    public static MemoryEstimate of(ConfigTree tree, int batch, int seq, MemoryAccount account, ActivationMemory work)
-            throws IOException {
-        ModelConfig model = TrainJob.modelConfig(tree);
-        OptimSettings optim = OptimSettings.from(tree.section("optim"));
-        boolean checkpointed = tree.values().bool("model.checkpoint_activations");
+    public MemoryEstimate live(MemoryAccount account, ActivationMemory work) {
+        return of(method, model, batch, seq, checkpointed, account, work, components.get("refresh"),
+                components.get("data"));
+    }
+
+    private static MemoryEstimate of(String method, ModelConfig model, int batch, int seq, boolean checkpointed,
+            MemoryAccount account, ActivationMemory work, long refresh, long data) {
         ActivationMemory withCp = checkpointed ? work : ActivationMemory.estimate(model, batch, seq, true, DataType.FLOAT);
         ActivationMemory without = checkpointed ? ActivationMemory.estimate(model, batch, seq, false, DataType.FLOAT) : work;
-
-        long refresh = 0;
-        for (Map.Entry<String, long[]> e : LlamaParameters.shapes(model).entrySet()) {
-            ParamSettings p = optim.resolve(e.getKey(), e.getValue());
-            if (p.galore()) {
-                refresh = Math.max(refresh, RefreshWorkspace.bytes(p.svd(), p.rank(), e.getValue()[0],
-                        e.getValue()[1], p.side(), optim.svdOversampling(), optim.svdPowerIterations(), p.basisBits()));
-            }
-        }
         long[] bytes = {
             account.total(Component.WEIGHT) + account.total(Component.WEIGHT_SCALES),
             account.weightPoolBytes(),
@@ -128,22 +123,35 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
             account.total(Component.BASIS) + account.projectionScratchBytes(),
             refresh,
             work.activationBytes(),
-            dataBytes(tree),
+            data,
             RUNTIME_MIB << 20};
         Map<String, Long> c = new LinkedHashMap<>();
         for (int k = 0; k < bytes.length; k++) {
             c.put(COMPONENTS.get(k), bytes[k]);
         }
-        return new MemoryEstimate(optim.method(), model, batch, seq, checkpointed, Collections.unmodifiableMap(c),
+        return new MemoryEstimate(method, model, batch, seq, checkpointed, Collections.unmodifiableMap(c),
                 withCp.activationBytes(), without.activationBytes(), account.persistentBytesPerParameter(),
                 (double) account.total(Component.ACCUMULATION) / account.elements());
+    }
+
+    /** The transient bytes of the largest basis computation of any projected parameter. */
+    private static long refreshBytes(OptimSettings optim, ModelConfig model) {
+        long refresh = 0;
+        for (Map.Entry<String, long[]> e : LlamaParameters.shapes(model).entrySet()) {
+            ParamSettings p = optim.resolve(e.getKey(), e.getValue());
+            if (p.galore()) {
+                refresh = Math.max(refresh, RefreshWorkspace.bytes(p.svd(), p.rank(), e.getValue()[0],
+                        e.getValue()[1], p.side(), optim.svdOversampling(), optim.svdPowerIterations(), p.basisBits()));
+            }
+        }
+        return refresh;
     }
 
     /** Corpus bytes plus 4 bytes per token; for the byte tokenizer one token per byte, for BPE at most that. */
     private static long dataBytes(ConfigTree tree) throws IOException {
         String path = tree.values().string("data.path", true);
         long bytes = Corpus.isDefault(path) ? DEFAULT_CORPUS_BYTES : Corpus.list(Path.of(path)).bytes();
-        Tokenizer tokenizer = TrainJob.tokenizer(tree.values());
+        Tokenizer tokenizer = RunConfig.tokenizer(tree.values());
         return bytes + 4 * bytes / (tokenizer instanceof ByteTokenizer ? 1 : 2);
     }
 

@@ -1,6 +1,7 @@
 package io.galore4j.trainer;
 
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.io.SavedModel;
 import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
@@ -32,8 +33,8 @@ public final class ModelSource {
     private ModelSource(Path run, ConfigTree runConfig, Path weightsFile, Path checkpoint) {
         this.run = run;
         this.runConfig = runConfig;
-        this.model = TrainJob.modelConfig(runConfig);
-        this.tokenizer = TrainJob.tokenizer(runConfig.values()).name();
+        this.model = RunConfig.modelConfig(runConfig);
+        this.tokenizer = RunConfig.tokenizer(runConfig.values()).name();
         this.weightsFile = weightsFile;
         this.checkpoint = checkpoint;
     }

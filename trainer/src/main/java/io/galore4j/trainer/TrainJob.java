@@ -11,7 +11,6 @@ import io.galore4j.trainer.data.Dataset;
 import io.galore4j.trainer.data.EvalWindows;
 import io.galore4j.trainer.data.TokenSplit;
 import io.galore4j.trainer.data.TrainingBatches;
-import io.galore4j.trainer.data.Tokenizer;
 import io.galore4j.trainer.model.DenseWeights;
 import io.galore4j.trainer.model.LlamaModel;
 import io.galore4j.trainer.model.LlamaParameters;
@@ -24,7 +23,6 @@ import io.galore4j.trainer.run.RunDirectory;
 import io.galore4j.trainer.run.Summary;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -270,15 +268,5 @@ public final class TrainJob {
     public void checkCompatible(Checkpoints.Loaded c) {
         RunConfig.checkCompatible(tree, c, train.steps());
         CorpusCheck.check(c, corpus, tree, System.err);
-    }
-
-    /** The validated {@code data.tokenizer} ({@link RunConfig#tokenizer}). */
-    public static Tokenizer tokenizer(ConfigValues v) {
-        return RunConfig.tokenizer(v);
-    }
-
-    /** The model of a configuration ({@link RunConfig#modelConfig}). */
-    public static ModelConfig modelConfig(ConfigTree tree) {
-        return RunConfig.modelConfig(tree);
     }
 }

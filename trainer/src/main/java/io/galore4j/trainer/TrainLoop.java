@@ -1,6 +1,7 @@
 package io.galore4j.trainer;
 
 import io.galore4j.galore.LayerwiseOptimizer;
+import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.data.TrainingBatches;
 import io.galore4j.trainer.io.SavedModel;
@@ -176,7 +177,7 @@ final class TrainLoop {
         // a resumed run counts the loop time of its earlier processes too, as tokens does
         double wall = (System.nanoTime() - session.created) / 1e9 + s.elapsedBefore;
         double loopSeconds = clock.trainSeconds();
-        SavedModel.save(dir.path(), model, TrainJob.tokenizer(job.tree().values()).name(), opt::weight);
+        SavedModel.save(dir.path(), model, RunConfig.tokenizer(job.tree().values()).name(), opt::weight);
         Summary summary = summary(net.workspaceMemory(), wall, loopSeconds, valBefore);
         dir.writeSummary(summary);
         // a fine-tune keeps no copy of its starting weights: the last line says when it ended worse
@@ -192,8 +193,7 @@ final class TrainLoop {
 
     private Summary summary(ActivationMemory work, double wall, double loopSeconds, double valBefore)
             throws IOException {
-        Summary.Memory memory = MemoryEstimate.of(job.tree(), train.batchSize(), model.seqLen(), opt.memory(), work)
-                .figures();
+        Summary.Memory memory = job.memoryEstimate().live(opt.memory(), work).figures();
         boolean finetune = session.source != null;
         return new Summary(job.method(), s.step, s.tokens, wall, BlasThreads.library(), BlasThreads.current(),
                 s.tokens / loopSeconds, model.flopsPerToken(), model.flopsPerToken() * s.tokens / loopSeconds / 1e9,

@@ -1,8 +1,8 @@
 package io.galore4j.experiments.cli;
 
 import io.galore4j.galore.OptimSettings;
-import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.io.Dtype;
 import io.galore4j.trainer.io.SavedModel;
 import io.galore4j.trainer.model.ModelConfig;
@@ -59,9 +59,9 @@ public final class ExportCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--run " + run + " is not a run directory (no " + RunDirectory.CONFIG + ")");
         }
         ConfigTree tree = ConfigTree.of(run.resolve(RunDirectory.CONFIG));
-        ModelConfig model = TrainJob.modelConfig(tree);
+        ModelConfig model = RunConfig.modelConfig(tree);
         OptimSettings.from(tree.section("optim")); // a bad optim section is named before the checkpoint is read
-        String tokenizer = TrainJob.tokenizer(tree.values()).name();
+        String tokenizer = RunConfig.tokenizer(tree.values()).name();
         Checkpoints checkpoints = new Checkpoints(run);
         try (Checkpoints.Loaded c = checkpoints.latest().orElseThrow(() -> new IllegalArgumentException(
                 "--run " + run + " has no checkpoint yet (" + checkpoints.root() + ")"));

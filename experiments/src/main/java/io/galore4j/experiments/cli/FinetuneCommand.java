@@ -4,6 +4,7 @@ import io.galore4j.trainer.FinetuneJob;
 import io.galore4j.trainer.ModelSource;
 import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.model.ModelConfig;
 import java.nio.file.Path;
@@ -81,12 +82,12 @@ public final class FinetuneCommand implements Callable<Integer> {
         }
         Map<String, Object> optimBefore = tree.section("optim");
         tree = settings.over(tree);
-        ModelConfig model = TrainJob.modelConfig(tree);
+        ModelConfig model = RunConfig.modelConfig(tree);
         if (!model.equals(source.model())) {
             throw new IllegalArgumentException("model.* comes from --from " + from + " (" + source.model()
                     + ") and cannot change (now " + model + ")");
         }
-        String tokenizer = TrainJob.tokenizer(tree.values()).name();
+        String tokenizer = RunConfig.tokenizer(tree.values()).name();
         if (!tokenizer.equals(source.tokenizer())) {
             throw new IllegalArgumentException("data.tokenizer comes from --from " + from + " ("
                     + source.tokenizer() + ") and cannot change (now " + tokenizer + ")");

@@ -1,7 +1,7 @@
 package io.galore4j.experiments.cli;
 
-import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.data.Tokenizer;
 import io.galore4j.trainer.io.SavedModel;
 import io.galore4j.trainer.model.DenseWeights;
@@ -75,8 +75,8 @@ public final class SampleCommand implements Callable<Integer> {
                     + " (the model is saved when training finishes)");
         }
         ConfigTree tree = ConfigTree.of(config);
-        Tokenizer tokenizer = TrainJob.tokenizer(tree.values());
-        ModelConfig modelConfig = TrainJob.modelConfig(tree);
+        Tokenizer tokenizer = RunConfig.tokenizer(tree.values());
+        ModelConfig modelConfig = RunConfig.modelConfig(tree);
         DenseWeights loaded = SavedModel.load(weights, modelConfig);
 
         TextGenerator generator = new TextGenerator(new LlamaModel(modelConfig, loaded), tokenizer.vocabSize());

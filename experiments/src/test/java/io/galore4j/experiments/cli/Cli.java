@@ -46,6 +46,13 @@ final class Cli {
                 "model.intermediate=48", "model.seq_len=16", "train.batch_size=4", "train.eval_batches=1");
     }
 
+    /** The one-layer model on {@code corpus}, then {@code extras}, then {@code more}, each after a {@code --set}. */
+    static List<String> oneLayerSets(Path corpus, List<String> extras, String... more) {
+        List<String> settings = new ArrayList<>(oneLayerModel(corpus));
+        settings.addAll(extras);
+        return sets(settings, more);
+    }
+
     /** {@code settings}, then {@code more}, each after a {@code --set}. */
     static List<String> sets(List<String> settings, String... more) {
         List<String> a = new ArrayList<>();

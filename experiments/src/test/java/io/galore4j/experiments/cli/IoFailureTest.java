@@ -36,9 +36,7 @@ class IoFailureTest {
     /** AdamW on a tiny model: its checkpoint (fp32 weights and two moments) is about 300 KB. */
     private static List<String> args(List<String> head, String... more) {
         List<String> a = new ArrayList<>(head);
-        List<String> base = new ArrayList<>(Cli.oneLayerModel(corpus));
-        base.addAll(List.of("optim.method=adamw", "train.warmup=1", "train.ckpt_every=2"));
-        a.addAll(Cli.sets(base, more));
+        a.addAll(Cli.oneLayerSets(corpus, List.of("optim.method=adamw", "train.warmup=1", "train.ckpt_every=2"), more));
         return a;
     }
 

@@ -33,9 +33,7 @@ class RunLockTest {
     }
 
     private static List<String> sets(String... more) {
-        List<String> base = new ArrayList<>(Cli.oneLayerModel(corpus));
-        base.addAll(List.of("optim.rank=8", "train.warmup=1", "train.log_every=1"));
-        return Cli.sets(base, more);
+        return Cli.oneLayerSets(corpus, List.of("optim.rank=8", "train.warmup=1", "train.log_every=1"), more);
     }
 
     private static String[] args(List<String> head, List<String> sets) {

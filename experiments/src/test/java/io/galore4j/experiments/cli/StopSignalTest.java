@@ -46,9 +46,7 @@ class StopSignalTest {
     }
 
     private static List<String> sets(String... more) {
-        List<String> base = new ArrayList<>(Cli.oneLayerModel(corpus));
-        base.addAll(List.of("train.warmup=2", "train.eval_every=8", "train.log_every=1", "train.ckpt_every=0"));
-        return Cli.sets(base, more);
+        return Cli.oneLayerSets(corpus, List.of("train.warmup=2", "train.eval_every=8", "train.log_every=1", "train.ckpt_every=0"), more);
     }
 
     private static List<String> args(List<String> head, List<String> sets) {
