@@ -19,6 +19,8 @@ package io.galore4j.trainer.config;
  * @param maxBadSteps consecutive steps with a non-finite loss or gradient after which the run stops
  * @param timeLimit seconds of training (evaluations excluded) after which the run ends with the
  *                  step under way, as if it were the last; 0: no limit
+ * @param blasThreads BLAS threads (0: the library's default)
+ * @param parallel the data-parallel settings
  */
 public record TrainSettings(
         int steps,
@@ -35,7 +37,25 @@ public record TrainSettings(
         int keepCkpts,
         int maxBadSteps,
         double timeLimit,
-        int blasThreads) {
+        int blasThreads,
+        Parallel parallel) {
+
+    /**
+     * The data-parallel settings (docs/design.md §3.9).
+     *
+     * @param workers          data-parallel workers; 1: one process
+     * @param master           Spark master URL, or null: worker processes on this machine
+     * @param maxRestarts      restarts from the last checkpoint after a worker failed
+     * @param checkEvery       steps between comparisons of the replicas' checksums
+     * @param exchangeTimeoutS seconds a worker waits at one exchange before the step fails
+     */
+    public record Parallel(int workers, String master, int maxRestarts, int checkEvery, int exchangeTimeoutS) {
+        public static Parallel from(ConfigValues v) {
+            return new Parallel(v.integer("train.workers", 1, 1024), v.string("train.master", true),
+                    v.integer("train.max_restarts", 0, 1000), v.integer("train.check_every", 1, Integer.MAX_VALUE),
+                    v.integer("train.exchange_timeout_s", 1, 86400));
+        }
+    }
 
     public static TrainSettings from(ConfigTree tree) {
         return from(tree, 1);
@@ -60,6 +80,7 @@ public record TrainSettings(
                 v.integer("train.keep_ckpts", 1, 1000),
                 v.integer("train.max_bad_steps", 1, Integer.MAX_VALUE),
                 v.number("train.time_limit_s", 0, Double.MAX_VALUE),
-                v.integer("train.blas_threads", 0, 1024));
+                v.integer("train.blas_threads", 0, 1024),
+                Parallel.from(v));
     }
 }
