@@ -47,6 +47,8 @@ final class GaloreParam extends ParamState {
     private final MomentStep kernel;
     private final float[] chunk = new float[Chunks.SIZE];
     private long refreshes;
+    /** Data parallel: the replica that computes this parameter's bases (its GaLore ordinal mod N). */
+    int owner;
 
     GaloreParam(String name, long[] shape, ParamSettings s, WeightStore weight, MomentStep kernel,
                 int oversampling, int powerIterations, long seed, ProjectionScratch scratch) {
@@ -64,9 +66,15 @@ final class GaloreParam extends ParamState {
 
 
 
-    /** At the step's first gradient, if the policy wants one, the basis of this gradient (not yet in use); else null. */
+    /**
+     * At the step's first gradient, if the policy wants one, the basis of this gradient (with
+     * replicas: of its mean over them, computed by the owner) (not yet in use); else null.
+     */
     private BasisCandidate proposeIfDue(INDArray grad) {
-        return !seenThisStep && projector.due(steps) ? projector.propose(steps, grad) : null;
+        if (seenThisStep || !projector.due(steps)) {
+            return null;
+        }
+        return exchange == null ? projector.propose(steps, grad) : exchange.sharedBasis(this, owner, steps, grad);
     }
 
     /**
@@ -89,8 +97,9 @@ final class GaloreParam extends ParamState {
     void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
         try (BasisCandidate fresh = proposeIfDue(grad)) {
             INDArray r = projector.project(grad, fresh);
-            acc = Accumulation.add(acc, settings.accumulation(), "projected gradient of " + name, r.data().asNioFloat(),
-                    (int) r.offset(), (int) r.length());
+            // with replicas a non-finite micro-batch poisons this replica's sum, and the basis (the
+            // same on every replica) is committed: see ParamState#addToAccumulation
+            addToAccumulation("projected gradient of " + name, r.data().asNioFloat(), (int) r.offset(), (int) r.length());
             commit(fresh, rng, events);
         }
     }
@@ -100,15 +109,24 @@ final class GaloreParam extends ParamState {
         INDArray r;
         FloatBuffer rb;
         int rOff;
+        Accumulation a = acc;
         try (BasisCandidate fresh = proposeIfDue(grad)) {
             r = projector.project(grad, fresh);
             rb = r.data().asNioFloat();
             rOff = (int) r.offset();
-            kernel.requireFinite("projected gradient of " + name, settings, UpdateRule.ADAMW, rb, rOff, acc, (float) gradScale,
+            double squares = 0;
+            if (exchange != null) { // R ← mean over the replicas of (R + accumulated), which then holds it all
+                squares = exchange.meanProjected(this, rb, rOff, (int) r.length());
+                a = null;
+            }
+            kernel.requireFinite("projected gradient of " + name, settings, UpdateRule.ADAMW, rb, rOff, a, (float) gradScale,
                     (int) r.length());
             commit(fresh, rng, events);
+            if (exchange != null) {
+                exchange.accepted(squares);
+            }
         }
-        kernel.run(settings, UpdateRule.ADAMW, steps + 1, m, v, rb, rOff, acc, (float) gradScale, (int) r.length(),
+        kernel.run(settings, UpdateRule.ADAMW, steps + 1, m, v, rb, rOff, a, (float) gradScale, (int) r.length(),
                 (start, len, u) -> rb.put(rOff + start, u, 0, len), rng);
         projector.projectBack(r, grad); // ΔW = α·(P N or N Pᵀ) into the gradient buffer
         FloatBuffer g = grad.data().asNioFloat();
@@ -121,9 +139,7 @@ final class GaloreParam extends ParamState {
             weight.applyChunk(start, len, chunk, lr, wd, g, gOff);
         }
         weight.finishUpdate(g, gOff);
-        if (acc != null) {
-            acc.clear();
-        }
+        discardAccumulation();
         steps++;
     }
 
