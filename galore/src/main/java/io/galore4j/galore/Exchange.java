@@ -70,15 +70,20 @@ final class Exchange {
     }
 
     /**
-     * Replaces R (n elements of {@code r} from {@code rOff}) by the mean over the replicas of R +
-     * the accumulated projected micro-batches; returns ‖mean‖², to count once the update is accepted.
+     * The mean over the replicas of this replica's R + the accumulated projected micro-batches
+     * ({@code r} null: R was not finite here, and NaN is sent).
      */
-    double meanProjected(GaloreParam p, FloatBuffer r, int rOff, int n) {
+    float[] meanProjected(GaloreParam p, INDArray r) {
+        long[] shape = p.projector().projectedShape();
+        int n = (int) (shape[0] * shape[1]);
         float[] x = new float[n];
-        local(p, r, rOff, n, x, 0);
+        if (r == null) {
+            Arrays.fill(x, Float.NaN);
+        } else {
+            local(p, r.data().asNioFloat(), (int) r.offset(), n, x, 0);
+        }
         mean(x, Kind.PROJECTED);
-        r.put(rOff, x, 0, n);
-        return squares(x, 0, n);
+        return x;
     }
 
     /** Counts an accepted GaLore update's ‖mean R‖². */
@@ -230,7 +235,7 @@ final class Exchange {
         floats[kind.ordinal()] += n;
     }
 
-    private static double squares(float[] x, int off, int n) {
+    static double squares(float[] x, int off, int n) {
         double s = 0;
         for (int i = off; i < off + n; i++) {
             s += (double) x[i] * x[i];

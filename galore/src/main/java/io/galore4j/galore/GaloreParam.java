@@ -96,10 +96,14 @@ final class GaloreParam extends ParamState {
     @Override
     void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
         try (BasisCandidate fresh = proposeIfDue(grad)) {
-            INDArray r = projector.project(grad, fresh);
+            INDArray r = project(grad, fresh);
             // with replicas a non-finite micro-batch poisons this replica's sum, and the basis (the
             // same on every replica) is committed: see ParamState#addToAccumulation
-            addToAccumulation("projected gradient of " + name, r.data().asNioFloat(), (int) r.offset(), (int) r.length());
+            if (r == null) {
+                poisoned = true;
+            } else {
+                addToAccumulation("projected gradient of " + name, r.data().asNioFloat(), (int) r.offset(), (int) r.length());
+            }
             commit(fresh, rng, events);
         }
     }
@@ -111,14 +115,21 @@ final class GaloreParam extends ParamState {
         int rOff;
         Accumulation a = acc;
         try (BasisCandidate fresh = proposeIfDue(grad)) {
-            r = projector.project(grad, fresh);
-            rb = r.data().asNioFloat();
-            rOff = (int) r.offset();
+            r = project(grad, fresh);
             double squares = 0;
             if (exchange != null) { // R ← mean over the replicas of (R + accumulated), which then holds it all
-                squares = exchange.meanProjected(this, rb, rOff, (int) r.length());
+                float[] mean = exchange.meanProjected(this, r);
+                squares = Exchange.squares(mean, 0, mean.length);
+                if (r == null) { // not finite here, so neither is the mean: rejected as on every replica
+                    kernel.requireFinite("projected gradient of " + name, settings, UpdateRule.ADAMW, FloatBuffer.wrap(mean),
+                            0, null, (float) gradScale, mean.length);
+                    throw new IllegalStateException("a non-finite mean was accepted");
+                }
+                r.data().asNioFloat().put((int) r.offset(), mean);
                 a = null;
             }
+            rb = r.data().asNioFloat();
+            rOff = (int) r.offset();
             kernel.requireFinite("projected gradient of " + name, settings, UpdateRule.ADAMW, rb, rOff, a, (float) gradScale,
                     (int) r.length());
             commit(fresh, rng, events);
@@ -141,6 +152,21 @@ final class GaloreParam extends ParamState {
         weight.finishUpdate(g, gOff);
         discardAccumulation();
         steps++;
+    }
+
+    /**
+     * R of this gradient; with replicas, null when it is not finite on this replica (which then
+     * sends NaN, so that every replica rejects the step's sum alike).
+     */
+    private INDArray project(INDArray grad, BasisCandidate fresh) {
+        try {
+            return projector.project(grad, fresh);
+        } catch (IllegalArgumentException e) {
+            if (exchange == null) {
+                throw e;
+            }
+            return null;
+        }
     }
 
     /** M' = C M / M Cᵀ and V' = (C∘C) V / V (C∘C)ᵀ, C = P_newᵀ P_old (see the class comment). */

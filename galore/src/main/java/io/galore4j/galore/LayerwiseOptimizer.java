@@ -224,6 +224,7 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         }
         for (ParamState p : params.values()) {
             p.seenThisStep = false;
+            p.poisoned = false; // a poisoned micro-batch spoils its own step only
         }
         kernel.trim();
         step++;
