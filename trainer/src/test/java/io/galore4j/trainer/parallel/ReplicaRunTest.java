@@ -172,4 +172,76 @@ class ReplicaRunTest {
         double last = a.get(a.size() - 1)[2];
         assertEquals(last, b.get(b.size() - 1)[2], 0.05 * last, "val_loss within seed noise of one process's");
     }
+
+    /**
+     * A replica whose gradient sums (arrays of more than 100 floats) are off by a little from call
+     * {@code from} on: its weights drift from the others' (here from step 2's exchange).
+     */
+    private static Replicas drifting(Replicas r, int from) {
+        return new Replicas() {
+            private int calls;
+
+            @Override
+            public int rank() {
+                return r.rank();
+            }
+
+            @Override
+            public int size() {
+                return r.size();
+            }
+
+            @Override
+            public void sumInPlace(float[] data) {
+                r.sumInPlace(data);
+                if (++calls >= from && data.length > 100) {
+                    data[0] += 1e-3f;
+                }
+            }
+        };
+    }
+
+    @Test
+    void replicasThatDriftApartStopTheRunWithOneLine() throws Exception {
+        Path dir = tmp.resolve("drift");
+        ConfigTree tree = tree(4, "optim.method=adamw", "train.workers=2", "train.check_every=2");
+        try (RunDirectory run = RunDirectory.create(dir, false)) {
+            run.writeConfig(tree.toYaml());
+        }
+        String yaml = tree.toYaml();
+        List<Replicas> members = LocalReplicas.members(2, 60_000);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            Future<Summary> a = pool.submit(() -> ReplicaRun.run(yaml, dir, members.get(0), QUIET));
+            Future<Summary> b = pool.submit(() -> ReplicaRun.run(yaml, dir, drifting(members.get(1), 3), QUIET));
+            for (Future<Summary> f : List.of(a, b)) {
+                java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                        java.util.concurrent.ExecutionException.class, f::get);
+                assertTrue(e.getCause() instanceof IllegalArgumentException, e.getCause().toString());
+                assertEquals("training stopped at step 2: the 2 workers' weights and optimizer states differ (the replica "
+                        + "check of train.check_every); the run cannot continue consistently: resume it from its last "
+                        + "checkpoint", e.getCause().getMessage());
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    @Test
+    void aRunResumesWithAnotherNumberOfWorkers() throws Exception {
+        Path dir = tmp.resolve("resume-n");
+        replicas(dir, tree(4, "optim.method=q-galore", "optim.rank=8", "train.steps=6"), 2);
+        List<double[]> before = losses(dir);
+        // continue to step 12 with one worker (a ReplicaRun of one replica is the single-process loop)
+        ConfigTree one = tree(4, "optim.method=q-galore", "optim.rank=8", "train.workers=1");
+        Summary s = ReplicaRun.run(one.toYaml(), dir, Replicas.SINGLE, QUIET);
+        assertEquals(12L, s.steps());
+        assertEquals(6L, s.resumedFromStep());
+        List<double[]> after = losses(dir);
+        assertEquals(12, after.size(), "one line per step, the first six kept");
+        for (int i = 0; i < before.size(); i++) {
+            assertEquals(before.get(i)[1], after.get(i)[1]);
+        }
+        assertEquals(null, s.exchange(), "one worker exchanges nothing");
+    }
 }
