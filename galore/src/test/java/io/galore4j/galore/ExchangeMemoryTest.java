@@ -150,6 +150,19 @@ class ExchangeMemoryTest {
     }
 
     @Test
+    void theNormIsTheMeanGradientsEvenWhenAnInt8UpdateUsesItsBufferAsWorkSpace() throws Exception {
+        Map<String, long[]> shapes = new LinkedHashMap<>();
+        shapes.put(EMBED, new long[] {300, 256}); // exchanged alone
+        shapes.put("lm_head.weight", new long[] {40, 256}); // bucketed
+        Map<String, Object> settings = Map.of("method", "adamw", "weights", "int8");
+        List<Run> rs = replicas(settings, shapes, 2, 1);
+        Run ref = run(null, settings, shapes, 2, 1);
+        for (Run r : rs) {
+            assertArrayEquals(ref.norms(), r.norms(), "Σ‖mean gradient‖², not of the new weights");
+        }
+    }
+
+    @Test
     void theFormulaCountsTheLargestArraysAGaloreRunExchanges() throws Exception {
         Map<String, Object> settings = DataParallelOptimizerTest.settings("galore");
         List<Run> rs = replicas(settings, ReplicaRuns.SHAPES, 3, 1);
