@@ -7,6 +7,7 @@ import java.nio.FloatBuffer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -22,12 +23,19 @@ import org.nd4j.linalg.factory.Nd4j;
  * <p>Full-rank gradients of at most {@value #SMALL} floats (norms, small biases) are copied into a
  * bucket of {@value #BUCKET} floats and exchanged together when the next one would not fit, or at
  * {@link #flush}; their updates are applied then, and a rejected one is reported by {@link #flush}.
+ *
+ * <p>Every array reaches {@link Replicas} in pieces of at most {@value #CHUNK} floats: the collective
+ * copies what it is handed (docs/design.md §3.8), so its copies stay that small whatever the model.
+ * A large full-rank gradient is summed piece by piece in the gradient's own buffer (an update may
+ * overwrite it), so the working memory is the few arrays {@link ExchangeMemory#bytes} counts.
  */
 final class Exchange {
     /** Full-rank gradients of at most this many floats are bucketed. */
     static final int SMALL = 65_536;
     /** The bucket's capacity in floats (1 MiB). */
     static final int BUCKET = 4 * SMALL;
+    /** The most floats one call of {@link Replicas} is handed (4 MiB): bounds the collective's own copies. */
+    static final int CHUNK = 1 << 20;
 
     private enum Kind { GRADIENT, PROJECTED, REFRESH, BASIS }
 
@@ -44,6 +52,20 @@ final class Exchange {
     private int used;
     private final List<Pending> pending = new ArrayList<>();
     private final List<IllegalArgumentException> rejected = new ArrayList<>();
+    /** The reused piece of {@value #CHUNK} floats (allocated when an array first needs one). */
+    private float[] chunk;
+    /** Scratch for reading an accumulation. */
+    private final float[] accumulated = new float[Chunks.SIZE];
+
+    /** Fills {@code dst[0 .. len)} with elements [from, from + len) of what is exchanged. */
+    private interface Fill {
+        void into(int from, int len, float[] dst);
+    }
+
+    /** Takes back elements [from, from + len) of the exchanged result from {@code src[0 .. len)}. */
+    private interface Drain {
+        void from(int from, int len, float[] src);
+    }
 
     Exchange(Replicas replicas) {
         this.replicas = replicas;
@@ -57,16 +79,19 @@ final class Exchange {
             if (used + n > BUCKET) {
                 exchangeBucket(rng);
             }
-            local(p, g, gOff, n, bucket, used);
+            local(p, g, gOff, 0, n, bucket, used);
             pending.add(new Pending(p, used, lr, gradScale));
             used += n;
             return;
         }
-        float[] x = new float[n];
-        local(p, g, gOff, n, x, 0);
-        mean(x, Kind.GRADIENT);
-        p.apply(FloatBuffer.wrap(x), 0, null, lr, gradScale, rng);
-        squaredNorm += squares(x, 0, n);
+        double[] sq = {0};
+        exchange(n, Kind.GRADIENT, -1, (from, len, c) -> local(p, g, gOff, from, len, c, 0), (from, len, c) -> {
+            divide(c, len);
+            sq[0] = squares(sq[0], c, 0, len);
+            g.put(gOff + from, c, 0, len);
+        });
+        p.apply(g, gOff, null, lr, gradScale, rng); // may overwrite g (an INT8 weight's work buffer)
+        squaredNorm += sq[0];
     }
 
     /**
@@ -80,7 +105,7 @@ final class Exchange {
         if (r == null) {
             Arrays.fill(x, Float.NaN);
         } else {
-            local(p, r.data().asNioFloat(), (int) r.offset(), n, x, 0);
+            local(p, r.data().asNioFloat(), (int) r.offset(), 0, n, x, 0);
         }
         mean(x, Kind.PROJECTED);
         return x;
@@ -101,28 +126,46 @@ final class Exchange {
     BasisCandidate sharedBasis(GaloreParam p, int owner, long step, INDArray grad) {
         Projector projector = p.projector();
         int n = p.weight.length();
-        float[] g = new float[n];
-        grad.data().asNioFloat().get((int) grad.offset(), g, 0, n);
-        sum(g, Kind.REFRESH);
-        if (!(Chunks.maxAbs(g, n) <= Float.MAX_VALUE)) {
-            throw new IllegalArgumentException("gradient of " + p.name + ": the gradient summed over the replicas is not"
-                    + " finite at element " + Chunks.firstNonFinite(g, n) + " at a basis refresh; rejected on every"
-                    + " replica and nothing was changed");
+        FloatBuffer src = grad.data().asNioFloat();
+        int srcOff = (int) grad.offset();
+        // only the owner keeps the mean, in the one m×n array it proposes from; the local gradient
+        // itself must stay as it is (it is projected into the new basis afterwards)
+        boolean owns = replicas.rank() == owner;
+        INDArray mean = owns ? Nd4j.createUninitialized(DataType.FLOAT, p.shape, 'c') : null;
+        FloatBuffer dst = owns ? mean.data().asNioFloat() : null;
+        int dstOff = owns ? (int) mean.offset() : 0;
+        int[] firstBad = {-1};
+        try {
+            exchange(n, Kind.REFRESH, -1, (from, len, c) -> src.get(srcOff + from, c, 0, len), (from, len, c) -> {
+                if (firstBad[0] < 0 && !(Chunks.maxAbs(c, len) <= Float.MAX_VALUE)) {
+                    firstBad[0] = from + Chunks.firstNonFinite(c, len);
+                }
+                if (owns) {
+                    divide(c, len);
+                    dst.put(dstOff + from, c, 0, len);
+                }
+            });
+            if (firstBad[0] >= 0) {
+                throw new IllegalArgumentException("gradient of " + p.name + ": the gradient summed over the replicas is"
+                        + " not finite at element " + firstBad[0] + " at a basis refresh; rejected on every replica and"
+                        + " nothing was changed");
+            }
+        } catch (RuntimeException e) {
+            if (mean != null) {
+                mean.close();
+            }
+            throw e;
         }
-        divide(g);
         float[] payload = new float[projector.payloadFloats()];
         IllegalArgumentException failure = null;
-        if (replicas.rank() == owner) {
-            try (INDArray mean = Nd4j.create(g, p.shape, 'c');
-                 BasisCandidate c = projector.propose(step, mean)) {
+        if (owns) {
+            try (mean; BasisCandidate c = projector.propose(step, mean)) {
                 projector.writePayload(c, payload);
             } catch (IllegalArgumentException e) {
                 failure = e; // the payload stays all zeros: status "failed" for every replica
             }
         }
-        long t0 = System.nanoTime();
-        replicas.broadcast(payload, owner);
-        count(Kind.BASIS, payload.length, t0);
+        whole(payload, Kind.BASIS, owner);
         try {
             return projector.candidate(step, payload);
         } catch (IllegalArgumentException e) {
@@ -158,9 +201,10 @@ final class Exchange {
         FloatBuffer xb = FloatBuffer.wrap(x);
         for (Pending q : now) {
             int n = q.param.weight.length();
+            double sq = squares(x, q.offset, n); // before the update, which may use x as its work buffer
             try {
                 q.param.apply(xb, q.offset, null, q.lr, q.gradScale, rng);
-                squaredNorm += squares(x, q.offset, n);
+                squaredNorm += sq;
             } catch (IllegalArgumentException e) {
                 rejected.add(e);
             }
@@ -190,21 +234,22 @@ final class Exchange {
     }
 
     /**
-     * This replica's contribution: src (n elements from srcOff) plus the parameter's accumulated
-     * micro-batches, summed as {@link MomentStep} sums them, into dst from dstOff; NaN when one of
-     * this step's micro-batches was not finite here (so the sum is not, on every replica).
+     * This replica's contribution to elements [from, from + n): src (from absolute index srcOff +
+     * from) plus the parameter's accumulated micro-batches, summed as {@link MomentStep} sums them,
+     * into dst from dstOff; NaN when one of this step's micro-batches was not finite here (so the
+     * sum is not, on every replica).
      */
-    private static void local(ParamState p, FloatBuffer src, int srcOff, int n, float[] dst, int dstOff) {
+    private void local(ParamState p, FloatBuffer src, int srcOff, int from, int n, float[] dst, int dstOff) {
         if (p.poisoned) {
             Arrays.fill(dst, dstOff, dstOff + n, Float.NaN);
             return;
         }
-        src.get(srcOff, dst, dstOff, n);
+        src.get(srcOff + from, dst, dstOff, n);
         if (p.acc != null) {
-            float[] a = new float[Math.min(Chunks.SIZE, n)];
+            float[] a = accumulated;
             for (int s = 0; s < n; s += a.length) {
                 int len = Math.min(a.length, n - s);
-                p.acc.read(s, len, a);
+                p.acc.read(from + s, len, a);
                 for (int i = 0; i < len; i++) {
                     dst[dstOff + s + i] += a[i];
                 }
@@ -212,31 +257,72 @@ final class Exchange {
         }
     }
 
+    /** x ← the mean over the replicas of x. */
     private void mean(float[] x, Kind kind) {
-        sum(x, kind);
-        divide(x);
+        whole(x, kind, -1);
+        divide(x, x.length);
     }
 
-    private void divide(float[] x) {
-        for (int i = 0; i < x.length; i++) {
+    /** Sums x over the replicas ({@code root} ≥ 0: broadcasts root's), handing x itself over when it fits a piece. */
+    private void whole(float[] x, Kind kind, int root) {
+        if (x.length <= CHUNK) {
+            call(x, kind, root);
+        } else {
+            exchange(x.length, kind, root, (from, len, c) -> System.arraycopy(x, from, c, 0, len),
+                    (from, len, c) -> System.arraycopy(c, 0, x, from, len));
+        }
+    }
+
+    private void divide(float[] x, int len) {
+        for (int i = 0; i < len; i++) {
             x[i] /= size;
         }
     }
 
-    private void sum(float[] x, Kind kind) {
-        long t0 = System.nanoTime();
-        replicas.sumInPlace(x);
-        count(kind, x.length, t0);
+    /**
+     * Sums n floats over the replicas ({@code root} ≥ 0: broadcasts {@code root}'s), in pieces of at
+     * most {@value #CHUNK}: each piece is filled, handed to {@link Replicas} and drained in turn.
+     * Element-wise, so the result does not depend on the pieces.
+     */
+    private void exchange(int n, Kind kind, int root, Fill fill, Drain drain) {
+        for (int from = 0; from < n; from += CHUNK) {
+            int len = Math.min(CHUNK, n - from);
+            float[] c = piece(len);
+            fill.into(from, len, c);
+            call(c, kind, root);
+            drain.from(from, len, c);
+        }
     }
 
-    private void count(Kind kind, int n, long t0) {
+    private void call(float[] x, Kind kind, int root) {
+        long t0 = System.nanoTime();
+        if (root < 0) {
+            replicas.sumInPlace(x);
+        } else {
+            replicas.broadcast(x, root);
+        }
         nanos += System.nanoTime() - t0;
         calls++;
-        floats[kind.ordinal()] += n;
+        floats[kind.ordinal()] += x.length;
+    }
+
+    /** An array of exactly len ≤ {@value #CHUNK} floats: the reused piece when len is {@value #CHUNK}. */
+    private float[] piece(int len) {
+        if (len < CHUNK) {
+            return new float[len];
+        }
+        if (chunk == null) {
+            chunk = new float[CHUNK];
+        }
+        return chunk;
     }
 
     static double squares(float[] x, int off, int n) {
-        double s = 0;
+        return squares(0, x, off, n);
+    }
+
+    /** s + Σ x[i]² over [off, off + n), added in index order (so pieces add up to the whole array's sum). */
+    static double squares(double s, float[] x, int off, int n) {
         for (int i = off; i < off + n; i++) {
             s += (double) x[i] * x[i];
         }

@@ -1,5 +1,6 @@
 package io.galore4j.trainer;
 
+import io.galore4j.galore.ExchangeMemory;
 import io.galore4j.galore.MemoryAccount;
 import io.galore4j.galore.MemoryAccount.Component;
 import io.galore4j.galore.OptimSettings;
@@ -47,6 +48,9 @@ import org.nd4j.linalg.api.buffer.DataType;
  * <li>{@code projection}: stored bases, and the working buffers all projectors share (the largest
  * decoded INT4 basis, projected gradient and rotation);</li>
  * <li>{@code refresh}: the largest transient working memory of one basis computation (SVD);</li>
+ * <li>{@code exchange_buffers}: with train.workers &gt; 1, the working memory of one worker's gradient
+ * exchange ({@link ExchangeMemory}: the bucket, the pieces handed to the collective and its copies
+ * of them, the exchanged R, a refresh's mean gradient and basis); 0 for one process;</li>
  * <li>{@code activations}: activations kept for backward plus scratch, for the run's
  * checkpointing setting ({@code activations_checkpointed} and {@code activations_full} give both);</li>
  * <li>{@code data}: the corpus's bytes and 4 bytes per token;</li>
@@ -73,7 +77,7 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
 
     /** The components in display order: the keys of {@link #components()} and of {@link #toMap()}. */
     public static final List<String> COMPONENTS = List.of("weights", "weight_pool", "gradients", "optimizer_m",
-            "optimizer_v", "projection", "refresh", "activations", "data", "runtime");
+            "optimizer_v", "projection", "refresh", "exchange_buffers", "activations", "data", "runtime");
 
     /**
      * The estimate for a validated configuration with batches of {@code batch} × {@code seq}
@@ -92,26 +96,28 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
             throw new IllegalArgumentException("seq must be in [1, model.seq_len = " + model.seqLen() + "], got " + t);
         }
         OptimSettings optim = OptimSettings.from(tree.section("optim"));
-        MemoryAccount account = MemoryAccount.estimate(optim, LlamaParameters.shapes(model), train.gradAccum() > 1);
+        Map<String, long[]> shapes = LlamaParameters.shapes(model);
+        MemoryAccount account = MemoryAccount.estimate(optim, shapes, train.gradAccum() > 1);
         boolean checkpointed = tree.values().bool("model.checkpoint_activations");
+        long exchange = train.parallel().workers() > 1 ? ExchangeMemory.of(optim, shapes).bytes() : 0;
         return of(optim.method(), model, b, t, checkpointed, account,
                 ActivationMemory.estimate(model, b, t, checkpointed, DataType.FLOAT), refreshBytes(optim, model),
-                dataBytes(tree));
+                exchange, dataBytes(tree));
     }
 
     /**
      * The account of the run this estimates, from its optimizer's live account and its model's
-     * working memory (what summary.json reports); the refresh, data and runtime components, and
+     * working memory (what summary.json reports); the refresh, exchange, data and runtime components, and
      * the activations of the other checkpointing setting, are this estimate's, so the two agree
      * whenever the live parts do.
      */
     public MemoryEstimate live(MemoryAccount account, ActivationMemory work) {
         return of(method, model, batch, seq, checkpointed, account, work, components.get("refresh"),
-                components.get("data"));
+                components.get("exchange_buffers"), components.get("data"));
     }
 
     private static MemoryEstimate of(String method, ModelConfig model, int batch, int seq, boolean checkpointed,
-            MemoryAccount account, ActivationMemory work, long refresh, long data) {
+            MemoryAccount account, ActivationMemory work, long refresh, long exchange, long data) {
         ActivationMemory withCp = checkpointed ? work : ActivationMemory.estimate(model, batch, seq, true, DataType.FLOAT);
         ActivationMemory without = checkpointed ? ActivationMemory.estimate(model, batch, seq, false, DataType.FLOAT) : work;
         long[] bytes = {
@@ -122,6 +128,7 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
             account.total(Component.V) + account.total(Component.V_SCALES),
             account.total(Component.BASIS) + account.projectionScratchBytes(),
             refresh,
+            exchange,
             work.activationBytes(),
             data,
             RUNTIME_MIB << 20};

@@ -4,10 +4,14 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.galore4j.galore.ExchangeMemory;
+import io.galore4j.galore.OptimSettings;
 import io.galore4j.projection.BasisMethod;
 import io.galore4j.projection.RefreshWorkspace;
 import io.galore4j.projection.Side;
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.RunConfig;
+import io.galore4j.trainer.model.LlamaParameters;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -51,6 +55,28 @@ class MemoryEstimateTest {
         Map<String, Object> json = on.toMap();
         assertEquals(on.totalBytes(), json.get("total_bytes"));
         assertEquals("q-galore", json.get("method"));
+    }
+
+    @Test
+    void aDataParallelWorkerAddsItsExchangeBuffersAndOneProcessNothing() throws Exception {
+        MemoryEstimate one = estimate("micro", "q-galore", 4, 64);
+        MemoryEstimate two = estimate("micro", "q-galore", 4, 64, "train.workers=2");
+        assertEquals(0L, one.components().get("exchange_buffers"));
+        ConfigTree t = ConfigTree.defaults().set("model.preset=micro").set("optim.method=q-galore");
+        long formula = ExchangeMemory.of(OptimSettings.from(t.section("optim")),
+                LlamaParameters.shapes(RunConfig.modelConfig(t))).bytes();
+        assertTrue(formula > 0);
+        assertEquals(formula, two.components().get("exchange_buffers"));
+        assertEquals(one.totalBytes() + formula, two.totalBytes());
+        for (String c : MemoryEstimate.COMPONENTS) {
+            if (!c.equals("exchange_buffers")) {
+                assertEquals(one.components().get(c), two.components().get(c), c);
+            }
+        }
+        assertEquals(formula, two.figures().exchangeBuffers());
+        // 7b: the pieces bound the collective's copies, well below one copy of the 32000 × 4096 embedding each
+        MemoryEstimate big = estimate("7b", "q-galore", 1, 256, "train.workers=2");
+        assertTrue(big.components().get("exchange_buffers") < 4L * 32000 * 4096, big.components().toString());
     }
 
     @Test

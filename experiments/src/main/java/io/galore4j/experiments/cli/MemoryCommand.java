@@ -124,6 +124,9 @@ public final class MemoryCommand implements Callable<Integer> {
         }
         sb.append('\n');
         for (String c : first.components().keySet()) {
+            if (c.equals("exchange_buffers") && estimates.stream().allMatch(e -> e.components().get(c) == 0)) {
+                continue; // a single process exchanges nothing: its table stays as it was
+            }
             sb.append(String.format("%-34s", c));
             for (MemoryEstimate e : estimates) {
                 sb.append(String.format("%12s", size(e.components().get(c))));

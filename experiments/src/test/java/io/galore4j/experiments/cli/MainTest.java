@@ -107,7 +107,7 @@ class MainTest {
         com.fasterxml.jackson.databind.JsonNode memory = summary.get("memory");
         long sum = 0;
         for (String k : io.galore4j.trainer.MemoryEstimate.COMPONENTS) {
-            assertTrue(memory.get(k).asLong() > 0, k);
+            assertTrue(memory.get(k).asLong() > 0 || k.equals("exchange_buffers"), k); // 0: one process
             sum += memory.get(k).asLong();
         }
         assertEquals(sum, memory.get("total_bytes").asLong());

@@ -103,4 +103,18 @@ class MemoryCommandTest {
             assertTrue(m.has("exchange"), m.get("method").asText());
         }
     }
+    @Test
+    void aDataParallelWorkerShowsItsExchangeBuffersAndOneProcessDoesNot() throws Exception {
+        MemoryEstimate two = estimate("micro", "galore", 16, 128, "train.workers=2");
+        // floats: the 1 MiB bucket (256 Ki floats) and its filled copy (embedding, head and norms are small), the
+        // largest array handed over (a refresh's I×H gradient) copied once for the collective and
+        // three times by it (+1 sentinel), the accumulation scratch, R of gate/up/down, the owner's
+        // I×H mean and the candidate (18 + r + r·H)
+        long floats = (1L << 18) + 2 * V * H + (2 * L + 1) * H + I * H + 4096 + 3 * (I * H + 1) + R * I
+                + I * H + 18 + R + R * H;
+        assertEquals(4 * floats, two.components().get("exchange_buffers"));
+        String table = MemoryCommand.table(List.of(two));
+        assertTrue(table.contains("exchange_buffers") && table.contains(MemoryCommand.size(4 * floats)), table);
+        assertFalse(MemoryCommand.table(List.of(estimate("micro", "galore", 16, 128))).contains("exchange"));
+    }
 }

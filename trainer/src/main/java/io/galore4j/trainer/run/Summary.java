@@ -64,12 +64,13 @@ public record Summary(String method, Long steps, Long tokens, Double wallS, Stri
     @JsonInclude(JsonInclude.Include.NON_NULL)
     @JsonIgnoreProperties(ignoreUnknown = true)
     @JsonPropertyOrder({"method", "params", "batch", "seq", "checkpoint_activations", "weights", "weight_pool",
-        "gradients", "optimizer_m", "optimizer_v", "projection", "refresh", "activations", "data", "runtime",
+        "gradients", "optimizer_m", "optimizer_v", "projection", "refresh", "exchange_buffers", "activations", "data",
+        "runtime",
         "activations_checkpointed", "activations_full", "persistent_bytes_per_param",
         "accumulation_bytes_per_param", "total_bytes"})
     public record Memory(String method, Long params, Integer batch, Integer seq, Boolean checkpointActivations,
             Long weights, Long weightPool, Long gradients, Long optimizerM, Long optimizerV, Long projection,
-            Long refresh, Long activations, Long data, Long runtime, Long activationsCheckpointed,
+            Long refresh, Long exchangeBuffers, Long activations, Long data, Long runtime, Long activationsCheckpointed,
             Long activationsFull, Double persistentBytesPerParam, Double accumulationBytesPerParam,
             @JsonAlias("total") Long totalBytes) {
 
@@ -83,6 +84,7 @@ public record Summary(String method, Long steps, Long tokens, Double wallS, Stri
             c.put("optimizer_v", optimizerV);
             c.put("projection", projection);
             c.put("refresh", refresh);
+            c.put("exchange_buffers", exchangeBuffers);
             c.put("activations", activations);
             c.put("data", data);
             c.put("runtime", runtime);
