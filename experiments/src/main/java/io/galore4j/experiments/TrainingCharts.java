@@ -80,6 +80,9 @@ final class TrainingCharts {
             for (Run run : measured) {
                 mib.add(run.memory(m -> m.components().get(component)).orElse(0) / (1024.0 * 1024.0));
             }
+            if (component.equals("exchange_buffers") && mib.stream().allMatch(v -> v == 0)) {
+                continue; // only data-parallel runs hold exchange buffers
+            }
             chart.addSeries(component, labels, mib);
         }
         plots.write(name, chart);
