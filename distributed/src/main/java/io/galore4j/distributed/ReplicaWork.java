@@ -14,8 +14,9 @@ import java.nio.file.Path;
 /**
  * The body of one data-parallel worker, as a barrier task runs it (docs/design.md §3.9): records
  * where it runs ({@code workers/partition-P.pid}: host and process id), runs the replica with its
- * output in {@code workers/rank-R.log} (appended across restarts), and turns what it threw into a
- * {@link WorkerFailure} of the kind the driver acts on.
+ * output in {@code workers/rank-R.log} (appended across restarts; the driver shows rank 0's), and
+ * turns what it threw into a {@link WorkerFailure} of the kind the driver acts on, with the stack
+ * trace of an unexpected failure appended to {@code workers/rank-R.err}.
  */
 final class ReplicaWork implements BarrierWorkers.Work {
 
@@ -62,7 +63,7 @@ final class ReplicaWork implements BarrierWorkers.Work {
             } catch (IllegalArgumentException e) {
                 throw new WorkerFailure(WorkerFailure.Kind.FIX, e.getMessage(), e);
             } catch (Exception | Error e) {
-                e.printStackTrace(out);
+                trace(workers.resolve("rank-" + collective.rank() + ".err"), e);
                 if (replicas.stall() != null) {
                     throw new WorkerFailure(WorkerFailure.Kind.STALLED, replicas.stall(), e);
                 }
@@ -70,5 +71,13 @@ final class ReplicaWork implements BarrierWorkers.Work {
             }
         }
         return new float[0];
+    }
+
+    private static void trace(Path file, Throwable e) {
+        try (PrintStream err = new PrintStream(new FileOutputStream(file.toFile(), true), true, StandardCharsets.UTF_8)) {
+            e.printStackTrace(err);
+        } catch (IOException | RuntimeException ignored) {
+            // the failure itself is what the driver reports; its trace is a help, not a must
+        }
     }
 }

@@ -55,7 +55,8 @@ record WorkerCluster(String master, int blasThreads, SparkConf conf) {
         if (thisMachine) {
             conf.setIfMissing("spark.driver.host", "127.0.0.1").setIfMissing("spark.driver.bindAddress", "127.0.0.1");
             // Spark's in-process workers start executor JVMs from the Maven jars, not from a Spark
-            // distribution: its test mode does so, with their output under the run's workers/ directory
+            // distribution: its test mode does so (the executors' own logs go to a temporary
+            // directory Spark deletes; the workers write theirs to the run's workers/ directory)
             conf.setExecutorEnv("SPARK_TESTING", "1").setExecutorEnv("SPARK_SCALA_VERSION", "2.13");
             System.setProperty("spark.testing", "true");
             System.setProperty("spark.test.home", ReplicaWork.workersDir(runDir).toAbsolutePath().toString());
