@@ -14,8 +14,9 @@ import org.apache.spark.SparkConf;
  * With train.master unset they are separate JVMs on this machine, Spark's
  * {@code local-cluster[N,cores,memMB]}: each gets availableProcessors / N cores and as many BLAS
  * threads (when train.blas_threads is 0), so the N workers share the machine without
- * oversubscribing it. Otherwise train.master names the cluster (a standalone master
- * {@code spark://host:port}, YARN, Kubernetes, or {@code local[N]}: N threads of this JVM).
+ * oversubscribing it. Otherwise train.master (or spark-submit's --master) names the cluster (a
+ * standalone master {@code spark://host:port}, YARN, Kubernetes, or {@code local[N]}: N threads
+ * of this JVM).
  *
  * @param master      the Spark master URL
  * @param blasThreads the BLAS threads each worker uses, or 0 to leave train.blas_threads as it is
@@ -33,11 +34,13 @@ record WorkerCluster(String master, int blasThreads, SparkConf conf) {
     /** The cluster for {@code parallel} (train.workers and train.master), with worker logs under {@code runDir}. */
     static WorkerCluster of(TrainSettings.Parallel parallel, int blasSetting, Path runDir) {
         int workers = parallel.workers();
-        boolean thisMachine = parallel.master() == null || parallel.master().isBlank();
+        // unset train.master: the master spark-submit was given (its --master), else this machine
+        String given = parallel.master() == null || parallel.master().isBlank()
+                ? System.getProperty("spark.master") : parallel.master().strip();
+        boolean thisMachine = given == null;
         int cores = Math.max(1, Runtime.getRuntime().availableProcessors() / workers);
         String master = thisMachine
-                ? "local-cluster[" + workers + "," + cores + "," + workerMemoryMb(workers) + "]"
-                : parallel.master().strip();
+                ? "local-cluster[" + workers + "," + cores + "," + workerMemoryMb(workers) + "]" : given;
         // spark.* system properties (spark-submit's --conf) come first; these fill what they leave unset
         SparkConf conf = new SparkConf().setMaster(master).setIfMissing("spark.app.name", "galore4j-train")
                 .setIfMissing("spark.ui.enabled", "false")
