@@ -30,23 +30,33 @@ final class FullRankParam extends ParamState {
 
     @Override
     void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
-        acc = Accumulation.add(acc, settings.accumulation(), "gradient of " + name, grad.data().asNioFloat(),
-                (int) grad.offset(), weight.length());
+        addToAccumulation("gradient of " + name, grad.data().asNioFloat(), (int) grad.offset(), weight.length());
     }
 
     @Override
     void update(INDArray grad, double lr, double gradScale, RoundingRng rng, List<SubspaceStats> events) {
         FloatBuffer g = grad.data().asNioFloat();
         int gOff = (int) grad.offset();
+        if (exchange == null) {
+            apply(g, gOff, acc, lr, gradScale, rng);
+        } else {
+            exchange.updateFullRank(this, g, gOff, lr, gradScale, rng);
+        }
+    }
+
+    /**
+     * The update from gradient (g + a) × gradScale, g at absolute index gOff ({@code a}: the
+     * accumulation, or null when g already holds it); checked whole first, so a rejected one
+     * changes nothing. Clears the accumulation after.
+     */
+    void apply(FloatBuffer g, int gOff, Accumulation a, double lr, double gradScale, RoundingRng rng) {
         double wd = settings.weightDecay();
-        kernel.requireFinite("gradient of " + name, settings, settings.rule(), g, gOff, acc, (float) gradScale,
+        kernel.requireFinite("gradient of " + name, settings, settings.rule(), g, gOff, a, (float) gradScale,
                 weight.length());
-        kernel.run(settings, settings.rule(), steps + 1, m, v, g, gOff, acc, (float) gradScale, weight.length(),
+        kernel.run(settings, settings.rule(), steps + 1, m, v, g, gOff, a, (float) gradScale, weight.length(),
                 (start, len, u) -> weight.applyChunk(start, len, u, lr, wd, g, gOff), rng);
         weight.finishUpdate(g, gOff);
-        if (acc != null) {
-            acc.clear();
-        }
+        discardAccumulation();
         steps++;
     }
 

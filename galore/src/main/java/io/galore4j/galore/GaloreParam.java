@@ -47,6 +47,8 @@ final class GaloreParam extends ParamState {
     private final MomentStep kernel;
     private final float[] chunk = new float[Chunks.SIZE];
     private long refreshes;
+    /** Data parallel: the replica that computes this parameter's bases (its GaLore ordinal mod N). */
+    int owner;
 
     GaloreParam(String name, long[] shape, ParamSettings s, WeightStore weight, MomentStep kernel,
                 int oversampling, int powerIterations, long seed, ProjectionScratch scratch) {
@@ -64,9 +66,15 @@ final class GaloreParam extends ParamState {
 
 
 
-    /** At the step's first gradient, if the policy wants one, the basis of this gradient (not yet in use); else null. */
+    /**
+     * At the step's first gradient, if the policy wants one, the basis of this gradient (with
+     * replicas: of its mean over them, computed by the owner) (not yet in use); else null.
+     */
     private BasisCandidate proposeIfDue(INDArray grad) {
-        return !seenThisStep && projector.due(steps) ? projector.propose(steps, grad) : null;
+        if (seenThisStep || !projector.due(steps)) {
+            return null;
+        }
+        return exchange == null ? projector.propose(steps, grad) : exchange.sharedBasis(this, owner, steps, grad);
     }
 
     /**
@@ -88,9 +96,14 @@ final class GaloreParam extends ParamState {
     @Override
     void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
         try (BasisCandidate fresh = proposeIfDue(grad)) {
-            INDArray r = projector.project(grad, fresh);
-            acc = Accumulation.add(acc, settings.accumulation(), "projected gradient of " + name, r.data().asNioFloat(),
-                    (int) r.offset(), (int) r.length());
+            INDArray r = project(grad, fresh);
+            // with replicas a non-finite micro-batch poisons this replica's sum, and the basis (the
+            // same on every replica) is committed: see ParamState#addToAccumulation
+            if (r == null) {
+                poisoned = true;
+            } else {
+                addToAccumulation("projected gradient of " + name, r.data().asNioFloat(), (int) r.offset(), (int) r.length());
+            }
             commit(fresh, rng, events);
         }
     }
@@ -100,15 +113,31 @@ final class GaloreParam extends ParamState {
         INDArray r;
         FloatBuffer rb;
         int rOff;
+        Accumulation a = acc;
         try (BasisCandidate fresh = proposeIfDue(grad)) {
-            r = projector.project(grad, fresh);
+            r = project(grad, fresh);
+            double squares = 0;
+            if (exchange != null) { // R ← mean over the replicas of (R + accumulated), which then holds it all
+                float[] mean = exchange.meanProjected(this, r);
+                squares = Exchange.squares(mean, 0, mean.length);
+                if (r == null) { // not finite here, so neither is the mean: rejected as on every replica
+                    kernel.requireFinite("projected gradient of " + name, settings, UpdateRule.ADAMW, FloatBuffer.wrap(mean),
+                            0, null, (float) gradScale, mean.length);
+                    throw new IllegalStateException("a non-finite mean was accepted");
+                }
+                r.data().asNioFloat().put((int) r.offset(), mean);
+                a = null;
+            }
             rb = r.data().asNioFloat();
             rOff = (int) r.offset();
-            kernel.requireFinite("projected gradient of " + name, settings, UpdateRule.ADAMW, rb, rOff, acc, (float) gradScale,
+            kernel.requireFinite("projected gradient of " + name, settings, UpdateRule.ADAMW, rb, rOff, a, (float) gradScale,
                     (int) r.length());
             commit(fresh, rng, events);
+            if (exchange != null) {
+                exchange.accepted(squares);
+            }
         }
-        kernel.run(settings, UpdateRule.ADAMW, steps + 1, m, v, rb, rOff, acc, (float) gradScale, (int) r.length(),
+        kernel.run(settings, UpdateRule.ADAMW, steps + 1, m, v, rb, rOff, a, (float) gradScale, (int) r.length(),
                 (start, len, u) -> rb.put(rOff + start, u, 0, len), rng);
         projector.projectBack(r, grad); // ΔW = α·(P N or N Pᵀ) into the gradient buffer
         FloatBuffer g = grad.data().asNioFloat();
@@ -121,10 +150,23 @@ final class GaloreParam extends ParamState {
             weight.applyChunk(start, len, chunk, lr, wd, g, gOff);
         }
         weight.finishUpdate(g, gOff);
-        if (acc != null) {
-            acc.clear();
-        }
+        discardAccumulation();
         steps++;
+    }
+
+    /**
+     * R of this gradient; with replicas, null when it is not finite on this replica (which then
+     * sends NaN, so that every replica rejects the step's sum alike).
+     */
+    private INDArray project(INDArray grad, BasisCandidate fresh) {
+        try {
+            return projector.project(grad, fresh);
+        } catch (IllegalArgumentException e) {
+            if (exchange == null) {
+                throw e;
+            }
+            return null;
+        }
     }
 
     /** M' = C M / M Cᵀ and V' = (C∘C) V / V (C∘C)ᵀ, C = P_newᵀ P_old (see the class comment). */

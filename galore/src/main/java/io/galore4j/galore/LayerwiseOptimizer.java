@@ -31,6 +31,13 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * not of parameters. Likewise the projectors share one {@link ProjectionScratch} for their working
  * buffers (decoded INT4 bases, projected gradients), sized for the largest layer.
  *
+ * <p>Data parallel ({@link #create(OptimSettings, long, Replicas)}, docs/design.md §3.9): every
+ * replica runs one optimizer with the same settings, seed and parameters and makes the same
+ * calls; each update uses the mean over the replicas of (gradient + accumulated micro-batches),
+ * exchanged by {@link Exchange} (full-rank: the full gradient, small ones bucketed until
+ * {@link #flush}; GaLore: R, and at a refresh the full gradient and the owner's basis), so the
+ * replicas' weights and states stay bit-identical ({@link #stateChecksum}).
+ *
  * <p>Not thread-safe. Randomness (stochastic rounding of INT8 weights and log-codec states,
  * randomized SVD) is seeded from {@code seed}.
  */
@@ -43,19 +50,33 @@ public final class LayerwiseOptimizer implements AutoCloseable {
     private final MomentStep kernel = new MomentStep();
     private final Map<String, ParamState> params = new LinkedHashMap<>();
     private final List<SubspaceStats> events = new ArrayList<>();
+    private final Exchange exchange; // null for a single process
+    private final int replicas;
+    private int galoreParams;
     private long step;
 
-    private LayerwiseOptimizer(OptimSettings settings, long seed) {
+    private LayerwiseOptimizer(OptimSettings settings, long seed, Replicas replicas) {
         this.settings = settings;
         this.seed = seed;
         this.rng = new RoundingRng(seed);
+        this.replicas = replicas.size();
+        this.exchange = replicas.size() > 1 ? new Exchange(replicas) : null;
     }
 
+    /** A single process ({@link Replicas#SINGLE}). */
     public static LayerwiseOptimizer create(OptimSettings settings, long seed) {
-        if (settings == null) {
-            throw new IllegalArgumentException("settings must not be null");
+        return create(settings, seed, Replicas.SINGLE);
+    }
+
+    /**
+     * One replica of a data-parallel group (see the class comment); every replica passes the same
+     * settings and seed. With one replica it is exactly the single-process optimizer.
+     */
+    public static LayerwiseOptimizer create(OptimSettings settings, long seed, Replicas replicas) {
+        if (settings == null || replicas == null) {
+            throw new IllegalArgumentException("settings and replicas must not be null");
         }
-        return new LayerwiseOptimizer(settings, seed);
+        return new LayerwiseOptimizer(settings, seed, replicas);
     }
 
     /**
@@ -89,6 +110,10 @@ public final class LayerwiseOptimizer implements AutoCloseable {
                 ? new GaloreParam(name, shape, p, w, kernel, settings.svdOversampling(),
                         settings.svdPowerIterations(), seed ^ name.hashCode(), scratch)
                 : new FullRankParam(name, shape, p, w, kernel);
+        state.exchange = exchange;
+        if (state instanceof GaloreParam g) {
+            g.owner = galoreParams++ % replicas;
+        }
         params.put(name, state);
         return w instanceof Fp32Weight && w.value() == initial;
     }
@@ -125,6 +150,10 @@ public final class LayerwiseOptimizer implements AutoCloseable {
      * IllegalArgumentException naming the parameter, and leaves the weight, the moments, the
      * accumulated gradient, the basis, the step counts and the random generators as they were:
      * the step of this parameter can then be continued with another gradient, or abandoned.
+     *
+     * <p>With replicas the gradient is the mean over them of (grad + accumulated), and a rejection
+     * (of that mean) happens on every replica alike. A full-rank gradient of at most
+     * {@value Exchange#SMALL} floats is only queued: {@link #flush} applies it, or rejects it.
      */
     public void update(String name, INDArray grad, double lr, double gradScale) {
         ParamState p = param(name);
@@ -145,10 +174,57 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         p.seenThisStep = true;
     }
 
-    /** Ends the step: the next gradient of every parameter starts a new step. */
+    /**
+     * Data parallel: exchanges the queued small full-rank gradients and applies their updates;
+     * every replica calls it after the backward pass, before {@link #endStep} or
+     * {@link #abandonStep}. A no-op for a single process.
+     *
+     * @throws IllegalArgumentException naming the first rejected queued update, after the others were applied
+     */
+    public void flush() {
+        if (exchange != null) {
+            exchange.flush(rng);
+        }
+    }
+
+    /**
+     * Data parallel: Σ‖mean gradient‖² over the parameters updated in this step (full-rank: the
+     * full gradient, GaLore: R; micro-batches included, gradScale not applied), the same on every
+     * replica; valid after {@link #flush} until {@link #endStep} or {@link #abandonStep}. NaN for a
+     * single process.
+     */
+    public double exchangedSquaredNorm() {
+        return exchange == null ? Double.NaN : exchange.squaredNorm();
+    }
+
+    /** What this replica exchanged since it was created ({@link ExchangeCounts#NONE} for a single process). */
+    public ExchangeCounts exchangeCounts() {
+        return exchange == null ? ExchangeCounts.NONE : exchange.counts();
+    }
+
+    /**
+     * A 64-bit hash of the whole state (every parameter's weight, moments, basis, step count and
+     * refresh state, the rounding generator, the step count): equal on replicas in the same state.
+     */
+    public long stateChecksum() {
+        return StateChecksum.of(params.values(), rng.state(), step);
+    }
+
+    /**
+     * Ends the step: the next gradient of every parameter starts a new step.
+     *
+     * @throws IllegalStateException with replicas, if queued updates were not {@link #flush}ed
+     */
     public void endStep() {
+        if (exchange != null) {
+            if (exchange.pending()) {
+                throw new IllegalStateException("endStep before flush(): queued updates would be lost");
+            }
+            exchange.endStep();
+        }
         for (ParamState p : params.values()) {
             p.seenThisStep = false;
+            p.poisoned = false; // a poisoned micro-batch spoils its own step only
         }
         kernel.trim();
         step++;
@@ -161,6 +237,9 @@ public final class LayerwiseOptimizer implements AutoCloseable {
      * layer-wise update is applied the moment its gradient arrives.
      */
     public void abandonStep() {
+        if (exchange != null) {
+            exchange.endStep(); // queued updates not flushed are dropped (on every replica alike)
+        }
         for (ParamState p : params.values()) {
             p.discardAccumulation();
             p.seenThisStep = false;

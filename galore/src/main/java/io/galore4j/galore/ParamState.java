@@ -25,6 +25,13 @@ abstract class ParamState {
     MomentState v;
     /** Accumulated micro-batch gradients (full or projected), allocated on first use. */
     Accumulation acc;
+    /** The data-parallel exchange (docs/design.md §3.9), or null in a single process. */
+    Exchange exchange;
+    /**
+     * Data parallel: a micro-batch of this step was not finite on this replica, so this replica's
+     * contribution to the step's sum is NaN and every replica rejects the update.
+     */
+    boolean poisoned;
 
     ParamState(String name, long[] shape, ParamSettings settings, WeightStore weight) {
         this.name = name;
@@ -45,6 +52,23 @@ abstract class ParamState {
     final void discardAccumulation() {
         if (acc != null) {
             acc.clear();
+        }
+        poisoned = false;
+    }
+
+    /**
+     * Adds a micro-batch's (full or projected) gradient to the accumulation. In a single process a
+     * non-finite sum throws; with replicas it marks this replica's contribution {@link #poisoned}
+     * instead, so the update every replica makes rejects it on all of them.
+     */
+    final void addToAccumulation(String what, java.nio.FloatBuffer g, int gOff, int n) {
+        try {
+            acc = Accumulation.add(acc, settings.accumulation(), what, g, gOff, n);
+        } catch (IllegalArgumentException e) {
+            if (exchange == null) {
+                throw e;
+            }
+            poisoned = true;
         }
     }
 

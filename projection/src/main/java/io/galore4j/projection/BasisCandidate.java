@@ -43,6 +43,22 @@ public final class BasisCandidate implements AutoCloseable {
         this.solverCalls = solverCalls;
     }
 
+    /**
+     * Floats of a candidate as one replica broadcasts it to the others in data-parallel training
+     * ({@link Projector#writePayload}): an 18-float header (status, cosine, ‖G‖²_F, solve time,
+     * solver calls, count of singular values), {@code singularValues} slots, and the stored r×d
+     * basis: fp32, r·d; INT4 ({@code bits} 4), the ⌈r·d/2⌉ code bytes packed three per float,
+     * an fp32 scale and zero point per group of 256 codes, and the fp32 first vector (d).
+     */
+    public static long payloadFloats(int bits, long rank, long dimension, long singularValues) {
+        return CandidatePayload.floats(bits, rank, dimension, singularValues);
+    }
+
+    /** The singular values a payload carries for rank r: max(r, 8) (the energy uses r, the statistics the leading 8). */
+    public static int singularValuesSent(int rank) {
+        return CandidatePayload.singularValues(rank);
+    }
+
     /** The optimizer step of the gradient it was computed from. */
     public long step() {
         return step;

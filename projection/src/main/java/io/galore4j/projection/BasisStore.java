@@ -229,6 +229,84 @@ public final class BasisStore {
                 : 4 * rank * dimension;
     }
 
+    /** A basis rebuilt from a broadcast payload: fp32 Pᵀ (decoded, for INT4) with its codes and first vector (null for fp32). */
+    record Decoded(INDArray basisT, QuantizedTensor codes, float[] first) {
+    }
+
+    /**
+     * Floats of a stored r×d basis in a broadcast payload: fp32, r·d values; INT4, the packed codes
+     * three bytes per float, the scales and zero points, and the fp32 first vector.
+     */
+    static long payloadFloats(int bits, long rank, long dimension) {
+        if (bits != 4) {
+            return rank * dimension;
+        }
+        long n = rank * dimension;
+        long codeBytes = (n + 1) / 2;
+        long groups = (n + GroupQuantizer.DEFAULT_GROUP_SIZE - 1) / GroupQuantizer.DEFAULT_GROUP_SIZE;
+        return (codeBytes + 2) / 3 + 2 * groups + dimension;
+    }
+
+    /**
+     * Writes a {@link #roundTrip}ped basis as this store keeps it into {@code out} from {@code off}:
+     * fp32 values, or INT4 codes (bytes b0, b1, b2 as the integer b0 + 256·b1 + 65536·b2, exact
+     * in fp32), scales, zero points and the first vector.
+     */
+    void writePayload(INDArray freshT, QuantizedTensor freshCodes, float[] firstVector, float[] out, int off) {
+        int n = rank * dimension;
+        if (quantizer == null) {
+            freshT.data().asNioFloat().get((int) freshT.offset(), out, off, n);
+            return;
+        }
+        ByteBuffer c = freshCodes.codes();
+        int bytes = c.remaining();
+        for (int i = 0; i < bytes; i += 3) {
+            int word = 0;
+            for (int k = 0; k < 3 && i + k < bytes; k++) {
+                word |= (c.get(i + k) & 0xFF) << (8 * k);
+            }
+            out[off++] = word;
+        }
+        FloatBuffer sc = freshCodes.scales();
+        int groups = sc.remaining();
+        sc.get(out, off, groups);
+        freshCodes.zeroPoints().get(out, off + groups, groups);
+        System.arraycopy(firstVector, 0, out, off + 2 * groups, dimension);
+    }
+
+    /** The basis {@link #writePayload} wrote at {@code off} of {@code in}, decoded as at a refresh. */
+    Decoded readPayload(float[] in, int off) {
+        int n = rank * dimension;
+        INDArray basisT = Nd4j.createUninitialized(DataType.FLOAT, rank, dimension);
+        try {
+            FloatBuffer dst = basisT.data().asNioFloat();
+            if (quantizer == null) {
+                float[] v = java.util.Arrays.copyOfRange(in, off, off + n);
+                requireFinite(v);
+                dst.put((int) basisT.offset(), v);
+                return new Decoded(basisT, null, null);
+            }
+            byte[] codeBytes = new byte[(n + 1) / 2];
+            for (int i = 0; i < codeBytes.length; i += 3) {
+                int word = (int) in[off++];
+                for (int k = 0; k < 3 && i + k < codeBytes.length; k++) {
+                    codeBytes[i + k] = (byte) (word >>> (8 * k));
+                }
+            }
+            int groups = (n + GroupQuantizer.DEFAULT_GROUP_SIZE - 1) / GroupQuantizer.DEFAULT_GROUP_SIZE;
+            float[] scales = java.util.Arrays.copyOfRange(in, off, off + groups);
+            float[] zeros = java.util.Arrays.copyOfRange(in, off + groups, off + 2 * groups);
+            float[] firstVector = java.util.Arrays.copyOfRange(in, off + 2 * groups, off + 2 * groups + dimension);
+            requireFinite(firstVector);
+            QuantizedTensor q = new QuantizedTensor(4, GroupQuantizer.DEFAULT_GROUP_SIZE, n, codeBytes, scales, zeros);
+            quantizer.dequantize(q, dst, (int) basisT.offset());
+            return new Decoded(basisT, q, firstVector);
+        } catch (RuntimeException e) {
+            basisT.close();
+            throw e;
+        }
+    }
+
     private static void requireFinite(float[] values) {
         for (float x : values) {
             if (!Float.isFinite(x)) {

@@ -182,6 +182,42 @@ public final class Projector {
         return lastStats;
     }
 
+    /** Floats of this layer's candidate as one replica broadcasts it ({@link BasisCandidate#payloadFloats}). */
+    public int payloadFloats() {
+        return Math.toIntExact(BasisCandidate.payloadFloats(config.basisBits(), rank, store.dimension(),
+                BasisCandidate.singularValuesSent(rank)));
+    }
+
+    /**
+     * Writes a {@link #propose}d candidate into {@code payload} ({@link #payloadFloats} long, zeros
+     * elsewhere) for the other replicas (docs/design.md §3.9); does not close it. Every replica, this
+     * one too, then uses {@link #candidate} of the broadcast copy.
+     */
+    public void writePayload(BasisCandidate c, float[] payload) {
+        c.checkUsableBy(this);
+        checkPayload(payload);
+        CandidatePayload.write(c, store, rank, payload);
+    }
+
+    /**
+     * The candidate a broadcast {@link #writePayload} describes, for the gradient of {@code step}:
+     * on every replica the same bits, to {@link #project} with and {@link #accept}.
+     *
+     * @throws IllegalArgumentException naming this layer when the payload says the owner's
+     *                                  computation failed (an all-zero payload) or holds a bad basis
+     */
+    public BasisCandidate candidate(long step, float[] payload) {
+        checkPayload(payload);
+        return CandidatePayload.read(this, step, store, rank, payload);
+    }
+
+    private void checkPayload(float[] payload) {
+        if (payload.length != payloadFloats()) {
+            throw new IllegalArgumentException("basis payload of layer " + layer + ": expected " + payloadFloats()
+                    + " floats, got " + payload.length);
+        }
+    }
+
     /**
      * R = Pᵀ G (LEFT, r×n) or G P (RIGHT, m×r), in a scratch buffer that the next projection by
      * this or another projector sharing the scratch overwrites (same data type as {@code grad}).

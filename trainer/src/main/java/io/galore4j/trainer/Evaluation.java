@@ -17,4 +17,20 @@ final class Evaluation {
         }
         return sum / windows.batchCount();
     }
+
+    /**
+     * As {@link #meanLoss(LlamaModel, EvalWindows)} for a data-parallel replica: each of the N
+     * replicas evaluates its share of every batch (the windows of a batch are batch_size × N) and
+     * the replicas add their sums (docs/design.md §3.9).
+     */
+    static double meanLoss(LlamaModel net, EvalWindows windows, ReplicaSync sync) {
+        if (!sync.distributed()) {
+            return meanLoss(net, windows);
+        }
+        double sum = 0;
+        for (int j = 0; j < windows.batchCount(); j++) {
+            sum += net.loss(windows.batch(j, sync.rank(), sync.size()));
+        }
+        return sync.sum(sum) / (windows.batchCount() * (double) sync.size());
+    }
 }

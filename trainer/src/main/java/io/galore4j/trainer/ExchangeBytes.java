@@ -2,7 +2,7 @@ package io.galore4j.trainer;
 
 import io.galore4j.galore.OptimSettings;
 import io.galore4j.galore.ParamSettings;
-import io.galore4j.projection.BasisStore;
+import io.galore4j.projection.BasisCandidate;
 import io.galore4j.projection.RefreshKind;
 import io.galore4j.projection.RefreshPolicy;
 import io.galore4j.quant.EnumKeys;
@@ -16,11 +16,13 @@ import java.util.Map;
 
 /**
  * What one data-parallel step exchanges per worker, from the configuration alone (docs/design.md
- * §3.8: one owner of each byte formula). Each step all-reduces the fp32 gradient of every
- * parameter that is not projected, and for every GaLore-projected matrix only its projected
- * gradient R (its shape from {@link io.galore4j.projection.Side#projectedShape}, as the projector
- * computes it); when a projected layer refreshes its basis, its owner broadcasts the basis as
- * stored ({@link BasisStore#bytes}: fp32, or INT4 codes with their scales, zero points and fp32
+ * §3.8: one owner of each byte formula; §3.9: what the optimizer sends). Each step sums the fp32
+ * gradient of every parameter that is not projected, and for every GaLore-projected matrix only
+ * its projected gradient R (its shape from {@link io.galore4j.projection.Side#projectedShape}, as
+ * the projector computes it); when a projected layer refreshes its basis, the replicas sum that
+ * micro-batch's full m×n gradient, and its owner broadcasts the candidate
+ * ({@link BasisCandidate#payloadFloats}: a header, the leading singular values and the basis as
+ * stored: fp32, or INT4 codes packed three bytes per float with their scales, zero points and fp32
  * first vector). The reference is exchanging every full gradient: Σ|θ| floats.
  *
  * <p>Refresh traffic per step is each projected layer's basis bytes divided by the smallest gap
@@ -45,14 +47,21 @@ public record ExchangeBytes(String method, long fullFloats, long stepFloats, Lis
      * @param name      the parameter
      * @param projected elements of its projected gradient R
      * @param basisBits 32 (fp32 basis) or 4 (INT4 basis)
-     * @param bytes     bytes its owner broadcasts per refresh (the stored basis)
+     * @param gradient  floats of its full gradient, summed at each refresh (m·n)
+     * @param payload   floats of the candidate its owner broadcasts at each refresh
      * @param policy    its refresh policy
      * @param gap       the smallest gap that policy can reach (see the class comment)
      */
-    public record Refresh(String name, long projected, int basisBits, long bytes, RefreshKind policy, long gap) {
+    public record Refresh(String name, long projected, int basisBits, long gradient, long payload, RefreshKind policy,
+            long gap) {
+        /** Bytes exchanged per refresh: the full gradient and the candidate, in fp32. */
+        public long bytes() {
+            return GRADIENT_BYTES * (gradient + payload);
+        }
+
         /** Bytes per step, amortized over {@link #gap}: exact for fixed refresh, else an upper bound. */
         public double bytesPerStep() {
-            return (double) bytes / gap;
+            return (double) bytes() / gap;
         }
     }
 
@@ -84,9 +93,10 @@ public record ExchangeBytes(String method, long fullFloats, long stepFloats, Lis
             }
             long[] r = p.side().projectedShape(shape[0], shape[1], p.rank());
             step += r[0] * r[1];
-            long basis = BasisStore.bytes(p.basisBits(), p.rank(), p.side().basisDimension(shape[0], shape[1]));
+            long payload = BasisCandidate.payloadFloats(p.basisBits(), p.rank(),
+                    p.side().basisDimension(shape[0], shape[1]), BasisCandidate.singularValuesSent(p.rank()));
             long gap = RefreshPolicy.of(p.refresh(), p.refreshParams()).leastGap();
-            refreshes.add(new Refresh(e.getKey(), r[0] * r[1], p.basisBits(), basis, p.refresh(), gap));
+            refreshes.add(new Refresh(e.getKey(), r[0] * r[1], p.basisBits(), n, payload, p.refresh(), gap));
         }
         return new ExchangeBytes(settings.method(), full, step, refreshes);
     }
@@ -100,7 +110,7 @@ public record ExchangeBytes(String method, long fullFloats, long stepFloats, Lis
         return GRADIENT_BYTES * stepFloats;
     }
 
-    /** Bytes broadcast when every projected layer refreshes once. */
+    /** Bytes exchanged when every projected layer refreshes once (full gradients and candidates). */
     public long refreshBytes() {
         return refreshes.stream().mapToLong(Refresh::bytes).sum();
     }

@@ -188,7 +188,7 @@ public final class FinetuneJob {
             long tokensPerStep = (long) train.batchSize() * model.seqLen();
             try (Progress progress = Progress.of("finetune qzo", train.steps(), train.logEvery(), out);
                     StopSignal.Listener stop = StopSignal.listen()) {
-                StepLog log = new StepLog(train, dir, progress, clock, evaluation);
+                StepLog log = new StepLog(train, dir, progress, clock, evaluation, ReplicaSync.SINGLE, () -> false);
                 for (int step = 0; step < train.steps(); step++) {
                     stopIfAsked(stop, dir, (int) s.step);
                     int[][] batch = batches.next();

@@ -12,6 +12,13 @@ import java.util.function.Supplier;
  * released by the backward pass after), accumulated on all micro-batches but the last and applied
  * on the last. A non-finite loss stops the step before its backward pass and a non-finite
  * gradient before it reaches the optimizer; the step is then abandoned, else ended.
+ *
+ * <p>As a replica of a data-parallel run (docs/design.md §3.9) every replica must make the same
+ * exchanges in the same order, so nothing is decided on one replica's numbers alone: each
+ * micro-batch's loss is the mean over the replicas (a non-finite one anywhere stops the step on
+ * all), every gradient goes to the optimizer, which sums it over the replicas and rejects a
+ * non-finite sum on all of them alike, and the step's gradient norm is that of the exchanged mean
+ * gradient ({@link LayerwiseOptimizer#exchangedSquaredNorm}).
  */
 final class LayerwiseStep implements GradientSink {
 
@@ -27,17 +34,20 @@ final class LayerwiseStep implements GradientSink {
 
     private final LlamaModel net;
     private final LayerwiseOptimizer opt;
+    private final ReplicaSync sync;
     // the step under way
     private double lr;
     private double gradScale;
     private boolean lastMicroBatch;
     private boolean nonFinite;
     private double sumSquares;
+    private double microLoss;
     private long optimizerNanos;
 
-    LayerwiseStep(LlamaModel net, LayerwiseOptimizer opt) {
+    LayerwiseStep(LlamaModel net, LayerwiseOptimizer opt, ReplicaSync sync) {
         this.net = net;
         this.opt = opt;
+        this.sync = sync;
     }
 
     /**
@@ -54,10 +64,19 @@ final class LayerwiseStep implements GradientSink {
         for (int micro = 0; micro < microBatches && !nonFinite; micro++) {
             lastMicroBatch = micro == microBatches - 1;
             sumSquares = 0;
-            loss += net.forwardBackward(batches.get(), this::proceed, this);
+            double local = net.forwardBackward(batches.get(), this::proceed, this);
+            loss += sync.distributed() ? microLoss : local;
             normSum += Math.sqrt(sumSquares);
         }
         long t = System.nanoTime();
+        if (sync.distributed()) {
+            try {
+                opt.flush();
+            } catch (IllegalArgumentException rejected) { // a non-finite sum: rejected on every replica
+                nonFinite = true;
+            }
+            normSum = Math.sqrt(opt.exchangedSquaredNorm());
+        }
         if (nonFinite) {
             opt.abandonStep();
         } else {
@@ -69,6 +88,10 @@ final class LayerwiseStep implements GradientSink {
 
     /** Whether the backward pass runs after a forward pass that gave {@code loss}. */
     private boolean proceed(double loss) {
+        if (sync.distributed()) {
+            microLoss = sync.sum(loss) / sync.size();
+            loss = microLoss;
+        }
         if (Double.isFinite(loss)) {
             return true;
         }
@@ -78,6 +101,10 @@ final class LayerwiseStep implements GradientSink {
 
     @Override
     public void accept(String name, org.nd4j.linalg.api.ndarray.INDArray grad) {
+        if (sync.distributed()) {
+            exchange(name, grad);
+            return;
+        }
         if (nonFinite) {
             return;
         }
@@ -92,6 +119,21 @@ final class LayerwiseStep implements GradientSink {
             opt.update(name, grad, lr, gradScale);
         } else {
             opt.accumulate(name, grad);
+        }
+        optimizerNanos += System.nanoTime() - t;
+    }
+
+    /** A replica's gradient: always to the optimizer, which exchanges it (see the class comment). */
+    private void exchange(String name, org.nd4j.linalg.api.ndarray.INDArray grad) {
+        long t = System.nanoTime();
+        try {
+            if (lastMicroBatch) {
+                opt.update(name, grad, lr, gradScale);
+            } else {
+                opt.accumulate(name, grad);
+            }
+        } catch (IllegalArgumentException rejected) { // the same on every replica
+            nonFinite = true;
         }
         optimizerNanos += System.nanoTime() - t;
     }

@@ -52,7 +52,7 @@ final class StepBench {
             fetchNanos += System.nanoTime() - t;
             return w;
         });
-        LayerwiseStep stepper = new LayerwiseStep(net, opt);
+        LayerwiseStep stepper = new LayerwiseStep(net, opt, ReplicaSync.SINGLE);
         LrSchedule schedule = job.schedule();
         List<StepTiming> timings = new ArrayList<>();
         try {

@@ -35,13 +35,22 @@ final class StepLog {
     private final Progress progress;
     private final LoopClock clock;
     private final DoubleSupplier evaluation;
+    private final ReplicaSync sync;
+    private final java.util.function.BooleanSupplier stop;
 
-    StepLog(TrainSettings train, RunDirectory dir, Progress progress, LoopClock clock, DoubleSupplier evaluation) {
+    /**
+     * {@code dir} is null on a data-parallel replica that writes nothing; {@code stop} says whether
+     * a signal asked this process to stop (replicas agree on it with the time limit, {@link ReplicaSync#anyStop}).
+     */
+    StepLog(TrainSettings train, RunDirectory dir, Progress progress, LoopClock clock, DoubleSupplier evaluation,
+            ReplicaSync sync, java.util.function.BooleanSupplier stop) {
         this.train = train;
         this.dir = dir;
         this.progress = progress;
         this.clock = clock;
         this.evaluation = evaluation;
+        this.sync = sync;
+        this.stop = stop;
     }
 
     /** Logs (and evaluates) after step {@code done}, {@code tokens} trained on so far. */
@@ -49,7 +58,11 @@ final class StepLog {
         double elapsed = clock.elapsed();
         double trainSeconds = elapsed - clock.evalSeconds();
         double tokensPerSecond = tokens / trainSeconds;
-        boolean end = done == train.steps() || train.timeLimit() > 0 && trainSeconds >= train.timeLimit();
+        boolean timeUp = train.timeLimit() > 0 && trainSeconds >= train.timeLimit();
+        if (sync.distributed()) {
+            timeUp = sync.anyStop(timeUp, stop.getAsBoolean());
+        }
+        boolean end = done == train.steps() || timeUp;
         boolean evalNow = done % train.evalEvery() == 0 || end;
         OptionalDouble valLoss = OptionalDouble.empty();
         if (done % train.logEvery() == 0 || evalNow || done == 1) {
@@ -60,7 +73,9 @@ final class StepLog {
                 line = line.withEvaluation(v);
                 progress.message(String.format("step %d: val_loss %.4f val_ppl %.3f", done, v, Math.exp(v)));
             }
-            dir.logMetrics(line);
+            if (dir != null) {
+                dir.logMetrics(line);
+            }
         }
         return new Logged(end, valLoss, tokensPerSecond);
     }

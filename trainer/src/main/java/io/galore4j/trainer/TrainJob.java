@@ -1,6 +1,7 @@
 package io.galore4j.trainer;
 
 import io.galore4j.galore.LayerwiseOptimizer;
+import io.galore4j.galore.Replicas;
 import io.galore4j.galore.OptimSettings;
 import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.ConfigValues;
@@ -95,8 +96,9 @@ public final class TrainJob {
             throws IOException {
         RunConfig c = RunConfig.resolve(tree);
         Dataset text = data.apply(tree.values());
-        EvalWindows evalWindows = new EvalWindows(text.split(), c.train().evalBatches(), c.train().batchSize(),
-                c.model().seqLen());
+        // a data-parallel run evaluates what one process with its global batch would (docs/design.md §3.9)
+        EvalWindows evalWindows = new EvalWindows(text.split(), c.train().evalBatches(),
+                c.train().batchSize() * c.train().parallel().workers(), c.model().seqLen());
         return new TrainJob(c.tree(), c.model(), c.checkpointActivations(), c.train(), c.optim(), text, evalWindows, log);
     }
 
@@ -139,8 +141,17 @@ public final class TrainJob {
      * touched.
      */
     public Session start(Checkpoints.Loaded resume) {
+        return start(resume, Replicas.SINGLE);
+    }
+
+    /**
+     * As {@link #start(Checkpoints.Loaded)} for replica {@code replicas.rank()} of a data-parallel
+     * run (docs/design.md §3.9): the optimizer exchanges its gradients with the other replicas and
+     * the batches are this replica's shard.
+     */
+    public Session start(Checkpoints.Loaded resume, Replicas replicas) {
         try {
-            return new Session(resume, null);
+            return new Session(resume, null, replicas);
         } catch (IOException e) { // only reading a ModelSource throws it
             throw new java.io.UncheckedIOException(e);
         }
@@ -155,7 +166,7 @@ public final class TrainJob {
         if (!source.model().equals(model)) {
             throw new IllegalArgumentException("the model of " + source.describe() + " differs from model.*");
         }
-        return new Session(null, source);
+        return new Session(null, source, Replicas.SINGLE);
     }
 
     /** A job whose model and optimizer are built; {@link #run} trains it ({@link TrainLoop}). */
@@ -166,13 +177,17 @@ public final class TrainJob {
         final LoopState state = new LoopState();
         final Checkpoints.Loaded resume;
         final ModelSource source;
+        final ReplicaSync sync;
 
-        private Session(Checkpoints.Loaded resume, ModelSource source) throws IOException {
+        private Session(Checkpoints.Loaded resume, ModelSource source, Replicas replicas) throws IOException {
             this.resume = resume;
             this.source = source;
+            this.sync = replicas.size() == 1 ? ReplicaSync.SINGLE : new ReplicaSync(replicas);
             BlasThreads.apply(train.blasThreads());
-            this.opt = LayerwiseOptimizer.create(optim, train.seed());
-            this.batches = new TrainingBatches(split, train.batchSize(), model.seqLen(), train.seed());
+            this.opt = replicas.size() == 1 ? LayerwiseOptimizer.create(optim, train.seed())
+                    : LayerwiseOptimizer.create(optim, train.seed(), replicas);
+            this.batches = new TrainingBatches(split, train.batchSize(), model.seqLen(), train.seed(), replicas.rank(),
+                    replicas.size());
             try {
                 build();
             } catch (RuntimeException | IOException e) {

@@ -1,5 +1,6 @@
 package io.galore4j.trainer;
 
+import io.galore4j.galore.ExchangeCounts;
 import io.galore4j.galore.LayerwiseOptimizer;
 import io.galore4j.trainer.config.RunConfig;
 import io.galore4j.trainer.config.TrainSettings;
@@ -42,6 +43,8 @@ final class TrainLoop {
     private final RunDirectory dir;
     private final PrintStream out;
     private final Checkpoints checkpoints;
+    private final ReplicaSync sync;
+    private final ExchangeReport exchange;
     private LoopClock clock;
 
     TrainLoop(TrainJob job, TrainJob.Session session, RunDirectory dir, PrintStream out) {
@@ -54,7 +57,9 @@ final class TrainLoop {
         this.s = session.state;
         this.dir = dir;
         this.out = out;
-        this.checkpoints = new Checkpoints(dir.path());
+        this.sync = session.sync;
+        this.exchange = sync.distributed() ? new ExchangeReport(ExchangeBytes.of(job.tree()), session.state.step) : null;
+        this.checkpoints = sync.writes() ? new Checkpoints(dir.path()) : null;
     }
 
     /**
@@ -64,23 +69,26 @@ final class TrainLoop {
      * ({@link RunStopped}).
      */
     Summary run() throws IOException {
-        dir.writeConfig(job.tree().toYaml());
+        if (sync.writes()) {
+            dir.writeConfig(job.tree().toYaml());
+        }
         if (session.resume != null) {
             out.printf("galore train: resumed from %s at step %d%n", session.resume.dir(), s.step);
         }
         LlamaModel net = job.network(opt::weight);
         LrSchedule schedule = job.schedule();
-        LayerwiseStep stepper = new LayerwiseStep(net, opt);
-        DoubleSupplier evaluation = () -> Evaluation.meanLoss(net, job.evalWindows());
-        long tokensPerStep = (long) train.batchSize() * train.gradAccum() * model.seqLen();
+        LayerwiseStep stepper = new LayerwiseStep(net, opt, sync);
+        DoubleSupplier evaluation = () -> Evaluation.meanLoss(net, job.evalWindows(), sync);
+        long tokensPerStep = (long) train.batchSize() * train.gradAccum() * model.seqLen() * sync.size();
         clock = new LoopClock(s.elapsedBefore, s.evalSecondsBefore);
         double valBefore = session.source == null ? Double.NaN : startingPoint(evaluation);
         long checkpointed = session.resume != null ? session.resume.step() : -1;
         try (Progress progress = Progress.of("train " + job.method(), (int) s.step, train.steps(), train.logEvery(), out);
                 StopSignal.Listener stop = StopSignal.listen()) {
-            StepLog log = new StepLog(train, dir, progress, clock, evaluation);
+            StepLog log = new StepLog(train, sync.writes() ? dir : null, progress, clock, evaluation, sync,
+                    () -> stop.requested() != null);
             for (int step = (int) s.step; step < train.steps(); step++) {
-                if (stop.requested() != null) {
+                if (stopRequested(stop)) {
                     throw stopped(stop, checkpointed == s.step);
                 }
                 // the batches, forward and backward, each gradient handed to the optimizer when complete
@@ -89,7 +97,7 @@ final class TrainLoop {
                         clipFactor() / train.gradAccum());
                 int done = step + 1;
                 s.step = done;
-                dir.logSubspace(opt.drainRefreshEvents());
+                logSubspace();
                 // the step's books: a non-finite step is skipped; else its mean loss and gradient norm
                 if (o.nonFinite()) {
                     skip(done, o.lossSum(), progress);
@@ -100,9 +108,12 @@ final class TrainLoop {
                 s.prevNorm = o.normSum() / train.gradAccum();
                 s.tokens += tokensPerStep;
                 // log and evaluate
-                StepLog.Logged logged = log.after(done, s.tokens, (tokensPerSecond, elapsed) ->
-                        MetricsLine.trained(done, loss, lr, s.prevNorm, s.tokens, tokensPerSecond, elapsed));
+                StepLog.Logged logged = log.after(done, s.tokens, (tokensPerSecond, elapsed) -> exchanged(
+                        MetricsLine.trained(done, loss, lr, s.prevNorm, s.tokens, tokensPerSecond, elapsed)));
                 logged.valLoss().ifPresent(v -> s.valLoss = v);
+                if (sync.distributed() && done % train.parallel().checkEvery() == 0) {
+                    compareReplicas(done);
+                }
                 // checkpoint
                 if (logged.end() || train.ckptEvery() > 0 && done % train.ckptEvery() == 0) {
                     progress.message("step " + done + ": checkpoint " + checkpoint());
@@ -117,11 +128,46 @@ final class TrainLoop {
                     break;
                 }
             }
-            if (stop.requested() != null) {
+            if (stopRequested(stop)) {
                 throw stopped(stop, checkpointed == s.step);
             }
         }
         return finish(net, valBefore);
+    }
+
+    /** A data-parallel run's metrics line carries the exchange so far. */
+    private MetricsLine exchanged(MetricsLine line) {
+        if (!sync.distributed()) {
+            return line;
+        }
+        ExchangeCounts c = opt.exchangeCounts();
+        return line.withExchange(c.nanos() / 1e9, ExchangeReport.bytes(c));
+    }
+
+    /** Whether to stop before the next step: a signal here, or (data-parallel) at any replica. */
+    private boolean stopRequested(StopSignal.Listener stop) {
+        return sync.distributed() ? sync.stopAgreed() : stop.requested() != null;
+    }
+
+    /** Rank 0 logs the refreshes of the step (every replica drains them: they are the same everywhere). */
+    private void logSubspace() throws IOException {
+        List<io.galore4j.projection.SubspaceStats> events = opt.drainRefreshEvents();
+        if (exchange != null) {
+            exchange.refreshed(events);
+        }
+        if (sync.writes()) {
+            dir.logSubspace(events);
+        }
+    }
+
+    /** Stops the run when the replicas' weights and states differ (docs/design.md §3.9). */
+    private void compareReplicas(int done) {
+        if (sync.agree(opt.stateChecksum(), true) != ReplicaSync.Agreement.SAME) {
+            opt.close();
+            throw new IllegalArgumentException(String.format("training stopped at step %d: the %d workers' weights and "
+                    + "optimizer states differ (the replica check of train.check_every); the run cannot continue "
+                    + "consistently: resume it from its last checkpoint", done, sync.size()));
+        }
     }
 
     /** The clip factor of this step, min(1, c / n) with n the last step's gradient norm (TrainJob). */
@@ -142,23 +188,58 @@ final class TrainLoop {
      */
     private void skip(int done, double lossSum, Progress progress) throws IOException {
         s.badSteps++;
-        dir.logMetrics(MetricsLine.skipped(done, "non-finite loss or gradient", lossSum));
+        if (sync.writes()) {
+            dir.logMetrics(MetricsLine.skipped(done, "non-finite loss or gradient", lossSum));
+        }
         progress.message(String.format("step %d: non-finite loss or gradient, step skipped (%d in a row)", done,
                 s.badSteps));
         if (s.badSteps >= train.maxBadSteps()) {
             opt.close();
-            List<Long> kept = checkpoints.steps();
+            List<Long> kept = sync.writes() ? checkpoints.steps() : List.of();
             throw new IllegalArgumentException(String.format("training stopped at step %d: %d steps in a row had a "
                     + "non-finite loss or gradient (train.max_bad_steps); %s; lower optim.lr, raise train.warmup or set "
                     + "train.grad_clip, and start again", done, s.badSteps, kept.isEmpty() ? "no checkpoint was written"
-                    : "the last good checkpoint is " + checkpoints.root().resolve(Checkpoints.name(kept.get(kept.size() - 1)))));
+                    : "the last good checkpoint is " + checkpointDir(kept.get(kept.size() - 1))));
         }
     }
 
-    /** Writes the checkpoint of the step just done; returns its directory. */
+    /**
+     * Writes the checkpoint of the step just done; returns its directory. Data-parallel, rank 0
+     * writes it and moves {@code latest} only after every replica confirmed that its weights and
+     * states equal rank 0's; the others learn whether rank 0 succeeded (docs/design.md §3.9).
+     */
     private Path checkpoint() throws IOException {
-        return checkpoints.write(s.step, s.save(clock, job.tree(), batches, job.corpus()).toMap(), opt::saveState,
-                train.keepCkpts());
+        java.util.Map<String, Object> trainer = s.save(clock, job.tree(), batches, job.corpus()).toMap();
+        if (!sync.distributed()) {
+            return checkpoints.write(s.step, trainer, opt::saveState, train.keepCkpts());
+        }
+        long checksum = opt.stateChecksum();
+        if (!sync.writes()) {
+            confirmed(sync.agree(checksum, true));
+            return Path.of(Checkpoints.DIR, Checkpoints.name(s.step));
+        }
+        boolean[] asked = {false};
+        try {
+            return checkpoints.write(s.step, trainer, opt::saveState, train.keepCkpts(), () -> {
+                asked[0] = true;
+                confirmed(sync.agree(checksum, true));
+            });
+        } catch (IOException | RuntimeException e) {
+            if (!asked[0]) {
+                sync.agree(checksum, false); // the others stop too, and learn why
+            }
+            throw e;
+        }
+    }
+
+    /** Throws unless the replicas agreed on the checkpoint of this step. */
+    private void confirmed(ReplicaSync.Agreement a) {
+        switch (a) {
+            case SAME -> { }
+            case ROOT_FAILED -> throw new IllegalStateException("worker 0 failed to write the checkpoint of step " + s.step);
+            case DIFFERENT -> throw new IllegalArgumentException(String.format("the checkpoint of step %d was not "
+                    + "completed: the %d workers' weights and optimizer states differ", s.step, sync.size()));
+        }
     }
 
     /**
@@ -166,10 +247,15 @@ final class TrainLoop {
      * unless {@code written}) and the exception that ends the run.
      */
     private RunStopped stopped(StopSignal.Listener stop, boolean written) throws IOException {
-        Path ckpt = written ? checkpoints.root().resolve(Checkpoints.name(s.step)) : checkpoint();
+        Path ckpt = written ? checkpointDir(s.step) : checkpoint();
         opt.close();
-        return stop.stopped(String.format("stopped at step %d (%s); checkpoint written to %s; resume with: "
-                + "galore train --resume %s", s.step, stop.requested().describe(), ckpt, dir.path()));
+        StopSignal.Stop why = stop.requested() != null ? stop.requested() : StopSignal.Stop.ELSEWHERE;
+        return why.stopped(String.format("stopped at step %d (%s); checkpoint written to %s; resume with: "
+                + "galore train --resume %s", s.step, why.describe(), ckpt, sync.writes() ? dir.path() : "RUN_DIR"));
+    }
+
+    private Path checkpointDir(long step) {
+        return sync.writes() ? checkpoints.root().resolve(Checkpoints.name(step)) : Path.of(Checkpoints.DIR, Checkpoints.name(step));
     }
 
     /** Saves the model, writes the summary and its line, and closes the optimizer. */
@@ -177,9 +263,13 @@ final class TrainLoop {
         // a resumed run counts the loop time of its earlier processes too, as tokens does
         double wall = (System.nanoTime() - session.created) / 1e9 + s.elapsedBefore;
         double loopSeconds = clock.trainSeconds();
-        SavedModel.save(dir.path(), model, RunConfig.tokenizer(job.tree().values()).name(), opt::weight);
+        if (sync.writes()) {
+            SavedModel.save(dir.path(), model, RunConfig.tokenizer(job.tree().values()).name(), opt::weight);
+        }
         Summary summary = summary(net.workspaceMemory(), wall, loopSeconds, valBefore);
-        dir.writeSummary(summary);
+        if (sync.writes()) {
+            dir.writeSummary(summary);
+        }
         // a fine-tune keeps no copy of its starting weights: the last line says when it ended worse
         String start = session.source == null ? ""
                 : String.format(s.valLoss <= valBefore ? "; val_loss before %.4f"
@@ -201,6 +291,7 @@ final class TrainLoop {
                 job.memoryEstimate().figures(), model.parameterCount(), job.corpus(), memory,
                 WeightFormats.of(opt.effectiveSettings(), LlamaParameters.shapes(model)),
                 session.resume != null ? session.resume.step() : null, finetune ? valBefore : null,
-                finetune ? session.source.describe() : null);
+                finetune ? session.source.describe() : null,
+                sync.distributed() ? exchange.report(opt, sync, s.step) : null);
     }
 }

@@ -15,7 +15,19 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.galore4j.galore.ExchangeCounts;
+import io.galore4j.galore.LayerwiseOptimizer;
+import io.galore4j.galore.LocalReplicas;
+import io.galore4j.galore.Replicas;
+import java.util.ArrayList;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -39,15 +51,19 @@ class ExchangeBytesTest {
         return ExchangeBytes.of(OptimSettings.from(optim), LlamaParameters.shapes(TINY));
     }
 
-    /** Bytes of an INT4 r×d basis: two codes per byte, an fp32 scale and zero point per 256 codes, the fp32 first vector. */
+    /** Floats of a candidate's header and singular values (max(r, 8) of them) at rank 4. */
+    private static final long HEAD = 18 + 8;
+
+    /** Floats of an INT4 r×d basis in a payload: code bytes three per float, a scale and zero point per 256 codes, the first vector. */
     private static long int4(long d) {
         long codes = R * d;
-        return (codes + 1) / 2 + 8 * ((codes + 255) / 256) + 4 * d;
+        return ((codes + 1) / 2 + 2) / 3 + 2 * ((codes + 255) / 256) + d;
     }
 
     // every parameter: embedding and head V×H, 2L+1 norms of H; per block q,k,v,o H×H, gate and up I×H, down H×I
     private static final long UNPROJECTED = 2 * V * H + (2 * L + 1) * H;
-    private static final long FULL = UNPROJECTED + L * (4 * H * H + 3 * I * H);
+    private static final long PROJECTED = L * (4 * H * H + 3 * I * H);
+    private static final long FULL = UNPROJECTED + PROJECTED;
 
     @Test
     void leftSideExchangesRTimesNPerMatrixAndFp32BasesOfTheRowSpace() {
@@ -56,8 +72,9 @@ class ExchangeBytesTest {
         // R = Pᵀ G is r×n: q,k,v,o and gate, up have n = H; down has n = I
         assertEquals(UNPROJECTED + L * (6 * R * H + R * I), x.stepFloats());
         assertEquals(7 * L, x.refreshes().size());
-        // the basis spans the m side: H for q,k,v,o and down, I for gate and up; fp32
-        long refresh = L * 4 * R * (5 * H + 2 * I);
+        // each refresh sums the full gradient and broadcasts the candidate, whose fp32 basis spans
+        // the m side: H for q,k,v,o and down, I for gate and up
+        long refresh = 4 * (PROJECTED + 7 * L * HEAD + L * R * (5 * H + 2 * I));
         assertEquals(refresh, x.refreshBytes());
         assertEquals(refresh / 10.0, x.refreshBytesPerStep(), 1e-9);
         assertTrue(x.refreshExact());
@@ -72,7 +89,7 @@ class ExchangeBytesTest {
         // R = G P is m×r: m = H for q,k,v,o and down, I for gate and up
         assertEquals(UNPROJECTED + L * (5 * H * R + 2 * I * R), x.stepFloats());
         // the basis spans the n side: H for q,k,v,o, gate and up; I for down; INT4
-        long refresh = L * (6 * int4(H) + int4(I));
+        long refresh = 4 * (PROJECTED + 7 * L * HEAD + L * (6 * int4(H) + int4(I)));
         assertEquals(refresh, x.refreshBytes());
         assertEquals(1 - (4.0 * x.stepFloats() + refresh / 10.0) / (4.0 * FULL), x.saving(), 1e-12);
     }
@@ -82,7 +99,7 @@ class ExchangeBytesTest {
         ExchangeBytes x = exchange("basis_bits", 4, "refresh", "fixed");
         assertEquals(UNPROJECTED + L * (4 * R * H + 3 * R * I), x.stepFloats());
         // std: right for m ≥ n (gate, up: basis over n = H, q..o: H), left for m < n (down: basis over m = H)
-        assertEquals(L * 7 * int4(H), x.refreshBytes());
+        assertEquals(4 * (PROJECTED + L * 7 * (HEAD + int4(H))), x.refreshBytes());
     }
 
     @Test
@@ -122,9 +139,66 @@ class ExchangeBytesTest {
                     p.refresh(0, grad);
                     String what = side + " " + shape[0] + "×" + shape[1] + " bits " + bits;
                     assertEquals(p.project(grad).length(), f.projected(), what);
-                    assertEquals(p.basisBytes(), f.bytes(), what);
+                    assertEquals(p.payloadFloats(), f.payload(), what);
+                    assertEquals(shape[0] * shape[1], f.gradient(), what);
                 }
             }
         }
+    }
+
+    /** Two replicas of the tiny model for {@code steps} steps; what replica 1 counted. */
+    private static ExchangeCounts exchanged(OptimSettings settings, Map<String, long[]> shapes, int steps) throws Exception {
+        List<Replicas> members = LocalReplicas.members(2, 60_000);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            List<Future<ExchangeCounts>> fs = new ArrayList<>();
+            for (Replicas m : members) {
+                fs.add(pool.submit(() -> {
+                    Random rnd = new Random(m.rank());
+                    try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(settings, 3, m)) {
+                        shapes.forEach((name, shape) -> opt.add(name, Nd4j.rand(DataType.FLOAT, shape).subi(0.5)));
+                        for (int t = 0; t < steps; t++) {
+                            for (Map.Entry<String, long[]> e : shapes.entrySet()) {
+                                float[] g = new float[(int) ExchangeBytesTest.length(e.getValue())];
+                                for (int i = 0; i < g.length; i++) {
+                                    g[i] = (float) rnd.nextGaussian();
+                                }
+                                opt.update(e.getKey(), Nd4j.create(g, e.getValue(), 'c'), 1e-3, 1);
+                            }
+                            opt.flush();
+                            opt.endStep();
+                        }
+                        return opt.exchangeCounts();
+                    }
+                }));
+            }
+            fs.get(0).get(120, TimeUnit.SECONDS);
+            return fs.get(1).get(120, TimeUnit.SECONDS);
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    private static long length(long[] shape) {
+        long n = 1;
+        for (long d : shape) {
+            n *= d;
+        }
+        return n;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"galore", "q-galore"})
+    void theFormulaCountsWhatTheOptimizerSends(String method) throws Exception {
+        OptimSettings settings = OptimSettings.from(Map.of("method", method, "rank", (int) R, "refresh", "fixed",
+                "refresh_gap", 2));
+        Map<String, long[]> shapes = LlamaParameters.shapes(TINY);
+        ExchangeBytes x = ExchangeBytes.of(settings, shapes);
+        int steps = 4; // refreshes at steps 0 and 2
+        ExchangeCounts c = exchanged(settings, shapes, steps);
+        assertEquals(steps * x.stepFloats(), c.gradientFloats() + c.projectedFloats());
+        assertEquals(steps * UNPROJECTED, c.gradientFloats());
+        assertEquals(2 * x.refreshBytes(), ExchangeBytes.GRADIENT_BYTES * (c.refreshGradientFloats() + c.basisFloats()));
+        assertEquals(steps * x.lowRankBytesPerStep(), ExchangeBytes.GRADIENT_BYTES * (double) c.floats(), 1e-6);
     }
 }

@@ -56,6 +56,11 @@ public final class BenchCommand implements Callable<Integer> {
             description = "BLAS thread counts to compare, step by step in turn (default: train.blas_threads)")
     List<Integer> blasThreads = new ArrayList<>();
 
+    @Option(names = "--workers", paramLabel = "N",
+            description = "time a data-parallel run of N workers instead: each step's exchange time and bytes, and the"
+                    + " modelled speed-up on N machines (needs the distributed module)")
+    int workers = 1;
+
     @Mixin MemoryCheck memoryCheck;
 
     @CommandLine.Spec
@@ -83,9 +88,16 @@ public final class BenchCommand implements Callable<Integer> {
             throw new IllegalArgumentException("--steps " + steps + " is fewer than the " + blasThreads.size()
                     + " BLAS thread counts to compare");
         }
+        if (workers < 1 || workers > 1024) {
+            throw new IllegalArgumentException("--workers takes 1..1024, got " + workers);
+        }
         TrainJob job = TrainJob.resolve(settings.over(ConfigTree.defaults()), System.out);
         memoryCheck.check(job);
         PrintWriter out = spec.commandLine().getOut();
+        if (workers > 1) {
+            WorkersBench.run(settings.over(ConfigTree.defaults()), workers, warmup, steps, out);
+            return 0;
+        }
         ModelConfig m = job.model();
         long tokens = job.tokensPerBatch();
         out.printf("bench: %s; hidden %d, %d layers, intermediate %d, vocab %d (%,d parameters); %d tokens per step"

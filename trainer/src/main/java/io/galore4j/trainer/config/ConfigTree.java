@@ -60,32 +60,50 @@ public final class ConfigTree {
         return defaults().merge(resolvedYaml);
     }
 
+    /** Rebuilds a tree from the text of a resolved {@code config.yaml} (a data-parallel worker's settings). */
+    public static ConfigTree ofText(String resolvedYaml) throws IOException {
+        return defaults().merge(resolvedYaml, "config.yaml");
+    }
+
     /** Overlays a user's YAML file. */
     public ConfigTree merge(Path yamlFile) throws IOException {
         if (!Files.isRegularFile(yamlFile)) {
             throw new IllegalArgumentException("config file not found: " + yamlFile);
         }
+        return merge(() -> YAML.readValue(yamlFile.toFile(), Object.class), yamlFile.toString());
+    }
+
+    private ConfigTree merge(String text, String source) throws IOException {
+        return merge(() -> YAML.readValue(text, Object.class), source);
+    }
+
+    private interface YamlRead {
+        Object read() throws IOException;
+    }
+
+    /** Overlays the YAML that {@code read} parses from {@code source} (named in errors). */
+    private ConfigTree merge(YamlRead read, String source) throws IOException {
         Object parsed;
         try {
-            parsed = YAML.readValue(yamlFile.toFile(), Object.class);
+            parsed = read.read();
         } catch (JsonProcessingException e) {
             String duplicate = duplicateKey(e);
             if (duplicate != null) {
-                throw new IllegalArgumentException("config file " + yamlFile + ": key '" + duplicate
+                throw new IllegalArgumentException("config file " + source + ": key '" + duplicate
                         + "' is given twice" + location(e) + "; give each key once");
             }
             throw new IllegalArgumentException(
-                    "config file " + yamlFile + " is not valid YAML: "
+                    "config file " + source + " is not valid YAML: "
                             + e.getOriginalMessage().strip().split("\\R")[0] + location(e));
         }
         if (parsed == null) {
             return this; // an empty file changes nothing
         }
-        Map<String, Object> user = asMap(parsed, "config file " + yamlFile);
+        Map<String, Object> user = asMap(parsed, "config file " + source);
         ConfigTree result = copy();
         for (Map.Entry<String, Object> section : user.entrySet()) {
             String name = section.getKey();
-            checkSection(name, "in " + yamlFile);
+            checkSection(name, "in " + source);
             Map<String, Object> values = asMap(section.getValue(), name);
             for (Map.Entry<String, Object> e : values.entrySet()) {
                 result.put(name + "." + e.getKey(), e.getValue());

@@ -43,12 +43,26 @@ public final class EvalWindows {
 
     /** Batch j: windows j·batch_size … (j+1)·batch_size − 1. */
     public int[][] batch(int j) {
+        return batch(j, 0, 1);
+    }
+
+    /**
+     * Replica {@code rank}'s share of batch j when {@code replicas} replicas split each batch
+     * (a data-parallel run's windows are eval_batches × batch_size × workers, docs/design.md §3.9):
+     * its batch_size / replicas consecutive windows.
+     */
+    public int[][] batch(int j, int rank, int replicas) {
         if (j < 0 || j >= evalBatches) {
             throw new IllegalArgumentException("eval batch " + j + " outside [0, " + evalBatches + ")");
         }
-        int[][] batch = new int[batchSize][seqLen + 1];
-        for (int r = 0; r < batchSize; r++) {
-            split.valWindow(offset(j * batchSize + r), batch[r]);
+        if (replicas < 1 || rank < 0 || rank >= replicas || batchSize % replicas != 0) {
+            throw new IllegalArgumentException("replica " + rank + " of " + replicas + " cannot take a share of "
+                    + batchSize + " windows");
+        }
+        int share = batchSize / replicas;
+        int[][] batch = new int[share][seqLen + 1];
+        for (int r = 0; r < share; r++) {
+            split.valWindow(offset(j * batchSize + rank * share + r), batch[r]);
         }
         return batch;
     }

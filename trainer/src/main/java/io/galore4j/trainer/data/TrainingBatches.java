@@ -5,6 +5,13 @@ package io.galore4j.trainer.data;
  * uniformly from [0, trainSize − seq_len − 1] by a seeded SplitMix64 generator (Steele, Lea &amp;
  * Flood 2014) whose whole state is one long, so a checkpoint can save it ({@link #state}) and a
  * resumed run draws exactly the batches it would have drawn ({@link #restore}).
+ *
+ * <p>Data parallelism shards by the global sample index (docs/design.md §3.9): replica k of N
+ * draws the offsets of all batchSize × N windows of a global micro-batch and keeps windows
+ * k·batchSize to (k+1)·batchSize − 1, so the N replicas together see exactly the batch one
+ * process with batch size batchSize × N would see, and the state (the generator, the global
+ * micro-batches drawn) is the same on every replica and for every N: a run can resume with
+ * another N.
  */
 public final class TrainingBatches {
 
@@ -14,15 +21,27 @@ public final class TrainingBatches {
     private final int batchSize;
     private final int seqLen;
     private final int offsets;
+    private final int rank;
+    private final int replicas;
     private long rngState;
     private long batchesDrawn;
 
     public TrainingBatches(TokenSplit split, int batchSize, int seqLen, long seed) {
+        this(split, batchSize, seqLen, seed, 0, 1);
+    }
+
+    /** Replica {@code rank}'s shard of the batches of {@code replicas} replicas (see the class comment). */
+    public TrainingBatches(TokenSplit split, int batchSize, int seqLen, long seed, int rank, int replicas) {
         checkWindows(batchSize, seqLen, split.trainSize(), "data: the training part");
+        if (replicas < 1 || rank < 0 || rank >= replicas) {
+            throw new IllegalArgumentException("replica " + rank + " out of range for " + replicas + " replicas");
+        }
         this.split = split;
         this.batchSize = batchSize;
         this.seqLen = seqLen;
         this.offsets = split.trainSize() - seqLen;
+        this.rank = rank;
+        this.replicas = replicas;
         this.rngState = seed;
     }
 
@@ -43,11 +62,15 @@ public final class TrainingBatches {
         }
     }
 
-    /** The next batch: {@code batchSize} rows of seq_len + 1 tokens. */
+    /** The next batch: {@code batchSize} rows of seq_len + 1 tokens (this replica's shard of the global micro-batch). */
     public int[][] next() {
         int[][] batch = new int[batchSize][seqLen + 1];
-        for (int[] row : batch) {
-            split.trainWindow(nextOffset(), row);
+        int first = rank * batchSize;
+        for (int i = 0; i < batchSize * replicas; i++) {
+            int offset = nextOffset();
+            if (i >= first && i < first + batchSize) {
+                split.trainWindow(offset, batch[i - first]);
+            }
         }
         batchesDrawn++;
         return batch;

@@ -1,8 +1,14 @@
 package io.galore4j.trainer.parallel;
 
 import io.galore4j.galore.Replicas;
+import io.galore4j.trainer.TrainJob;
+import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.TrainSettings;
+import io.galore4j.trainer.run.Checkpoints;
+import io.galore4j.trainer.run.RunDirectory;
 import io.galore4j.trainer.run.Summary;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 
@@ -28,6 +34,28 @@ public final class ReplicaRun {
      * @throws IllegalStateException    when another replica failed or left (restartable)
      */
     public static Summary run(String configYaml, Path runDir, Replicas replicas, PrintStream out) throws IOException {
-        throw new UnsupportedOperationException("not yet implemented");
+        boolean writes = replicas.rank() == 0;
+        PrintStream console = writes ? out : new PrintStream(OutputStream.nullOutputStream());
+        ConfigTree tree = ConfigTree.ofText(configYaml);
+        int workers = TrainSettings.Parallel.from(tree.values()).workers();
+        if (workers != replicas.size()) {
+            throw new IllegalArgumentException("train.workers is " + workers + " but " + replicas.size()
+                    + " workers were started");
+        }
+        TrainJob job = TrainJob.resolve(tree, writes ? out : null);
+        Checkpoints checkpoints = new Checkpoints(runDir);
+        try (Checkpoints.Loaded latest = checkpoints.latest().orElse(null)) {
+            if (latest != null) {
+                job.checkCompatible(latest);
+            }
+            TrainJob.Session session = job.start(latest, replicas);
+            if (!writes) {
+                return session.run(null, console);
+            }
+            checkpoints.removeIncomplete();
+            try (RunDirectory run = RunDirectory.resume(runDir, latest == null ? 0 : latest.step())) {
+                return session.run(run, console);
+            }
+        }
     }
 }

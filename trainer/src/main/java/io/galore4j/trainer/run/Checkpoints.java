@@ -91,6 +91,18 @@ public final class Checkpoints {
     public Path write(long step, Map<String, Object> trainer,
             Function<OptimizerState.Sink, Map<String, Object>> optimizer, int keep)
             throws IOException {
+        return write(step, trainer, optimizer, keep, () -> { });
+    }
+
+    /**
+     * As {@link #write(long, Map, Function, int)}, running {@code beforeLatest} once the
+     * checkpoint's directory is complete and in place and before {@code latest} names it: a
+     * data-parallel run's replicas confirm there (docs/design.md §3.9); when it throws,
+     * {@code latest} still names the previous checkpoint.
+     */
+    public Path write(long step, Map<String, Object> trainer,
+            Function<OptimizerState.Sink, Map<String, Object>> optimizer, int keep, Runnable beforeLatest)
+            throws IOException {
         Files.createDirectories(root);
         String name = name(step);
         Path tmp = root.resolve("." + name + "." + Long.toHexString(System.nanoTime()) + ".tmp");
@@ -117,6 +129,7 @@ public final class Checkpoints {
             }
             Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
             syncDirectory(root);
+            beforeLatest.run();
             writeLatest(name);
             done = true;
             prune(keep, name);
@@ -357,7 +370,7 @@ public final class Checkpoints {
     }
 
     /** Deletes {@code p} and everything below it (nothing if it is absent). */
-    static void deleteTree(Path p) throws IOException {
+    public static void deleteTree(Path p) throws IOException {
         if (!Files.exists(p)) {
             return;
         }

@@ -24,28 +24,30 @@ import com.fasterxml.jackson.databind.annotation.JsonSerialize;
  * @param elapsedS    seconds since the run started (earlier processes of a resumed run included)
  * @param valLoss     the validation loss, on evaluation steps
  * @param valPpl      exp(valLoss), on evaluation steps
+ * @param exchangeS     data-parallel: seconds this process spent in the gradient exchange so far
+ * @param exchangeBytes data-parallel: gradient bytes this worker exchanged so far (this process)
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"step", "skipped", "loss", "lr", "derivative", "estimate", "floored", "grad_norm", "tokens",
-    "tokens_per_s", "elapsed_s", "val_loss", "val_ppl"})
+    "tokens_per_s", "elapsed_s", "val_loss", "val_ppl", "exchange_s", "exchange_bytes"})
 public record MetricsLine(long step, String skipped, @JsonSerialize(using = RunJson.NonFiniteAsNull.class) Double loss,
         Double lr, Double derivative, Double estimate, Long floored, Double gradNorm, Long tokens, Double tokensPerS,
-        Double elapsedS, Double valLoss, Double valPpl) {
+        Double elapsedS, Double valLoss, Double valPpl, Double exchangeS, Long exchangeBytes) {
 
     /** A step of gradient training. */
     public static MetricsLine trained(long step, double loss, double lr, double gradNorm, long tokens,
             double tokensPerS, double elapsedS) {
         return new MetricsLine(step, null, loss, lr, null, null, null, gradNorm, tokens, tokensPerS, elapsedS,
-                null, null);
+                null, null, null, null);
     }
 
     /** A QZO step (docs/design.md §3): its loss at Δ and its derivative estimate. */
     public static MetricsLine zerothOrder(long step, double loss, double lr, double derivative, double estimate,
             long floored, long tokens, double tokensPerS, double elapsedS) {
         return new MetricsLine(step, null, loss, lr, derivative, estimate, floored, null, tokens, tokensPerS,
-                elapsedS, null, null);
+                elapsedS, null, null, null, null);
     }
 
     /**
@@ -53,13 +55,19 @@ public record MetricsLine(long step, String skipped, @JsonSerialize(using = RunJ
      * infinity is written as null), null to leave it out.
      */
     public static MetricsLine skipped(long step, String why, Double loss) {
-        return new MetricsLine(step, why, loss, null, null, null, null, null, null, null, null, null, null);
+        return new MetricsLine(step, why, loss, null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** This line with the validation loss of an evaluation after the step. */
     public MetricsLine withEvaluation(double valLoss) {
         return new MetricsLine(step, skipped, loss, lr, derivative, estimate, floored, gradNorm, tokens, tokensPerS,
-                elapsedS, valLoss, Math.exp(valLoss));
+                elapsedS, valLoss, Math.exp(valLoss), exchangeS, exchangeBytes);
+    }
+
+    /** This line with a data-parallel worker's exchange so far (docs/design.md §3.9). */
+    public MetricsLine withExchange(double seconds, long bytes) {
+        return new MetricsLine(step, skipped, loss, lr, derivative, estimate, floored, gradNorm, tokens, tokensPerS,
+                elapsedS, valLoss, valPpl, seconds, bytes);
     }
 
     /** The loss, NaN when the line has none (a skipped step). */

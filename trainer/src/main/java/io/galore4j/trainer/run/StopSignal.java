@@ -29,8 +29,16 @@ public final class StopSignal {
 
     /** A signal that asked to stop: its name (INT, TERM) and the exit code it stands for. */
     public record Stop(String name, int exitCode) {
+        /** A data-parallel replica that stops because another replica received a signal (docs/design.md §3.9). */
+        public static final Stop ELSEWHERE = new Stop("INT or SIGTERM at another worker", 130);
+
         public String describe() {
             return "SIG" + name;
+        }
+
+        /** The exception that ends the command once the loop saved its progress; see {@link Listener#stopped}. */
+        public RunStopped stopped(String message) {
+            return new RunStopped(exitCode, message);
         }
     }
 
@@ -112,7 +120,7 @@ public final class StopSignal {
          * {@link #requested()}: {@code message} says where the run is and how to continue it.
          */
         public RunStopped stopped(String message) {
-            return new RunStopped(requested().exitCode(), message);
+            return requested().stopped(message);
         }
 
         @Override

@@ -24,18 +24,33 @@ import java.util.Map;
  * @param resumedFromStep the checkpoint this process started from, when it resumed
  * @param valLossBefore   a fine-tune's validation loss before its first step
  * @param source          a fine-tune's starting model
+ * @param exchange        a data-parallel run's exchange between its workers
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
 @JsonPropertyOrder({"method", "steps", "tokens", "wall_s", "blas", "blas_threads", "tokens_per_s", "flops_per_token",
     "gflops_per_s", "val_loss", "val_ppl", "svd_count", "peak_rss_bytes", "memory_estimate", "params", "corpus",
-    "memory", "weight_formats", "resumed_from_step", "val_loss_before", "source"})
+    "memory", "weight_formats", "resumed_from_step", "val_loss_before", "source", "exchange"})
 public record Summary(String method, Long steps, Long tokens, Double wallS, String blas, Integer blasThreads,
         Double tokensPerS, Double flopsPerToken, Double gflopsPerS, Double valLoss, Double valPpl, Long svdCount,
         Long peakRssBytes, Memory memoryEstimate, Long params, CorpusFingerprint corpus, Memory memory,
-        Map<String, Object> weightFormats, Long resumedFromStep, Double valLossBefore, String source)
+        Map<String, Object> weightFormats, Long resumedFromStep, Double valLossBefore, String source,
+        Exchange exchange)
         implements RunSummary {
+
+    /**
+     * What one worker of a data-parallel run sent to the collective over the steps of this
+     * process (docs/run-files.md): gradient bytes by kind as counted, their total beside the
+     * formula's ({@code galore memory --exchange}) and beside exchanging every full gradient,
+     * and the control traffic (losses, stop flags, replica checks) apart.
+     */
+    @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    @JsonIgnoreProperties(ignoreUnknown = true)
+    public record Exchange(Integer workers, Long steps, Long gradientBytes, Long projectedBytes,
+            Long refreshGradientBytes, Long basisBytes, Long countedBytes, Long formulaBytes, Long fullGradientBytes,
+            Double saving, Long calls, Long controlBytes, Long controlCalls, Double exchangeS) {}
 
     /**
      * A run's memory by component, as {@code galore memory} accounts it: summary.json's

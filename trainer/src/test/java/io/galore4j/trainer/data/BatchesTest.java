@@ -117,6 +117,32 @@ class BatchesTest {
     }
 
     @Test
+    void replicaShardsMakeUpTheOneProcessBatchAndShareItsState() {
+        TokenSplit split = new TokenSplit(counting(5000), 0.05);
+        TrainingBatches whole = new TrainingBatches(split, 6, 16, 7);
+        TrainingBatches[] shards = new TrainingBatches[3];
+        for (int r = 0; r < 3; r++) {
+            shards[r] = new TrainingBatches(split, 2, 16, 7, r, 3);
+        }
+        for (int step = 0; step < 4; step++) {
+            int[][] x = whole.next();
+            for (int r = 0; r < 3; r++) {
+                int[][] part = shards[r].next();
+                assertArrayEquals(Arrays.copyOfRange(x, 2 * r, 2 * r + 2), part, "replica " + r + ", batch " + step);
+                // the sampler's state is global: the same on every replica and as one process's
+                assertArrayEquals(whole.state(), shards[r].state());
+            }
+        }
+        // so a run can continue with another number of replicas from the same state
+        TrainingBatches two = new TrainingBatches(split, 3, 16, 1, 1, 2);
+        two.restore(whole.state());
+        int[][] next = whole.next();
+        assertArrayEquals(Arrays.copyOfRange(next, 3, 6), two.next());
+        assertEquals("replica 2 out of range for 2 replicas",
+                assertThrows(IllegalArgumentException.class, () -> new TrainingBatches(split, 1, 8, 1, 2, 2)).getMessage());
+    }
+
+    @Test
     void badSamplerSettingsAreRejected() {
         TokenSplit split = new TokenSplit(counting(100), 0.5);
         assertEquals("train.batch_size must be > 0, got 0",

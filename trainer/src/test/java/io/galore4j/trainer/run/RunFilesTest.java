@@ -98,7 +98,7 @@ class RunFilesTest {
         Summary train = new Summary("q-galore", 30L, 61440L, 30.5, "mkl_rt", 1, 2639.9, 2.0938752E7, 55.3, Double.NaN,
                 Double.NaN, 28L, 586813440L, memory, 3295488L, new CorpusFingerprint(21012848, "845e"),
                 memory, Map.of("int8", Map.of("parameters", 4)),
-                20L, null, null);
+                20L, null, null, null);
         FinetuneSummary finetune = new FinetuneSummary("qzo", "run/a", "int4", 5, 320, 2.5, 2.0, 160.0, 3.5, 3.4,
                 Math.exp(3.4), 1000L, 3000L, 700L, new FinetuneSummary.Memory(10, 20, 30, 40, 100), 3.45, 4);
         for (RunSummary s : List.of(train, finetune)) {
