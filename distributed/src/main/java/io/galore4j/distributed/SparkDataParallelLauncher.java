@@ -58,7 +58,7 @@ public final class SparkDataParallelLauncher implements DataParallelLauncher {
             JavaSparkContext sc = new JavaSparkContext(cluster.conf());
             sc.setLogLevel("WARN");
             return sc;
-        } catch (RuntimeException e) {
+        } catch (Exception e) { // SparkException is checked in Java's terms, thrown unchecked
             throw new IllegalArgumentException("data-parallel run: Spark did not start on " + cluster.master() + ": "
                     + String.valueOf(e.getMessage()).strip().split("\\R")[0], e);
         }
