@@ -29,6 +29,11 @@ final class RestartLoop {
                 BarrierWorkers.run(sc, workers, startTimeoutS + exchangeTimeoutS, exchangeTimeoutS, work);
                 return;
             } catch (Exception e) { // Spark's SparkException is checked in Java's terms, thrown unchecked
+                if (sc.sc().isStopped()) {
+                    // Spark's shutdown hook stopped it and its workers: the process is ending (Ctrl-C)
+                    throw new IllegalArgumentException("data-parallel run: stopped with the workers' processes; "
+                            + "continue from the latest checkpoint with --resume", e);
+                }
                 String failure = restartable(e);
                 if (restarts == maxRestarts) {
                     throw new IllegalArgumentException("data-parallel run: a worker failed after " + restarts
