@@ -128,7 +128,9 @@ public final class LayerwiseOptimizer implements AutoCloseable {
      *
      * @throws IllegalArgumentException naming the parameter for a gradient of the wrong shape or
      *                                  layout, or one that is rejected (see {@link #update}); a
-     *                                  rejected gradient changes nothing
+     *                                  rejected gradient changes nothing. With replicas a
+     *                                  micro-batch that is not finite here does not throw: it makes
+     *                                  this step's sum non-finite, so {@link #update} rejects it on every replica
      */
     public void accumulate(String name, INDArray grad) {
         ParamState p = param(name);

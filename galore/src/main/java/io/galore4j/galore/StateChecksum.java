@@ -3,8 +3,6 @@ package io.galore4j.galore;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
-import java.nio.IntBuffer;
-import java.nio.LongBuffer;
 import java.nio.ShortBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -68,16 +66,6 @@ final class StateChecksum {
             s = s.duplicate();
             while (s.hasRemaining()) {
                 add(s.get());
-            }
-        } else if (buffer instanceof IntBuffer i) {
-            i = i.duplicate();
-            while (i.hasRemaining()) {
-                add(i.get());
-            }
-        } else if (buffer instanceof LongBuffer l) {
-            l = l.duplicate();
-            while (l.hasRemaining()) {
-                add(l.get());
             }
         } else {
             throw new IllegalArgumentException("state checksum: unsupported buffer " + buffer.getClass());

@@ -152,7 +152,7 @@ public final class MemoryCommand implements Callable<Integer> {
     /** One column per method: floats and bytes one data-parallel step exchanges per worker, and the saving. */
     static String exchangeTable(List<ExchangeBytes> exchanges) {
         StringBuilder sb = new StringBuilder(String.format("%ndata-parallel exchange per step and worker (fp32 gradients;"
-                + " refresh = each projected layer's stored basis, broadcast once per refresh)%n"));
+                + " a refresh sums the layer's full gradient and broadcasts its new basis as stored)%n"));
         sb.append(String.format("%-34s", "exchange"));
         exchanges.forEach(x -> sb.append(String.format("%16s", x.method())));
         sb.append('\n');

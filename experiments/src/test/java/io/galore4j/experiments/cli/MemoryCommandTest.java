@@ -51,8 +51,9 @@ class MemoryCommandTest {
     private static final long FULL = 2 * V * H + (2 * L + 1) * H + L * (4 * H * H + 3 * I * H);
     // std: R is r × max(m, n): r×H for q, k, v, o; r×I for gate, up (I×H) and down (H×I)
     private static final long LOW = 2 * V * H + (2 * L + 1) * H + L * (4 * R * H + 3 * R * I);
-    // each basis is r vectors over the smaller dimension, H, in fp32
-    private static final long REFRESH = L * 7 * 4 * R * H;
+    // a refresh sums the full gradient and broadcasts a candidate: an 18-float header, max(r, 8)
+    // singular values and the basis, r vectors over the smaller dimension, H, in fp32
+    private static final long REFRESH = 4 * (L * (4 * H * H + 3 * I * H) + L * 7 * (18 + R + R * H));
 
     @Test
     void exchangePrintsFullAndLowRankTrafficAndTheSavingForMicro() {
@@ -71,7 +72,8 @@ class MemoryCommandTest {
         assertFalse(out.contains("≤"), "fixed refresh is exact:\n" + out);
         Cli.Result q = Cli.run("memory", "--model", "micro", "--method", "q-galore", "--exchange");
         assertTrue(q.out().contains(String.format("%-34s%16s", "low-rank + refresh per step", "≤ " + MemoryCommand.fine(
-                4.0 * LOW + L * 7 * ((R * H + 1) / 2 + 8 * ((R * H + 255) / 256) + 4 * H) / 200.0))), q.out());
+                4.0 * LOW + 4 * (L * (4 * H * H + 3 * I * H) + L * 7 * (18 + R + ((R * H + 1) / 2 + 2) / 3
+                        + 2 * ((R * H + 255) / 256) + H)) / 200.0))), q.out());
         assertFalse(Cli.run("memory", "--model", "micro", "--method", "galore").out().contains("exchange"));
         Cli.Result bad = Cli.run("memory", "--papers", "--exchange");
         assertEquals(2, bad.code());
