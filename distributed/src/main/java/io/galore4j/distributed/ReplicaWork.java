@@ -2,6 +2,7 @@ package io.galore4j.distributed;
 
 import io.galore4j.galore.Replicas;
 import io.galore4j.trainer.parallel.ReplicaRun;
+import io.galore4j.trainer.run.RunStopped;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -62,6 +63,8 @@ final class ReplicaWork implements BarrierWorkers.Work {
                 body.run(configYaml, dir, replicas, out);
             } catch (IllegalArgumentException e) {
                 throw new WorkerFailure(WorkerFailure.Kind.FIX, e.getMessage(), e);
+            } catch (RunStopped e) {
+                throw new WorkerFailure(WorkerFailure.Kind.STOPPED, e.exitCode() + " " + e.getMessage(), e);
             } catch (Exception | Error e) {
                 trace(workers.resolve("rank-" + collective.rank() + ".err"), e);
                 if (replicas.stall() != null) {

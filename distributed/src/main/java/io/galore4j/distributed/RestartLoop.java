@@ -1,5 +1,7 @@
 package io.galore4j.distributed;
 
+import io.galore4j.trainer.run.RunStopped;
+import io.galore4j.trainer.run.StopSignal;
 import java.io.PrintStream;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -11,7 +13,9 @@ import org.apache.spark.api.java.JavaSparkContext;
  * from the run's latest checkpoint by themselves. Spark's own task and stage retries are off
  * ({@link WorkerCluster}), so this loop is the only one that restarts anything.
  *
- * <p>Every failure that ends the run becomes one {@link IllegalArgumentException} naming it.
+ * <p>Every failure that ends the run becomes one {@link IllegalArgumentException} naming it; a
+ * stop the workers agreed on after a signal ends it as a single process's stop does
+ * ({@link RunStopped}, exit code 128 + the signal's number).
  */
 final class RestartLoop {
 
@@ -57,6 +61,7 @@ final class RestartLoop {
                 case RESTART -> w.detail();
                 case FIX -> throw new IllegalArgumentException(w.detail(), e);
                 case STALLED -> throw new IllegalArgumentException("data-parallel run: " + w.detail(), e);
+                case STOPPED -> throw stopped(w.detail());
             };
         }
         String message = firstLine(e);
@@ -69,6 +74,13 @@ final class RestartLoop {
             throw new IllegalArgumentException("data-parallel run: the workers could not start: " + message, e);
         }
         return message; // a worker's process died (Spark reports the lost executor)
+    }
+
+    /** The workers' {@link RunStopped} again, from its "EXIT-CODE message" form. */
+    private static RunStopped stopped(String detail) {
+        int space = detail.indexOf(' ');
+        int code = Integer.parseInt(detail.substring(0, space));
+        return new StopSignal.Stop(code == 143 ? "TERM" : "INT", code).stopped(detail.substring(space + 1));
     }
 
     /**

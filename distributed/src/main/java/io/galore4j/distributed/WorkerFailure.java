@@ -7,7 +7,8 @@ import java.util.regex.Pattern;
 /**
  * How a data-parallel worker failed, as the driver's restart loop needs to know it
  * (docs/design.md §3.9): a failure the workers can get past by starting again from the latest
- * checkpoint ({@link Kind#RESTART}), or one the user must fix ({@link Kind#FIX}, {@link Kind#STALLED}).
+ * checkpoint ({@link Kind#RESTART}), one the user must fix ({@link Kind#FIX}, {@link Kind#STALLED}), or
+ * a stop the workers agreed on after a signal ({@link Kind#STOPPED}).
  *
  * <p>The worker throws this from its barrier task; Spark hands the driver the task's failure as
  * text (in local mode the exception object too), so the kind travels in the message's first line
@@ -25,7 +26,12 @@ public final class WorkerFailure extends RuntimeException {
         /** Bad input or a failed training every worker saw: report it, do not restart. */
         FIX,
         /** A peer did not answer within train.exchange_timeout_s: report it, do not restart. */
-        STALLED
+        STALLED,
+        /**
+         * The workers stopped on a signal after saving a checkpoint (docs/design.md §4): end as a
+         * stopped single process does, with the detail "EXIT-CODE message".
+         */
+        STOPPED
     }
 
     private final Kind kind;

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.run.RunStopped;
+import io.galore4j.trainer.run.StopSignal;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -81,6 +83,18 @@ class RestartLoopTest {
                     throw new IllegalArgumentException("data.path: no such corpus\nsecond line");
                 }));
         assertEquals("data.path: no such corpus", e.getMessage());
+        assertEquals(List.of("1 0", "1 1"), attempts());
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void workersThatStoppedOnASignalEndTheRunAsStoppedWithoutARestart() throws Exception {
+        RunStopped e = assertThrows(RunStopped.class, () -> launch(3, 30, (yaml, dir, replicas, out) -> {
+            record(dir, replicas.rank());
+            throw new StopSignal.Stop("TERM", 143).stopped("stopped at step 4 after SIGTERM; continue with --resume X");
+        }));
+        assertEquals(143, e.exitCode());
+        assertEquals("stopped at step 4 after SIGTERM; continue with --resume X", e.getMessage());
         assertEquals(List.of("1 0", "1 1"), attempts());
     }
 
