@@ -24,6 +24,12 @@ import scala.reflect.ClassTag$;
  */
 public final class BarrierWorkers {
 
+    /**
+     * The worker argument of XGBoost's collective that bounds, in seconds, how long one
+     * socket wait of a ring operation lasts before the operation gives up.
+     */
+    static final String EXCHANGE_TIMEOUT_ARG = "dmlc_timeout";
+
     private BarrierWorkers() {
     }
 
@@ -41,14 +47,28 @@ public final class BarrierWorkers {
      * Runs {@code work} on {@code workers} barrier tasks and returns their results in partition
      * order. The cluster must offer at least {@code workers} task slots at once (Spark refuses
      * the stage otherwise); workers that have not all joined within {@code timeoutSeconds} fail.
+     * A sum or broadcast waits for its peers as long as the native collective's default allows.
      */
     public static List<Result> run(JavaSparkContext sc, int workers, int timeoutSeconds, Work work) {
+        return run(sc, workers, timeoutSeconds, 0, work);
+    }
+
+    /**
+     * As {@link #run(JavaSparkContext, int, int, Work)}, and a sum or broadcast that waits for a
+     * peer longer than {@code exchangeTimeoutSeconds} (when &gt; 0) gives up: the native ring
+     * stops waiting and the call fails its sentinel check ({@link Collective}).
+     */
+    public static List<Result> run(JavaSparkContext sc, int workers, int timeoutSeconds, int exchangeTimeoutSeconds,
+            Work work) {
         String host = sc.getConf().get("spark.driver.host", "127.0.0.1");
         try (CollectiveTracker tracker = CollectiveTracker.start(workers, host, timeoutSeconds)) {
+            HashMap<String, Object> args = tracker.workerArgs();
+            if (exchangeTimeoutSeconds > 0) {
+                args.put(EXCHANGE_TIMEOUT_ARG, exchangeTimeoutSeconds);
+            }
             RDD<Integer> slots = sc.parallelize(IntStream.range(0, workers).boxed().toList(), workers).rdd();
             ClassTag<Result> tag = ClassTag$.MODULE$.apply(Result.class);
-            RDD<Result> results = slots.barrier()
-                    .mapPartitions(new Task(tracker.workerArgs(), work), false, tag);
+            RDD<Result> results = slots.barrier().mapPartitions(new Task(args, work), false, tag);
             return results.toJavaRDD().collect();
         }
     }

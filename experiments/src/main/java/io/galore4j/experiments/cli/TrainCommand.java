@@ -2,6 +2,9 @@ package io.galore4j.experiments.cli;
 
 import io.galore4j.trainer.TrainJob;
 import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.RunConfig;
+import io.galore4j.trainer.config.TrainSettings;
+import io.galore4j.trainer.parallel.DataParallelLauncher;
 import io.galore4j.trainer.run.Checkpoints;
 import io.galore4j.trainer.run.RunDirectory;
 import io.galore4j.trainer.run.RunLock;
@@ -38,6 +41,15 @@ public final class TrainCommand implements Callable<Integer> {
                     + " checkpoints are moved to checkpoints/" + Checkpoints.SET_ASIDE + "/ and the log lines after step N dropped")
     Long fromStep;
 
+    @Option(names = "--workers", paramLabel = "N",
+            description = "train data-parallel on N workers (sets train.workers; needs the distributed build)")
+    Integer workers;
+
+    @Option(names = "--master", paramLabel = "URL",
+            description = "with --workers: the Spark master the workers run on, e.g. spark://host:7077 (sets"
+                    + " train.master; default: N worker processes on this machine)")
+    String master;
+
     @Mixin MemoryCheck memoryCheck;
 
     @Override
@@ -46,20 +58,66 @@ public final class TrainCommand implements Callable<Integer> {
             if (output.out != null || output.force.force) {
                 throw new IllegalArgumentException("--resume continues the run in its own directory: --out and --force do not apply");
             }
-            resume(resume, fromStep, settings, memoryCheck);
+            resume(resume, fromStep, this::layers, memoryCheck);
             return 0;
         }
         if (fromStep != null) {
             throw new IllegalArgumentException("--from-step N goes with --resume DIR: it picks the checkpoint to continue from");
         }
-        TrainJob job = TrainJob.resolve(settings.over(ConfigTree.defaults()), System.out);
+        ConfigTree tree = layers(ConfigTree.defaults());
+        TrainJob job = TrainJob.resolve(tree, System.out);
         memoryCheck.check(job);
+        DataParallelLauncher launcher = launcher(tree);
         // the model and optimizer are built before the run directory is created (RunOutput#run)
         output.run("train", job.method(), () -> {
+            if (launcher != null) {
+                return run -> launch(launcher, tree, run);
+            }
             TrainJob.Session session = job.start(null);
             return run -> session.run(run, System.out);
         });
         return 0;
+    }
+
+    /** {@code base} with --config, each --set, then --workers and --master applied. */
+    private ConfigTree layers(ConfigTree base) throws IOException {
+        ConfigTree tree = settings.over(base);
+        if (workers != null) {
+            tree = tree.set("train.workers=" + workers);
+        }
+        if (master != null) {
+            tree = tree.set("train.master='" + master.replace("'", "''") + "'");
+        }
+        return tree;
+    }
+
+    /**
+     * The data-parallel launcher when the run asks for more than one worker, else null: a
+     * single-process run never looks it up, so it loads no class of the distributed module.
+     */
+    private static DataParallelLauncher launcher(ConfigTree tree) {
+        int n = TrainSettings.Parallel.from(tree.values()).workers();
+        if (n <= 1) {
+            return null;
+        }
+        return DataParallelLauncher.find().orElseThrow(() -> new IllegalArgumentException("train.workers=" + n
+                + " needs the distributed module: build with -Pdistributed (bin/galore does when --workers is given)"));
+    }
+
+    /**
+     * A data-parallel run of {@code tree} in {@code run} (created or reopened, and locked): the
+     * resolved config.yaml, then the workers.
+     */
+    private static void launch(DataParallelLauncher launcher, ConfigTree tree, RunDirectory run) throws IOException {
+        ConfigTree resolved = RunConfig.resolve(tree).tree();
+        run.writeConfig(resolved.toYaml());
+        launcher.launch(resolved, run.path(), System.out);
+    }
+
+    /** The command line's settings over a base: the defaults, or a resumed run's config.yaml. */
+    @FunctionalInterface
+    private interface Layers {
+        ConfigTree over(ConfigTree base) throws IOException;
     }
 
     /**
@@ -71,7 +129,7 @@ public final class TrainCommand implements Callable<Integer> {
      * {@code fromStep} sets the later checkpoints aside ({@link Checkpoints#rollBackTo}).
      */
     @SuppressWarnings("try") // the lock is held for the try block, not used in it
-    private static void resume(Path dir, Long fromStep, SettingsOptions settings, MemoryCheck memoryCheck)
+    private static void resume(Path dir, Long fromStep, Layers settings, MemoryCheck memoryCheck)
             throws IOException {
         if (!RunDirectory.isRun(dir)) {
             throw new IllegalArgumentException("--resume " + dir + " is not a run directory (no "
@@ -82,7 +140,7 @@ public final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    private static void resumeLocked(Path dir, Long fromStep, SettingsOptions settings, MemoryCheck memoryCheck)
+    private static void resumeLocked(Path dir, Long fromStep, Layers settings, MemoryCheck memoryCheck)
             throws IOException {
         ConfigTree tree = settings.over(ConfigTree.of(dir.resolve(RunDirectory.CONFIG)));
         TrainJob job = TrainJob.resolve(tree, System.out);
@@ -90,7 +148,9 @@ public final class TrainCommand implements Callable<Integer> {
         try (Checkpoints.Loaded latest = fromStep != null ? checkpoints.open(fromStep) : latest(dir, checkpoints)) {
             job.checkCompatible(latest);
             memoryCheck.check(job);
-            TrainJob.Session session = job.start(latest);
+            // data-parallel: the workers load the checkpoint themselves (the latest once the later are set aside)
+            DataParallelLauncher launcher = launcher(tree);
+            TrainJob.Session session = launcher == null ? job.start(latest) : null;
             checkpoints.removeIncomplete();
             if (fromStep != null) {
                 for (Path moved : checkpoints.rollBackTo(fromStep)) {
@@ -99,7 +159,11 @@ public final class TrainCommand implements Callable<Integer> {
                 }
             }
             try (RunDirectory run = RunDirectory.resume(dir, latest.step())) {
-                session.run(run, System.out);
+                if (launcher != null) {
+                    launch(launcher, tree, run);
+                } else {
+                    session.run(run, System.out);
+                }
             }
         }
     }

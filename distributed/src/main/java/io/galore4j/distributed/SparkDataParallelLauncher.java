@@ -1,0 +1,66 @@
+package io.galore4j.distributed;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.galore4j.trainer.config.ConfigTree;
+import io.galore4j.trainer.config.TrainSettings;
+import io.galore4j.trainer.parallel.DataParallelLauncher;
+import io.galore4j.trainer.run.RunDirectory;
+import io.galore4j.trainer.run.Summary;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/**
+ * {@code galore train --workers N} (docs/design.md §3.9): N workers as one Spark barrier stage,
+ * each a member of one XGBoost collective and running the trainer's replica loop, restarted
+ * together by {@link RestartLoop} after a worker failed. The run directory must be readable and
+ * writable at the same path by every worker: one machine, or a shared filesystem on a cluster.
+ * Found by {@link DataParallelLauncher#find()} (META-INF/services).
+ */
+public final class SparkDataParallelLauncher implements DataParallelLauncher {
+
+    @Override
+    public Summary launch(ConfigTree tree, Path runDir, PrintStream out) throws IOException {
+        runWorkers(tree, runDir, out, ReplicaWork.REPLICA_RUN);
+        Path summary = runDir.resolve(RunDirectory.SUMMARY);
+        if (!Files.isRegularFile(summary)) {
+            throw new IllegalArgumentException("data-parallel run: the workers ended without writing " + summary);
+        }
+        return new ObjectMapper().readValue(summary.toFile(), Summary.class);
+    }
+
+    /**
+     * Starts Spark for the run's workers, runs {@code body} on each (restarting them as
+     * {@link RestartLoop} does) and stops Spark, its executors and the tracker on every path.
+     */
+    static void runWorkers(ConfigTree tree, Path runDir, PrintStream out, ReplicaWork.Body body) throws IOException {
+        TrainSettings.Parallel parallel = TrainSettings.Parallel.from(tree.values());
+        int blasSetting = tree.values().integer("train.blas_threads", 0, 1024);
+        Path workers = Files.createDirectories(ReplicaWork.workersDir(runDir));
+        WorkerCluster cluster = WorkerCluster.of(parallel, blasSetting, runDir);
+        ConfigTree workerTree = cluster.blasThreads() > 0
+                ? tree.set("train.blas_threads=" + cluster.blasThreads()) : tree;
+        out.printf("galore train: %d workers on %s; their logs in %s%n", parallel.workers(), cluster.master(), workers);
+        JavaSparkContext sc = start(cluster);
+        try (LogTail tail = LogTail.start(workers.resolve("rank-0.log"), out)) {
+            RestartLoop.run(sc, parallel.workers(), parallel.maxRestarts(), WorkerCluster.START_TIMEOUT_S,
+                    parallel.exchangeTimeoutS(),
+                    new ReplicaWork(workerTree.toYaml(), runDir, parallel.exchangeTimeoutS(), body), out);
+        } finally {
+            sc.stop();
+        }
+    }
+
+    private static JavaSparkContext start(WorkerCluster cluster) {
+        try {
+            JavaSparkContext sc = new JavaSparkContext(cluster.conf());
+            sc.setLogLevel("WARN");
+            return sc;
+        } catch (Exception e) { // SparkException is checked in Java's terms, thrown unchecked
+            throw new IllegalArgumentException("data-parallel run: Spark did not start on " + cluster.master() + ": "
+                    + String.valueOf(e.getMessage()).strip().split("\\R")[0], e);
+        }
+    }
+}
