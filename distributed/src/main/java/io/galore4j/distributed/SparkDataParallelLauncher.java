@@ -50,6 +50,45 @@ public final class SparkDataParallelLauncher implements DataParallelLauncher {
                     new ReplicaWork(workerTree.toYaml(), runDir, parallel.exchangeTimeoutS(), body), out);
         } finally {
             sc.stop();
+            if (cluster.onThisMachine()) {
+                endWorkerProcesses(workers);
+            }
+        }
+    }
+
+    /** Seconds the worker JVMs of this machine get to exit after Spark stopped, before they are killed. */
+    static final int EXIT_WAIT_S = 20;
+
+    /**
+     * Waits for the worker JVMs this machine started ({@code workers/partition-P.pid}, this host,
+     * not this process) to exit once Spark has stopped, and kills those still running after
+     * {@link #EXIT_WAIT_S} s: Spark stops its executors asynchronously, and a run must leave no
+     * process behind.
+     */
+    static void endWorkerProcesses(Path workers) throws IOException {
+        String host = java.net.InetAddress.getLocalHost().getHostName();
+        long deadline = System.nanoTime() + EXIT_WAIT_S * 1_000_000_000L;
+        try (java.util.stream.Stream<Path> files = Files.list(workers)) {
+            for (Path f : files.filter(p -> p.getFileName().toString().matches("partition-\\d+\\.pid")).toList()) {
+                String[] hostPid = Files.readString(f).strip().split(" ");
+                if (hostPid.length != 2 || !hostPid[0].equals(host)) {
+                    continue;
+                }
+                long pid = Long.parseLong(hostPid[1]);
+                if (pid == ProcessHandle.current().pid()) {
+                    continue;
+                }
+                ProcessHandle.of(pid).ifPresent(h -> {
+                    try {
+                        h.onExit().get(Math.max(0, deadline - System.nanoTime()), java.util.concurrent.TimeUnit.NANOSECONDS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        h.destroyForcibly();
+                    } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                        h.destroyForcibly();
+                    }
+                });
+            }
         }
     }
 

@@ -27,6 +27,11 @@ record WorkerCluster(String master, int blasThreads, SparkConf conf) {
     /** Seconds the workers have to start (their JVMs and the collective's rendezvous). */
     static final int START_TIMEOUT_S = 120;
 
+    /** Whether the workers are JVMs this process's Spark started on this machine (local-cluster). */
+    boolean onThisMachine() {
+        return master.startsWith("local-cluster");
+    }
+
     /** A local-cluster worker's memory: half the machine's, split between the workers, within these bounds. */
     private static final long MIN_WORKER_MB = 1024;
     private static final long MAX_WORKER_MB = 16384;
