@@ -24,6 +24,9 @@ import org.apache.spark.SparkConf;
  */
 record WorkerCluster(String master, int blasThreads, SparkConf conf) {
 
+    /** The worker JVMs' memory options, as bin/galore gives a single-process run. */
+    static final String WORKER_JVM_OPTIONS = "-Xmn64m -XX:+UseG1GC -XX:G1HeapRegionSize=16m";
+
     /** Seconds the workers have to start (their JVMs and the collective's rendezvous). */
     static final int START_TIMEOUT_S = 120;
 
@@ -56,10 +59,11 @@ record WorkerCluster(String master, int blasThreads, SparkConf conf) {
                 .set("spark.scheduler.barrier.maxConcurrentTasksCheck.interval", "1s")
                 .set("spark.scheduler.barrier.maxConcurrentTasksCheck.maxFailures", String.valueOf(START_TIMEOUT_S))
                 .setIfMissing("spark.executor.extraClassPath", absoluteClassPath());
+        // the worker JVMs get the launcher's memory options (a bounded young generation keeps the
+        // resident set at the run's data plus a fixed overhead, as bin/galore explains) and its BLAS
         String blas = System.getProperty("org.bytedeco.openblas.load");
-        if (blas != null) {
-            conf.setIfMissing("spark.executor.extraJavaOptions", "-Dorg.bytedeco.openblas.load=" + blas);
-        }
+        conf.setIfMissing("spark.executor.extraJavaOptions", WORKER_JVM_OPTIONS
+                + (blas != null ? " -Dorg.bytedeco.openblas.load=" + blas : ""));
         if (thisMachine) {
             conf.setIfMissing("spark.driver.host", "127.0.0.1").setIfMissing("spark.driver.bindAddress", "127.0.0.1");
             // Spark's in-process workers start executor JVMs from the Maven jars, not from a Spark

@@ -55,7 +55,9 @@ import org.nd4j.linalg.api.buffer.DataType;
  * checkpointing setting ({@code activations_checkpointed} and {@code activations_full} give both);</li>
  * <li>{@code data}: the corpus's bytes and 4 bytes per token;</li>
  * <li>{@code runtime}: {@value #RUNTIME_MIB} MiB for the JVM with ND4J and OpenBLAS loaded and
- * Java heap headroom (docs/design.md §3.8; docs/benchmarks.md compares estimates with peak RSS).</li>
+ * Java heap headroom, and for a data-parallel worker {@value #WORKER_RUNTIME_MIB} MiB more for the
+ * Spark executor it runs in and the collective's native buffers (docs/design.md §3.8;
+ * docs/benchmarks.md compares estimates with peak RSS).</li>
  * </ul>
  *
  * @param components bytes by component, in display order
@@ -71,6 +73,9 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
 
     /** The runtime allowance in MiB: JVM, ND4J and OpenBLAS libraries, heap headroom. */
     public static final long RUNTIME_MIB = 256;
+
+    /** A data-parallel worker's further runtime allowance in MiB: its Spark executor and the collective. */
+    public static final long WORKER_RUNTIME_MIB = 256;
 
     /** The default corpus's size in bytes (see {@link Corpus#DEFAULT_RESOURCE}). */
     static final long DEFAULT_CORPUS_BYTES = 21_012_848L;
@@ -100,9 +105,10 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         MemoryAccount account = MemoryAccount.estimate(optim, shapes, train.gradAccum() > 1);
         boolean checkpointed = tree.values().bool("model.checkpoint_activations");
         long exchange = train.parallel().workers() > 1 ? ExchangeMemory.of(optim, shapes).bytes() : 0;
+        long runtime = (RUNTIME_MIB + (train.parallel().workers() > 1 ? WORKER_RUNTIME_MIB : 0)) << 20;
         return of(optim.method(), model, b, t, checkpointed, account,
                 ActivationMemory.estimate(model, b, t, checkpointed, DataType.FLOAT), refreshBytes(optim, model),
-                exchange, dataBytes(tree));
+                exchange, dataBytes(tree), runtime);
     }
 
     /**
@@ -113,11 +119,11 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
      */
     public MemoryEstimate live(MemoryAccount account, ActivationMemory work) {
         return of(method, model, batch, seq, checkpointed, account, work, components.get("refresh"),
-                components.get("exchange_buffers"), components.get("data"));
+                components.get("exchange_buffers"), components.get("data"), components.get("runtime"));
     }
 
     private static MemoryEstimate of(String method, ModelConfig model, int batch, int seq, boolean checkpointed,
-            MemoryAccount account, ActivationMemory work, long refresh, long exchange, long data) {
+            MemoryAccount account, ActivationMemory work, long refresh, long exchange, long data, long runtime) {
         ActivationMemory withCp = checkpointed ? work : ActivationMemory.estimate(model, batch, seq, true, DataType.FLOAT);
         ActivationMemory without = checkpointed ? ActivationMemory.estimate(model, batch, seq, false, DataType.FLOAT) : work;
         long[] bytes = {
@@ -131,7 +137,7 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
             exchange,
             work.activationBytes(),
             data,
-            RUNTIME_MIB << 20};
+            runtime};
         Map<String, Long> c = new LinkedHashMap<>();
         for (int k = 0; k < bytes.length; k++) {
             c.put(COMPONENTS.get(k), bytes[k]);

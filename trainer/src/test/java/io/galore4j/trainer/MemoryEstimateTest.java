@@ -58,7 +58,7 @@ class MemoryEstimateTest {
     }
 
     @Test
-    void aDataParallelWorkerAddsItsExchangeBuffersAndOneProcessNothing() throws Exception {
+    void aDataParallelWorkerAddsItsExchangeBuffersAndSparkRuntimeAndOneProcessNothing() throws Exception {
         MemoryEstimate one = estimate("micro", "q-galore", 4, 64);
         MemoryEstimate two = estimate("micro", "q-galore", 4, 64, "train.workers=2");
         assertEquals(0L, one.components().get("exchange_buffers"));
@@ -67,9 +67,11 @@ class MemoryEstimateTest {
                 LlamaParameters.shapes(RunConfig.modelConfig(t))).bytes();
         assertTrue(formula > 0);
         assertEquals(formula, two.components().get("exchange_buffers"));
-        assertEquals(one.totalBytes() + formula, two.totalBytes());
+        long worker = MemoryEstimate.WORKER_RUNTIME_MIB << 20;
+        assertEquals(one.components().get("runtime") + worker, two.components().get("runtime"));
+        assertEquals(one.totalBytes() + formula + worker, two.totalBytes());
         for (String c : MemoryEstimate.COMPONENTS) {
-            if (!c.equals("exchange_buffers")) {
+            if (!c.equals("exchange_buffers") && !c.equals("runtime")) {
                 assertEquals(one.components().get(c), two.components().get(c), c);
             }
         }
