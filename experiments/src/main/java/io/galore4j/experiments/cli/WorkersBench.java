@@ -97,8 +97,8 @@ final class WorkersBench {
         double calls = x == null || x.steps() == 0 ? 0 : (double) x.calls() / x.steps();
         out.printf("median step %.4f s: exchange %.4f s (%.1f%%), compute %.4f s; %,.0f bytes per step per worker"
                 + " (%s)%n", total, exchange, 100 * exchange / total, compute, bytes,
-                x == null ? "" : String.format("full gradients would be %,d; saving %.1f%%",
-                        x.fullGradientBytes() / Math.max(1, x.steps()), 100 * x.saving()));
+                x == null ? "" : String.format("full gradients: %,d; over the whole run, refreshes included, the"
+                        + " saving was %.1f%%", x.fullGradientBytes() / Math.max(1, x.steps()), 100 * x.saving()));
         if (x != null) {
             out.printf("bytes counted %,d = formula %,d over %d steps: %s%n", x.countedBytes(), x.formulaBytes(), x.steps(),
                     x.countedBytes().equals(x.formulaBytes()) ? "equal" : "DIFFERENT");
@@ -111,15 +111,15 @@ final class WorkersBench {
         ScalingModel low = new ScalingModel(compute, bytes, calls, ROUND_LATENCY_S);
         ScalingModel full = x == null ? null
                 : new ScalingModel(compute, (double) x.fullGradientBytes() / Math.max(1, x.steps()), calls, ROUND_LATENCY_S);
-        StringBuilder head = new StringBuilder("  link        ");
+        StringBuilder head = new StringBuilder("  link         ");
         for (int n : MACHINES) {
             head.append(String.format("%8s", "N=" + n));
         }
         out.println(head);
         for (double g : LINKS_GBIT) {
-            out.println(row(String.format("  %3.0f Gb/s    ", g), low, g));
+            out.println(row(String.format("  %3.0f Gb/s     ", g), low, g));
             if (full != null) {
-                out.println(row(String.format("  (full grads) "), full, g));
+                out.println(row("  full grads   ", full, g));
             }
         }
         out.flush();
