@@ -3,6 +3,7 @@ package io.galore4j.distributed;
 import io.galore4j.galore.Replicas;
 import io.galore4j.trainer.parallel.ReplicaRun;
 import io.galore4j.trainer.run.RunStopped;
+import io.galore4j.trainer.run.StopSignal;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -58,7 +59,10 @@ final class ReplicaWork implements BarrierWorkers.Work {
                 StandardCharsets.UTF_8);
         CollectiveReplicas replicas = new CollectiveReplicas(collective, exchangeTimeoutS);
         Path log = workers.resolve("rank-" + collective.rank() + ".log");
-        try (PrintStream out = new PrintStream(new FileOutputStream(log.toFile(), true), true, StandardCharsets.UTF_8)) {
+        // Ctrl-C reaches the workers' processes too (or its driver forwards it): stop after the step
+        StopSignal.installInterrupt();
+        try (StopForwarding stop = StopForwarding.worker(workers);
+             PrintStream out = new PrintStream(new FileOutputStream(log.toFile(), true), true, StandardCharsets.UTF_8)) {
             try {
                 body.run(configYaml, dir, replicas, out);
             } catch (IllegalArgumentException e) {

@@ -28,6 +28,12 @@ final class RestartLoop {
      */
     static void run(JavaSparkContext sc, int workers, int maxRestarts, int startTimeoutS, int exchangeTimeoutS,
             BarrierWorkers.Work work, PrintStream out) {
+        run(sc, workers, maxRestarts, startTimeoutS, exchangeTimeoutS, work, out, () -> false);
+    }
+
+    /** As above; after {@code stopping} became true (a signal to the driver) a failed stage is not restarted. */
+    static void run(JavaSparkContext sc, int workers, int maxRestarts, int startTimeoutS, int exchangeTimeoutS,
+            BarrierWorkers.Work work, PrintStream out, java.util.function.BooleanSupplier stopping) {
         for (int restarts = 0; ; restarts++) {
             try {
                 BarrierWorkers.run(sc, workers, startTimeoutS + exchangeTimeoutS, exchangeTimeoutS, work);
@@ -39,6 +45,10 @@ final class RestartLoop {
                             + "continue from the latest checkpoint with --resume", e);
                 }
                 String failure = restartable(e);
+                if (stopping.getAsBoolean()) {
+                    throw new IllegalArgumentException("data-parallel run: stopped by a signal while a worker failed ("
+                            + failure + "); continue from the latest checkpoint with --resume", e);
+                }
                 if (restarts == maxRestarts) {
                     throw new IllegalArgumentException("data-parallel run: a worker failed after " + restarts
                             + " restart" + (restarts == 1 ? "" : "s") + " (train.max_restarts=" + maxRestarts

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.galore4j.trainer.run.StopSignal;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
@@ -44,10 +45,14 @@ public final class SparkDataParallelLauncher implements DataParallelLauncher {
                 ? tree.set("train.blas_threads=" + cluster.blasThreads()) : tree;
         out.printf("galore train: %d workers on %s; their logs in %s%n", parallel.workers(), cluster.master(), workers);
         JavaSparkContext sc = start(cluster);
-        try (LogTail tail = LogTail.start(workers.resolve("rank-0.log"), out)) {
+        // a signal to this process stops the workers after their step, with a checkpoint (StopForwarding)
+        try (StopSignal.Listener stop = StopSignal.listen();
+             StopForwarding forward = StopForwarding.driver(workers, stop::requested);
+             LogTail tail = LogTail.start(workers.resolve("rank-0.log"), out)) {
             RestartLoop.run(sc, parallel.workers(), parallel.maxRestarts(), WorkerCluster.START_TIMEOUT_S,
                     parallel.exchangeTimeoutS(),
-                    new ReplicaWork(workerTree.toYaml(), runDir, parallel.exchangeTimeoutS(), body), out);
+                    new ReplicaWork(workerTree.toYaml(), runDir, parallel.exchangeTimeoutS(), body), out,
+                    () -> stop.requested() != null);
         } finally {
             sc.stop();
             if (cluster.onThisMachine()) {

@@ -24,6 +24,7 @@ import io.galore4j.trainer.run.RunDirectory;
 import io.galore4j.trainer.run.Summary;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -228,7 +229,15 @@ public final class TrainJob {
          * returns the summary.
          */
         public Summary run(RunDirectory dir, PrintStream out) throws IOException {
-            return new TrainLoop(TrainJob.this, this, dir, out).run();
+            return new TrainLoop(TrainJob.this, this, dir, dir.path(), out).run();
+        }
+
+        /**
+         * A data-parallel replica's loop (docs/design.md §3.9): rank 0 writes into {@code dir}; the
+         * others pass null and name {@code runPath} only in their messages.
+         */
+        public Summary runReplica(RunDirectory dir, Path runPath, PrintStream out) throws IOException {
+            return new TrainLoop(TrainJob.this, this, dir, runPath, out).run();
         }
 
         /** {@code galore bench}: {@link StepBench#run} on this session's optimizer and batches. */

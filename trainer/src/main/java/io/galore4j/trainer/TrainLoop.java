@@ -47,7 +47,7 @@ final class TrainLoop {
     private final ExchangeReport exchange;
     private LoopClock clock;
 
-    TrainLoop(TrainJob job, TrainJob.Session session, RunDirectory dir, PrintStream out) {
+    TrainLoop(TrainJob job, TrainJob.Session session, RunDirectory dir, Path runPath, PrintStream out) {
         this.job = job;
         this.session = session;
         this.train = job.train();
@@ -59,7 +59,7 @@ final class TrainLoop {
         this.out = out;
         this.sync = session.sync;
         this.exchange = sync.distributed() ? new ExchangeReport(ExchangeBytes.of(job.tree()), session.state.step) : null;
-        this.checkpoints = sync.writes() ? new Checkpoints(dir.path()) : null;
+        this.checkpoints = new Checkpoints(runPath); // only rank 0 writes (docs/design.md §3.9)
     }
 
     /**
@@ -195,7 +195,7 @@ final class TrainLoop {
                 s.badSteps));
         if (s.badSteps >= train.maxBadSteps()) {
             opt.close();
-            List<Long> kept = sync.writes() ? checkpoints.steps() : List.of();
+            List<Long> kept = checkpoints.steps();
             throw new IllegalArgumentException(String.format("training stopped at step %d: %d steps in a row had a "
                     + "non-finite loss or gradient (train.max_bad_steps); %s; lower optim.lr, raise train.warmup or set "
                     + "train.grad_clip, and start again", done, s.badSteps, kept.isEmpty() ? "no checkpoint was written"
@@ -216,7 +216,7 @@ final class TrainLoop {
         long checksum = opt.stateChecksum();
         if (!sync.writes()) {
             confirmed(sync.agree(checksum, true));
-            return Path.of(Checkpoints.DIR, Checkpoints.name(s.step));
+            return checkpointDir(s.step);
         }
         boolean[] asked = {false};
         try {
@@ -251,11 +251,11 @@ final class TrainLoop {
         opt.close();
         StopSignal.Stop why = stop.requested() != null ? stop.requested() : StopSignal.Stop.ELSEWHERE;
         return why.stopped(String.format("stopped at step %d (%s); checkpoint written to %s; resume with: "
-                + "galore train --resume %s", s.step, why.describe(), ckpt, sync.writes() ? dir.path() : "RUN_DIR"));
+                + "galore train --resume %s", s.step, why.describe(), ckpt, checkpoints.root().getParent()));
     }
 
     private Path checkpointDir(long step) {
-        return sync.writes() ? checkpoints.root().resolve(Checkpoints.name(step)) : Path.of(Checkpoints.DIR, Checkpoints.name(step));
+        return checkpoints.root().resolve(Checkpoints.name(step));
     }
 
     /** Saves the model, writes the summary and its line, and closes the optimizer. */

@@ -50,11 +50,11 @@ public final class ReplicaRun {
             }
             TrainJob.Session session = job.start(latest, replicas);
             if (!writes) {
-                return session.run(null, console);
+                return session.runReplica(null, runDir, console);
             }
             checkpoints.removeIncomplete();
             try (RunDirectory run = RunDirectory.resume(runDir, latest == null ? 0 : latest.step())) {
-                return session.run(run, console);
+                return session.runReplica(run, runDir, console);
             }
         }
     }

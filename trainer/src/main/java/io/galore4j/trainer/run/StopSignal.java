@@ -64,6 +64,32 @@ public final class StopSignal {
         }
     }
 
+    /**
+     * Installs the handler for INT only: a data-parallel worker's process (docs/design.md §3.9),
+     * which Ctrl-C on the driver's terminal reaches too, and which its engine ends with TERM.
+     */
+    public static synchronized void installInterrupt() {
+        if (installed) {
+            return;
+        }
+        try {
+            Signal.handle(new Signal("INT"), handler("INT"));
+        } catch (IllegalArgumentException reserved) {
+            // the JVM keeps this signal: its default handling applies
+        }
+    }
+
+    /**
+     * Asks the training loop to stop as {@code stop} would (a data-parallel worker told by its
+     * driver, which received the signal); no effect when a stop was already asked for.
+     */
+    public static synchronized void request(Stop stop) {
+        if (requested == null) {
+            requested = stop;
+            requestedAt = System.nanoTime();
+        }
+    }
+
     private static SignalHandler handler(String name) {
         return sig -> received(new Stop(name, 128 + sig.getNumber()));
     }
@@ -123,12 +149,16 @@ public final class StopSignal {
             return requested().stopped(message);
         }
 
+        /** Stops listening; when no loop listens any more, a stop that was asked for is forgotten. */
         @Override
         public void close() {
             synchronized (StopSignal.class) {
                 if (!closed) {
                     closed = true;
                     listeners--;
+                    if (listeners == 0) {
+                        requested = null; // the loops it stopped have ended (a JVM running several runs: tests)
+                    }
                 }
             }
         }
