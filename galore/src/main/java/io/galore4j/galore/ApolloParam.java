@@ -91,11 +91,6 @@ final class ApolloParam extends ParamState {
     }
 
     @Override
-    void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
-        addToAccumulation("gradient of " + name, grad.data().asNioFloat(), (int) grad.offset(), weight.length());
-    }
-
-    @Override
     void update(INDArray grad, double lr, double gradScale, RoundingRng rng, List<SubspaceStats> events) {
         FloatBuffer g = grad.data().asNioFloat();
         int gOff = (int) grad.offset();
@@ -168,6 +163,12 @@ final class ApolloParam extends ParamState {
         discardAccumulation();
         draws = k + 1;
         steps++;
+    }
+
+    /** Sums the full gradient: the update scales G itself, so R alone would not do. */
+    @Override
+    void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
+        addToAccumulation("gradient of " + name, grad.data().asNioFloat(), (int) grad.offset(), weight.length());
     }
 
     /** The channel of element {@code idx} of the m×n weight: its column (P G), its row (G Pᵀ), or 0 for one per matrix. */
