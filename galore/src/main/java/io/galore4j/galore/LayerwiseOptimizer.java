@@ -106,8 +106,13 @@ public final class LayerwiseOptimizer implements AutoCloseable {
             case SPLIT -> new SplitWeight(name, initial, pool);
             default -> new Fp32Weight(initial);
         };
-        ParamState state = p.galore()
-                ? new GaloreParam(name, shape, p, w, kernel, settings.svdOversampling(),
+        boolean apollo = p.galore() && p.scaling() != Scaling.NONE;
+        if (apollo && exchange != null) {
+            throw new IllegalArgumentException("optim.scaling " + io.galore4j.quant.EnumKeys.key(p.scaling())
+                    + " (APOLLO) does not support data-parallel training: set train.workers to 1");
+        }
+        ParamState state = apollo ? new ApolloParam(name, shape, p, w, kernel, seed ^ name.hashCode())
+                : p.galore() ? new GaloreParam(name, shape, p, w, kernel, settings.svdOversampling(),
                         settings.svdPowerIterations(), seed ^ name.hashCode(), scratch)
                 : new FullRankParam(name, shape, p, w, kernel);
         state.exchange = exchange;

@@ -17,7 +17,7 @@ import java.util.Map;
  * <p>Persistent components live from {@code add} to {@code close}: the weight (fp32: 4 bytes per
  * element, INT8: 1, split: 3 = bf16 high part + int8 correction) and its INT8 scales/zero
  * points, the stored basis, and both moments with their scales. Working components: the
- * accumulation buffer (only with gradient accumulation; 4 or, with
+ * accumulation buffer (only with gradient accumulation; R-shaped for GaLore, full for APOLLO; 4 or, with
  * {@code accumulation: bf16}, 2 bytes per element), and the trainer's fp32 gradient (4 bytes per
  * element; with layer-wise updates only the largest one is alive at a time, see
  * {@link #layerwiseGradientBytes()}). Shared: the pool INT8 and split weights are decoded into
@@ -153,6 +153,7 @@ public final class MemoryAccount {
             }
             long stateRows = shape.length == 2 ? shape[0] : 1;
             long stateCols = n / stateRows;
+            long accumulated = n; // APOLLO accumulates the full gradient (ApolloParam)
             if (p.galore()) {
                 long m = shape[0];
                 long cols = shape[1];
@@ -161,8 +162,11 @@ public final class MemoryAccount {
                 long[] projected = p.side().projectedShape(m, cols, r);
                 stateRows = projected[0];
                 stateCols = projected[1];
-                b.put(Component.BASIS, BasisStore.bytes(p.basisBits(), r, p.side().basisDimension(m, cols)));
-                projectors.add(new long[] {m, cols, r, p.basisBits(), left ? 0 : 1});
+                if (p.scaling() == Scaling.NONE) { // APOLLO keeps no basis: P is redrawn from its seed
+                    b.put(Component.BASIS, BasisStore.bytes(p.basisBits(), r, p.side().basisDimension(m, cols)));
+                    projectors.add(new long[] {m, cols, r, p.basisBits(), left ? 0 : 1});
+                    accumulated = stateRows * stateCols;
+                }
             }
             long[] mBytes = MomentState.estimate(p.mCodec(), Moment.FIRST, stateRows, stateCols);
             b.put(Component.M, mBytes[0]);
@@ -173,7 +177,7 @@ public final class MemoryAccount {
                 b.put(Component.V_SCALES, vBytes[1]);
             }
             if (accumulation) {
-                b.put(Component.ACCUMULATION, Accumulation.bytesPerElement(p.accumulation()) * stateRows * stateCols);
+                b.put(Component.ACCUMULATION, Accumulation.bytesPerElement(p.accumulation()) * accumulated);
             }
             b.put(Component.GRADIENT, 4 * n);
             rows.add(new Row(e.getKey(), n, b));

@@ -39,7 +39,7 @@ public final class OptimSettings {
             "max_gap", "on_refresh", "m_codec", "v_codec", "weights", "basis_bits", "weight_decay", "full_rank");
     private static final Set<String> GLOBAL_ONLY = Set.of("method", "rule", "lr", "beta1", "beta2", "eps",
             "momentum", "projection", "weights_scope", "weight_rounding", "svd_oversampling", "svd_power_iterations",
-            "layers", "accumulation");
+            "layers", "accumulation", "scaling");
     /**
      * The refresh-policy keys: the policies each applies to, its name among the projection
      * module's policy parameters ({@link RefreshPolicy#of(RefreshKind, Map)}), and its range.
@@ -274,6 +274,12 @@ public final class OptimSettings {
         if (rank > Integer.MAX_VALUE) {
             throw r.bad("rank", "is too large");
         }
+        // absent from the GaLore presets, as accumulation: their settings and checkpoints stay the same
+        Scaling scaling = r.has("scaling") ? r.choice("scaling", Scaling.class) : Scaling.NONE;
+        if (scaling != Scaling.NONE && refresh != RefreshKind.FIXED) {
+            throw r.bad("refresh", "must be fixed with scaling " + EnumKeys.key(scaling)
+                    + " (a random projection is redrawn every refresh_gap steps)");
+        }
         int basisBits = (int) r.integer("basis_bits", 1);
         if (basisBits != 32 && basisBits != 4) {
             throw r.bad("basis_bits", "must be 32 or 4");
@@ -285,7 +291,8 @@ public final class OptimSettings {
                 r.choice("m_codec", CodecName.of(Moment.FIRST)), r.choice("v_codec", CodecName.of(Moment.SECOND)),
                 r.choice("weights", WeightStorage.class), r.choice("weight_rounding", Rounding.class), basisBits,
                 // not in every preset, so that settings (and checkpoints) written before the key existed stay the same
-                r.has("accumulation") ? r.choice("accumulation", AccumulationDtype.class) : AccumulationDtype.FP32);
+                r.has("accumulation") ? r.choice("accumulation", AccumulationDtype.class) : AccumulationDtype.FP32,
+                scaling);
     }
 
     /** Oversampling p and power iterations q of the randomized SVD (global options). */

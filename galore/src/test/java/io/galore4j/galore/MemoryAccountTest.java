@@ -41,7 +41,7 @@ class MemoryAccountTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"adamw", "adamw8bit", "adamw4bit", "solo", "galore", "q-galore", "sgd", "lion",
-            "flash-adamw", "flash-lion", "flash-sgd"})
+            "flash-adamw", "flash-lion", "flash-sgd", "apollo", "apollo-mini", "q-apollo-mini"})
     void estimateEqualsLiveAccount(String method) {
         Map<String, Object> section = new HashMap<>(Map.of("method", method, "rank", 16));
         OptimSettings s = OptimSettings.from(section);
