@@ -43,8 +43,8 @@ import org.nd4j.linalg.factory.Nd4j;
  * (E[(Cx)ᵢ²] = Σⱼ Cᵢⱼ² E[xⱼ²]), which keeps V ≥ 0 and its scale.
  *
  * <p>{@code residual: fira} adds the gradient outside the subspace ({@link FiraResidual}). It
- * needs the full gradient of the step at the update, so it refuses gradient accumulation and
- * data-parallel replicas (which carry only R) with one line each.
+ * needs the full gradient of the step at the update, so it refuses gradient accumulation here
+ * and data-parallel replicas (which exchange only R) when the parameter is added, one line each.
  */
 final class GaloreParam extends ParamState {
     private final Projector projector;
@@ -71,22 +71,13 @@ final class GaloreParam extends ParamState {
         this.residual = s.residual() == Residual.FIRA ? new FiraResidual(projector.side(), shape[0], shape[1]) : null;
     }
 
-    /** {@code residual: fira} needs the step's whole gradient here: refuses what would hand it only a part. */
-    private void requireWholeGradient(boolean accumulating) {
-        if (residual == null) {
-            return;
-        }
-        if (exchange != null) {
-            throw new IllegalArgumentException("optim.residual fira (" + name + ") needs the mean full gradient, which "
-                    + "data-parallel replicas do not exchange: use train.workers 1 or optim.residual none");
-        }
-        if (accumulating) {
+    /** {@code residual: fira} needs the step's whole gradient at the update: refuses accumulation. */
+    private void refuseAccumulation() {
+        if (residual != null) {
             throw new IllegalArgumentException("optim.residual fira (" + name + ") needs the full gradient at the "
                     + "update, which accumulation does not keep: use train.grad_accum 1 or optim.residual none");
         }
     }
-
-
 
     /**
      * At the step's first gradient, if the policy wants one, the basis of this gradient (with
@@ -117,7 +108,7 @@ final class GaloreParam extends ParamState {
 
     @Override
     void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
-        requireWholeGradient(true);
+        refuseAccumulation();
         try (BasisCandidate fresh = proposeIfDue(grad)) {
             INDArray r = project(grad, fresh);
             // with replicas a non-finite micro-batch poisons this replica's sum, and the basis (the
@@ -137,7 +128,6 @@ final class GaloreParam extends ParamState {
         FloatBuffer rb;
         int rOff;
         Accumulation a = acc;
-        requireWholeGradient(false);
         try (BasisCandidate fresh = proposeIfDue(grad)) {
             r = project(grad, fresh);
             double squares = 0;

@@ -111,6 +111,9 @@ public final class LayerwiseOptimizer implements AutoCloseable {
                         settings.svdPowerIterations(), seed ^ name.hashCode(), scratch)
                 : new FullRankParam(name, shape, p, w, kernel);
         state.exchange = exchange;
+        if (exchange != null && p.galore() && p.residual() == Residual.FIRA) {
+            throw FiraResidual.refusedWithReplicas(name); // the exchange carries R, not the full gradient
+        }
         if (state instanceof GaloreParam g) {
             g.owner = galoreParams++ % replicas;
         }

@@ -163,6 +163,16 @@ class FiraStepTest {
         }
     }
 
+    @Test
+    void dataParallelReplicasAreRefusedWhenTheParameterIsAdded() {
+        Replicas replica = LocalReplicas.members(2, 1000).get(0);
+        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(settings(null), 1, replica)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> opt.add("w", TestArrays.matrix(new float[48], 8, 6)));
+            assertTrue(e.getMessage().contains("train.workers 1") && !e.getMessage().contains("\n"), e.getMessage());
+        }
+    }
+
     /** The float64 step with or without the residual (GaLore's step alone). */
     private static final class Reference {
         final int m;
