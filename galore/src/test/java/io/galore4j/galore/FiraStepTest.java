@@ -29,7 +29,12 @@ class FiraStepTest {
     private static final int STEPS = 5;
 
     private static OptimSettings settings(String residual) {
+        return settings(residual, 32);
+    }
+
+    private static OptimSettings settings(String residual, int basisBits) {
         Map<String, Object> s = new LinkedHashMap<>();
+        s.put("basis_bits", basisBits);
         s.put("method", residual == null ? "fira" : "galore");
         s.put("projection", "w");
         s.put("rank", RANK);
@@ -46,15 +51,15 @@ class FiraStepTest {
         return TestArrays.gaussian(new Random(100 + t), size, 0.5 * Math.pow(1.5, t));
     }
 
-    @ParameterizedTest(name = "{0}x{1}")
-    @CsvSource({"8, 6", "6, 8"})
-    void stepsMatchFloat64Reference(int m, int n) {
+    @ParameterizedTest(name = "{0}x{1}, basis bits {2}")
+    @CsvSource({"8, 6, 32", "6, 8, 32", "8, 6, 4"})
+    void stepsMatchFloat64Reference(int m, int n, int basisBits) {
         float[] w0 = TestArrays.gaussian(new Random(7), m * n, 1.0);
         boolean left = m < n;
         int d = left ? m : n;
         Reference ref = new Reference(w0, m, n);
         Reference galoreOnly = new Reference(w0, m, n);
-        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(settings(null), 1)) {
+        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(settings(null, basisBits), 1)) {
             opt.add("w", TestArrays.matrix(w0, m, n));
             for (int t = 0; t < STEPS; t++) {
                 float[] g = gradient(t, m * n);
