@@ -41,12 +41,18 @@ import org.nd4j.linalg.factory.Nd4j;
  * and transports the second moment with the squared rotation, V' = (C∘C) V (left) or V (C∘C)ᵀ
  * (right): the second moment of a rotated vector if its coordinates are uncorrelated
  * (E[(Cx)ᵢ²] = Σⱼ Cᵢⱼ² E[xⱼ²]), which keeps V ≥ 0 and its scale.
+ *
+ * <p>{@code residual: fira} adds the gradient outside the subspace ({@link FiraResidual}). It
+ * needs the full gradient of the step at the update, so it refuses gradient accumulation here
+ * and data-parallel replicas (which exchange only R) when the parameter is added, one line each.
  */
 final class GaloreParam extends ParamState {
     private final Projector projector;
     private final MomentStep kernel;
     private final float[] chunk = new float[Chunks.SIZE];
     private long refreshes;
+    /** Fira's residual, or null ({@code residual: none}). */
+    private final FiraResidual residual;
     /** Data parallel: the replica that computes this parameter's bases (its GaLore ordinal mod N). */
     int owner;
 
@@ -62,9 +68,16 @@ final class GaloreParam extends ParamState {
         this.m = new MomentState(s.mCodec(), Moment.FIRST, (int) r[0], (int) r[1]);
         this.v = new MomentState(s.vCodec(), Moment.SECOND, (int) r[0], (int) r[1]);
         this.kernel = kernel;
+        this.residual = s.residual() == Residual.FIRA ? new FiraResidual(projector.side(), shape[0], shape[1]) : null;
     }
 
-
+    /** {@code residual: fira} needs the step's whole gradient at the update: refuses accumulation. */
+    private void refuseAccumulation() {
+        if (residual != null) {
+            throw new IllegalArgumentException("optim.residual fira (" + name + ") needs the full gradient at the "
+                    + "update, which accumulation does not keep: use train.grad_accum 1 or optim.residual none");
+        }
+    }
 
     /**
      * At the step's first gradient, if the policy wants one, the basis of this gradient (with
@@ -95,6 +108,7 @@ final class GaloreParam extends ParamState {
 
     @Override
     void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
+        refuseAccumulation();
         try (BasisCandidate fresh = proposeIfDue(grad)) {
             INDArray r = project(grad, fresh);
             // with replicas a non-finite micro-batch poisons this replica's sum, and the basis (the
@@ -137,9 +151,16 @@ final class GaloreParam extends ParamState {
                 exchange.accepted(squares);
             }
         }
+        if (residual != null) { // grad ← G − P R while R is still there
+            residual.subtract(grad, r, projector.basisTransposed(), gradScale);
+        }
         kernel.run(settings, UpdateRule.ADAMW, steps + 1, m, v, rb, rOff, a, (float) gradScale, (int) r.length(),
                 (start, len, u) -> rb.put(rOff + start, u, 0, len), rng);
-        projector.projectBack(r, grad); // ΔW = α·(P N or N Pᵀ) into the gradient buffer
+        if (residual == null) {
+            projector.projectBack(r, grad); // ΔW = α·(P N or N Pᵀ) into the gradient buffer
+        } else {
+            residual.finish(grad, r, projector.basisTransposed(), settings.scale(), gradScale); // α·P N + limited S
+        }
         FloatBuffer g = grad.data().asNioFloat();
         int gOff = (int) grad.offset();
         int n = weight.length();
@@ -206,6 +227,9 @@ final class GaloreParam extends ParamState {
         if (Boolean.TRUE.equals(p.get("has_basis"))) {
             put(sink, "basis", projector.basisParts());
         }
+        if (residual != null) {
+            s.put("residual_limiter", residual.state());
+        }
         return s;
     }
 
@@ -225,6 +249,14 @@ final class GaloreParam extends ParamState {
                 parts.remove(Projector.FIRST_VECTOR); // an INT4 basis saved before it was kept (the projector decodes it)
             }
             basis = get(source, "basis", parts, used);
+        }
+        if (residual != null) {
+            if (!(s.get("residual_limiter") instanceof Map<?, ?> limiter)) {
+                throw new IllegalArgumentException("the residual's norm-growth limiter state is missing");
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, ?> l = (Map<String, ?>) limiter;
+            residual.restore(l);
         }
         projector.restore(projectorState, basis);
         refreshes = r.longValue();

@@ -101,16 +101,24 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         }
         long[] shape = initial.shape();
         ParamSettings p = settings.resolve(name, shape);
+        boolean apollo = p.galore() && p.scaling() != Scaling.NONE;
+        boolean fira = p.galore() && p.residual() == Residual.FIRA;
+        if (apollo && fira) {
+            throw new IllegalArgumentException("parameter " + name + ": optim.residual fira adds to GaLore's update, not to"
+                    + " optim.scaling " + io.galore4j.quant.EnumKeys.key(p.scaling()) + " (APOLLO); set one of them to none");
+        }
+        if (apollo && exchange != null) {
+            throw new IllegalArgumentException("optim.scaling " + io.galore4j.quant.EnumKeys.key(p.scaling())
+                    + " (APOLLO) does not support data-parallel training: set train.workers to 1");
+        }
+        if (fira && exchange != null) {
+            throw FiraResidual.refusedWithReplicas(name); // the exchange carries R, not the full gradient
+        }
         WeightStore w = switch (p.weights()) {
             case INT8 -> new Int8Weight(name, initial, pool, p.weightRounding(), rng);
             case SPLIT -> new SplitWeight(name, initial, pool);
             default -> new Fp32Weight(initial);
         };
-        boolean apollo = p.galore() && p.scaling() != Scaling.NONE;
-        if (apollo && exchange != null) {
-            throw new IllegalArgumentException("optim.scaling " + io.galore4j.quant.EnumKeys.key(p.scaling())
-                    + " (APOLLO) does not support data-parallel training: set train.workers to 1");
-        }
         ParamState state = apollo ? new ApolloParam(name, shape, p, w, kernel, seed ^ name.hashCode())
                 : p.galore() ? new GaloreParam(name, shape, p, w, kernel, settings.svdOversampling(),
                         settings.svdPowerIterations(), seed ^ name.hashCode(), scratch)

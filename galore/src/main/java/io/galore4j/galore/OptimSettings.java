@@ -36,7 +36,8 @@ public final class OptimSettings {
     /** Options a layer entry may override. */
     static final Set<String> LAYER_KEYS = Set.of("rank", "scale", "side", "svd", "refresh", "refresh_gap",
             "lazy_window", "lazy_threshold", "adaptive_high", "adaptive_low", "adaptive_growth", "min_gap",
-            "max_gap", "on_refresh", "m_codec", "v_codec", "weights", "basis_bits", "weight_decay", "full_rank");
+            "max_gap", "on_refresh", "m_codec", "v_codec", "weights", "basis_bits", "weight_decay", "full_rank",
+            "residual");
     private static final Set<String> GLOBAL_ONLY = Set.of("method", "rule", "lr", "beta1", "beta2", "eps",
             "momentum", "projection", "weights_scope", "weight_rounding", "svd_oversampling", "svd_power_iterations",
             "layers", "accumulation", "scaling");
@@ -292,7 +293,8 @@ public final class OptimSettings {
                 r.choice("weights", WeightStorage.class), r.choice("weight_rounding", Rounding.class), basisBits,
                 // not in every preset, so that settings (and checkpoints) written before the key existed stay the same
                 r.has("accumulation") ? r.choice("accumulation", AccumulationDtype.class) : AccumulationDtype.FP32,
-                scaling);
+                scaling,
+                r.has("residual") ? r.choice("residual", Residual.class) : Residual.NONE); // as accumulation
     }
 
     /** Oversampling p and power iterations q of the randomized SVD (global options). */

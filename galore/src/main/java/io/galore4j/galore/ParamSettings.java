@@ -37,12 +37,14 @@ import java.util.Map;
  * @param basisBits      32 (fp32 basis) or 4 (INT4 basis)
  * @param accumulation   storage of accumulated micro-batch gradients: fp32 or bf16
  * @param scaling        none (GaLore's update) or APOLLO's channel / tensor gradient scaling
+ * @param residual       the gradient outside the subspace: dropped (none) or added as Fira does (GaLore)
  */
 public record ParamSettings(String layerPattern, boolean galore, UpdateRule rule, double lr, double beta1,
         double beta2, double eps, double weightDecay, double momentum, int rank, double scale, Side side,
         BasisMethod svd, RefreshKind refresh, Map<String, Object> refreshParams, OnRefresh onRefresh, CodecName mCodec,
         CodecName vCodec, WeightStorage weights, Rounding weightRounding, int basisBits, AccumulationDtype accumulation,
-        Scaling scaling) {
+        Scaling scaling,
+        Residual residual) {
 
     /** Every value is checked by {@link OptimSettings}, which names the key; here only what holds the record together. */
     public ParamSettings {
@@ -55,6 +57,7 @@ public record ParamSettings(String layerPattern, boolean galore, UpdateRule rule
         java.util.Objects.requireNonNull(weightRounding, "weight_rounding");
         java.util.Objects.requireNonNull(accumulation, "accumulation");
         java.util.Objects.requireNonNull(scaling, "scaling");
+        java.util.Objects.requireNonNull(residual, "residual");
         if (!mCodec.stores(Moment.FIRST) || !vCodec.stores(Moment.SECOND)) {
             throw new IllegalArgumentException("m_codec " + EnumKeys.key(mCodec) + " / v_codec " + EnumKeys.key(vCodec)
                     + ": not a first / second moment codec");
@@ -65,14 +68,14 @@ public record ParamSettings(String layerPattern, boolean galore, UpdateRule rule
     ParamSettings withWeights(WeightStorage storage) {
         return new ParamSettings(layerPattern, galore, rule, lr, beta1, beta2, eps, weightDecay, momentum, rank, scale,
                 side, svd, refresh, refreshParams, onRefresh, mCodec, vCodec, storage, weightRounding, basisBits,
-                accumulation, scaling);
+                accumulation, scaling, residual);
     }
 
     /** These settings for a parameter updated in a projected subspace (or not). */
     ParamSettings withGalore(boolean projected) {
         return new ParamSettings(layerPattern, projected, rule, lr, beta1, beta2, eps, weightDecay, momentum, rank,
                 scale, side, svd, refresh, refreshParams, onRefresh, mCodec, vCodec, weights, weightRounding, basisBits,
-                accumulation, scaling);
+                accumulation, scaling, residual);
     }
 
     /** Field name to value in a fixed order (for listings and run directories). */
@@ -100,6 +103,9 @@ public record ParamSettings(String layerPattern, boolean galore, UpdateRule rule
             m.put("basis_bits", basisBits);
             if (scaling != Scaling.NONE) {
                 m.put("scaling", EnumKeys.key(scaling));
+            }
+            if (residual != Residual.NONE) { // listed only when on, so the other methods' records stay as they were
+                m.put("residual", EnumKeys.key(residual));
             }
         }
         m.put("m_codec", EnumKeys.key(mCodec));

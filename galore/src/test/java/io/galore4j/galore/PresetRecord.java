@@ -45,6 +45,9 @@ final class PresetRecord {
                 } catch (ReflectiveOperationException e) {
                     throw new IllegalStateException(e);
                 }
+                if (c.getName().equals("residual") && v == Residual.NONE || c.getName().equals("scaling") && v == Scaling.NONE) {
+                    continue; // fields added after the record, at the value every earlier preset had
+                }
                 if (v instanceof Map<?, ?> m) {
                     Map<String, String> sorted = new TreeMap<>();
                     m.forEach((k, x) -> sorted.put(String.valueOf(k), String.valueOf(x)));
