@@ -178,6 +178,21 @@ class FiraStepTest {
         }
     }
 
+    @Test
+    void apolloScalingAndTheFiraResidualExcludeEachOther() {
+        Map<String, Object> s = new LinkedHashMap<>();
+        s.put("method", "apollo");
+        s.put("projection", "w");
+        s.put("rank", RANK);
+        s.put("residual", "fira");
+        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(OptimSettings.from(s), 1)) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> opt.add("w", TestArrays.matrix(new float[48], 8, 6)));
+            assertEquals("parameter w: optim.residual fira adds to GaLore's update, not to optim.scaling channel (APOLLO);"
+                    + " set one of them to none", e.getMessage());
+        }
+    }
+
     /** The float64 step with or without the residual (GaLore's step alone). */
     private static final class Reference {
         final int m;
