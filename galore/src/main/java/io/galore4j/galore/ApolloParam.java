@@ -61,6 +61,14 @@ final class ApolloParam extends ParamState {
     }
 
     /**
+     * Bytes one update holds besides the parameter's state: P (rank × the side's dimension) and R
+     * (rank × the other), each as a Java array and as an ND4J array.
+     */
+    static long updateBytes(int rank, long rows, long cols) {
+        return 2L * Float.BYTES * rank * (rows + cols);
+    }
+
+    /**
      * Generation {@code k} of the projection of a parameter with seed {@code seed}: rank × dim
      * values, row-major, independent N(0, 1/rank) by Box–Muller from a generator seeded with
      * (seed, k).

@@ -120,6 +120,14 @@ public final class MemoryAccount {
     }
 
     /**
+     * The transient bytes of one APOLLO update (optim.scaling channel or tensor) of a parameter of
+     * this shape: its projection and projected gradient ({@link ApolloParam#updateBytes}).
+     */
+    public static long apolloUpdateBytes(ParamSettings p, long[] shape) {
+        return ApolloParam.updateBytes(p.rank(), shape[0], shape[1]);
+    }
+
+    /**
      * The account a {@link LayerwiseOptimizer} with these settings would report after
      * {@code add}ing parameters of these shapes (in map order), without allocating anything.
      *

@@ -81,7 +81,7 @@ class FiraStepTest {
             }
             assertEquals(3, opt.svdCount());
         }
-        assertTrue(ref.limited >= 2, "the limiter acted on " + ref.limited + " of " + STEPS + " steps");
+        assertTrue(ref.limiter.limited >= 2, "the limiter acted on " + ref.limiter.limited + " of " + STEPS + " steps");
     }
 
     @Test
@@ -202,8 +202,7 @@ class FiraStepTest {
         double[] mom;
         double[] vel;
         int t;
-        double last = Double.NaN;
-        int limited;
+        final Float64Limiter limiter = new Float64Limiter();
 
         Reference(float[] w0, int m, int n) {
             this.m = m;
@@ -262,12 +261,7 @@ class FiraStepTest {
                 }
             }
             norm = Math.sqrt(norm);
-            double f = 1;
-            if (last > 0 && norm > 1.01 * last) {
-                f = 1.01 * last / norm;
-                limited++;
-            }
-            last = norm * f;
+            double f = limiter.factor(norm);
             for (int k = 0; k < w.length; k++) {
                 double dw = ALPHA * low[k] + (fira ? f * scaled[k] : 0);
                 w[k] -= LR * (dw + WD * w[k]);

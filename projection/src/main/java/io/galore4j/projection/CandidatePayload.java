@@ -1,5 +1,8 @@
 package io.galore4j.projection;
 
+import static io.galore4j.quant.ExactFloats.getLong;
+import static io.galore4j.quant.ExactFloats.putLong;
+
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -76,19 +79,5 @@ final class CandidatePayload {
         return new BasisCandidate(owner, step, basisT, d.codes(), d.first(),
                 Double.longBitsToDouble(getLong(in, COSINE)), sigma, Double.longBitsToDouble(getLong(in, ENERGY)),
                 Double.longBitsToDouble(getLong(in, MILLIS)), getLong(in, CALLS));
-    }
-
-    private static void putLong(float[] out, int at, long bits) {
-        for (int k = 0; k < 4; k++) {
-            out[at + k] = (float) ((bits >>> (16 * k)) & 0xFFFF);
-        }
-    }
-
-    private static long getLong(float[] in, int at) {
-        long bits = 0;
-        for (int k = 0; k < 4; k++) {
-            bits |= ((long) in[at + k] & 0xFFFF) << (16 * k);
-        }
-        return bits;
     }
 }

@@ -11,22 +11,15 @@ final class Evaluation {
 
     /** Mean validation cross-entropy (nats per token) of {@code net} over the fixed evaluation windows. */
     static double meanLoss(LlamaModel net, EvalWindows windows) {
-        double sum = 0;
-        for (int j = 0; j < windows.batchCount(); j++) {
-            sum += net.loss(windows.batch(j));
-        }
-        return sum / windows.batchCount();
+        return meanLoss(net, windows, ReplicaSync.SINGLE);
     }
 
     /**
      * As {@link #meanLoss(LlamaModel, EvalWindows)} for a data-parallel replica: each of the N
      * replicas evaluates its share of every batch (the windows of a batch are batch_size × N) and
-     * the replicas add their sums (docs/design.md §3.9).
+     * the replicas add their sums (docs/design.md §3.9); one process evaluates the whole of each.
      */
     static double meanLoss(LlamaModel net, EvalWindows windows, ReplicaSync sync) {
-        if (!sync.distributed()) {
-            return meanLoss(net, windows);
-        }
         double sum = 0;
         for (int j = 0; j < windows.batchCount(); j++) {
             sum += net.loss(windows.batch(j, sync.rank(), sync.size()));

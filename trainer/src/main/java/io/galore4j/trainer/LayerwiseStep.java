@@ -101,30 +101,17 @@ final class LayerwiseStep implements GradientSink {
 
     @Override
     public void accept(String name, org.nd4j.linalg.api.ndarray.INDArray grad) {
-        if (sync.distributed()) {
-            exchange(name, grad);
-            return;
+        if (!sync.distributed()) { // a replica hands every gradient on: the optimizer's sum decides (class comment)
+            if (nonFinite) {
+                return;
+            }
+            double ss = GradientNorms.sumOfSquares(grad);
+            if (!Double.isFinite(ss)) {
+                nonFinite = true; // the rest of this step's updates are skipped
+                return;
+            }
+            sumSquares += ss;
         }
-        if (nonFinite) {
-            return;
-        }
-        double ss = GradientNorms.sumOfSquares(grad);
-        if (!Double.isFinite(ss)) {
-            nonFinite = true; // the rest of this step's updates are skipped
-            return;
-        }
-        sumSquares += ss;
-        long t = System.nanoTime();
-        if (lastMicroBatch) {
-            opt.update(name, grad, lr, gradScale);
-        } else {
-            opt.accumulate(name, grad);
-        }
-        optimizerNanos += System.nanoTime() - t;
-    }
-
-    /** A replica's gradient: always to the optimizer, which exchanges it (see the class comment). */
-    private void exchange(String name, org.nd4j.linalg.api.ndarray.INDArray grad) {
         long t = System.nanoTime();
         try {
             if (lastMicroBatch) {
@@ -132,8 +119,11 @@ final class LayerwiseStep implements GradientSink {
             } else {
                 opt.accumulate(name, grad);
             }
-        } catch (IllegalArgumentException rejected) { // the same on every replica
-            nonFinite = true;
+        } catch (IllegalArgumentException rejected) {
+            if (!sync.distributed()) {
+                throw rejected;
+            }
+            nonFinite = true; // a non-finite sum, rejected on every replica alike
         }
         optimizerNanos += System.nanoTime() - t;
     }

@@ -149,15 +149,14 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
 
     /**
      * The transient bytes of the largest basis computation of any projected parameter; for an
-     * APOLLO parameter (no SVD) its update's random projection P and projected gradient R, each
-     * held twice (a Java copy and an ND4J array): 2 · 4 · r · (m + n) bytes at most.
+     * APOLLO parameter (no SVD) its update's random projection and projected gradient.
      */
     private static long refreshBytes(OptimSettings optim, ModelConfig model) {
         long refresh = 0;
         for (Map.Entry<String, long[]> e : LlamaParameters.shapes(model).entrySet()) {
             ParamSettings p = optim.resolve(e.getKey(), e.getValue());
             if (p.galore() && p.scaling() != io.galore4j.galore.Scaling.NONE) {
-                refresh = Math.max(refresh, 8L * p.rank() * (e.getValue()[0] + e.getValue()[1]));
+                refresh = Math.max(refresh, MemoryAccount.apolloUpdateBytes(p, e.getValue()));
             } else if (p.galore()) {
                 refresh = Math.max(refresh, RefreshWorkspace.bytes(p.svd(), p.rank(), e.getValue()[0],
                         e.getValue()[1], p.side(), optim.svdOversampling(), optim.svdPowerIterations(), p.basisBits()));

@@ -1,6 +1,7 @@
 package io.galore4j.trainer;
 
 import io.galore4j.galore.Replicas;
+import io.galore4j.quant.ExactFloats;
 
 /**
  * What the training loop agrees on with the other replicas of a data-parallel run besides the
@@ -95,10 +96,6 @@ final class ReplicaSync {
      * with the same step. Returns {@code timeUp} agreed; {@link #stopAgreed} holds the stop.
      */
     boolean anyStop(boolean timeUp, boolean stop) {
-        if (!distributed()) {
-            stopAgreed = stop;
-            return timeUp;
-        }
         boolean t = false;
         boolean s = false;
         for (double[] v : gather(timeUp ? 1 : 0, stop ? 1 : 0)) {
@@ -119,12 +116,9 @@ final class ReplicaSync {
      * {@code ok} (it wrote what it had to): the same answer on every replica.
      */
     Agreement agree(long checksum, boolean ok) {
-        if (!distributed()) {
-            return ok ? Agreement.SAME : Agreement.ROOT_FAILED;
-        }
-        // 16-bit pieces are exact in a float; the gathered values are exact too
-        double[][] all = gather(ok ? 1 : 0, checksum >>> 48, (checksum >>> 32) & 0xFFFF, (checksum >>> 16) & 0xFFFF,
-                checksum & 0xFFFF);
+        float[] pieces = new float[ExactFloats.PER_LONG];
+        ExactFloats.putLong(pieces, 0, checksum);
+        double[][] all = gather(ok ? 1 : 0, pieces[0], pieces[1], pieces[2], pieces[3]);
         if (all[0][0] == 0) {
             return Agreement.ROOT_FAILED;
         }

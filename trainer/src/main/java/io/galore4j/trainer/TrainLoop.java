@@ -85,7 +85,7 @@ final class TrainLoop {
         long checkpointed = session.resume != null ? session.resume.step() : -1;
         try (Progress progress = Progress.of("train " + job.method(), (int) s.step, train.steps(), train.logEvery(), out);
                 StopSignal.Listener stop = StopSignal.listen()) {
-            StepLog log = new StepLog(train, sync.writes() ? dir : null, progress, clock, evaluation, sync,
+            StepLog log = new StepLog(train, dir, progress, clock, evaluation, sync,
                     () -> stop.requested() != null);
             for (int step = (int) s.step; step < train.steps(); step++) {
                 if (stopRequested(stop)) {
