@@ -31,7 +31,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * (t the update count before this one), rebuilt at every update; a checkpoint holds the seed and
  * the number of generations drawn. Its regeneration is not reported as a refresh event (there is
  * no subspace to compare). Gradient accumulation sums the full gradient G (the update needs G
- * itself, not only R). A gradient is checked whole (G, then R) before anything changes.
+ * itself, not only R). A gradient is checked whole (G, then R) before anything changes. With
+ * data-parallel replicas the full gradient is averaged over them ({@link Exchange#meanFull}); P
+ * needs no exchange, being drawn from the same seed on every replica.
  */
 final class ApolloParam extends ParamState {
     /** The guard added to ‖R‖ in the scaling factor. */
@@ -103,23 +105,15 @@ final class ApolloParam extends ParamState {
         FloatBuffer g = grad.data().asNioFloat();
         int gOff = (int) grad.offset();
         int n = weight.length();
-        kernel.requireFinite("gradient of " + name, settings, UpdateRule.ADAMW, g, gOff, acc, (float) gradScale, n);
-        if (acc != null || gradScale != 1) { // G = (g + accumulated) × gradScale, in the gradient buffer
-            for (int start = 0; start < n; start += Chunks.SIZE) {
-                int len = Math.min(Chunks.SIZE, n - start);
-                g.get(gOff + start, chunk, 0, len);
-                if (acc != null) {
-                    float[] a = accumulated;
-                    acc.read(start, len, a);
-                    for (int i = 0; i < len; i++) {
-                        chunk[i] += a[i];
-                    }
-                }
-                for (int i = 0; i < len; i++) {
-                    chunk[i] *= (float) gradScale;
-                }
-                g.put(gOff + start, chunk, 0, len);
-            }
+        Accumulation a = acc;
+        double meanSquares = 0;
+        if (exchange != null) { // G ← the mean over the replicas of (g + accumulated); the seed of P is shared
+            meanSquares = exchange.meanFull(this, g, gOff);
+            a = null;
+        }
+        kernel.requireFinite("gradient of " + name, settings, UpdateRule.ADAMW, g, gOff, a, (float) gradScale, n);
+        if (a != null || gradScale != 1) { // G = (g + accumulated) × gradScale, in the gradient buffer
+            fold(g, gOff, a, gradScale, chunk, accumulated);
         }
         long k = generation();
         int rank = settings.rank();
@@ -142,6 +136,9 @@ final class ApolloParam extends ParamState {
         double[] rNorm = channelSquares(r, (int) rShape[1], channels);
         kernel.run(settings, UpdateRule.ADAMW, steps + 1, m, v, rb, 0, null, 1f, rn,
                 (start, len, u) -> rb.put(start, u, 0, len), rng);
+        if (exchange != null) {
+            exchange.accepted(meanSquares);
+        }
         double[] s = channelSquares(r, (int) rShape[1], channels); // now of R̃
         double[] gSquares = new double[channels];
         for (int start = 0; start < n; start += Chunks.SIZE) {

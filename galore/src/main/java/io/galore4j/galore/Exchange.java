@@ -84,14 +84,26 @@ final class Exchange {
             used += n;
             return;
         }
-        double[] sq = {0};
-        exchange(n, Kind.GRADIENT, -1, (from, len, c) -> local(p, g, gOff, from, len, c, 0), (from, len, c) -> {
-            divide(c, len);
-            sq[0] = squares(sq[0], c, 0, len);
-            g.put(gOff + from, c, 0, len);
-        });
+        double sq = meanFull(p, g, gOff);
         p.apply(g, gOff, null, lr, gradScale, rng); // may overwrite g (an INT8 weight's work buffer)
-        squaredNorm += sq[0];
+        squaredNorm += sq;
+    }
+
+    /**
+     * g ← the mean over the replicas of (g + the accumulated micro-batches), piece by piece in g's
+     * own buffer (NaN where this replica's step was not finite); returns the mean's squared norm,
+     * for {@link #accepted} once the update accepts it. Full-rank parameters, and the projected
+     * updates that need the whole gradient (APOLLO, Fira).
+     */
+    double meanFull(ParamState p, FloatBuffer g, int gOff) {
+        double[] sq = {0};
+        exchange(p.weight.length(), Kind.GRADIENT, -1, (from, len, c) -> local(p, g, gOff, from, len, c, 0),
+                (from, len, c) -> {
+                    divide(c, len);
+                    sq[0] = squares(sq[0], c, 0, len);
+                    g.put(gOff + from, c, 0, len);
+                });
+        return sq[0];
     }
 
     /**
@@ -111,7 +123,7 @@ final class Exchange {
         return x;
     }
 
-    /** Counts an accepted GaLore update's ‖mean R‖². */
+    /** Counts an accepted update's squared norm of what was exchanged (‖mean R‖², or ‖mean G‖²). */
     void accepted(double squares) {
         squaredNorm += squares;
     }
@@ -124,7 +136,6 @@ final class Exchange {
      *                                  gradient is not finite or the owner's computation failed
      */
     BasisCandidate sharedBasis(GaloreParam p, int owner, long step, INDArray grad) {
-        Projector projector = p.projector();
         int n = p.weight.length();
         FloatBuffer src = grad.data().asNioFloat();
         int srcOff = (int) grad.offset();
@@ -156,10 +167,24 @@ final class Exchange {
             }
             throw e;
         }
+        try (mean) {
+            return broadcastBasis(p, owner, step, mean);
+        }
+    }
+
+    /**
+     * The basis {@code owner} computes from {@code mean} (the mean gradient: given on the owner,
+     * ignored elsewhere), rebuilt from its broadcast on every replica.
+     *
+     * @throws IllegalArgumentException on every replica, naming the parameter, when the owner's
+     *                                  computation failed
+     */
+    BasisCandidate broadcastBasis(GaloreParam p, int owner, long step, INDArray mean) {
+        Projector projector = p.projector();
         float[] payload = new float[projector.payloadFloats()];
         IllegalArgumentException failure = null;
-        if (owns) {
-            try (mean; BasisCandidate c = projector.propose(step, mean)) {
+        if (replicas.rank() == owner) {
+            try (BasisCandidate c = projector.propose(step, mean)) {
                 projector.writePayload(c, payload);
             } catch (IllegalArgumentException e) {
                 failure = e; // the payload stays all zeros: status "failed" for every replica

@@ -20,7 +20,8 @@ import java.util.Map;
  * @param collective floats the collective holds per call: {@value #COLLECTIVE_COPIES} arrays of
  *                  {@code handed} + 1 (the sentinel)
  * @param projected floats of the copy of the largest projected gradient R that is exchanged
- * @param refresh   floats of a refresh: the owner's m×n mean of the largest projected matrix, and
+ * @param refresh   floats of a refresh: the owner's m×n mean of the largest GaLore matrix (Fira's
+ *                  owner proposes from the exchanged gradient itself), and
  *                  the largest broadcast basis (payload)
  */
 public record ExchangeMemory(long bucket, long handed, long pieces, long collective, long projected, long refresh) {
@@ -45,19 +46,23 @@ public record ExchangeMemory(long bucket, long handed, long pieces, long collect
                 n *= d;
             }
             ParamSettings p = settings.resolve(e.getKey(), shape);
-            if (!p.galore()) {
-                if (n <= Exchange.SMALL) {
+            boolean apollo = p.apollo();
+            boolean fira = p.fira();
+            if (!p.galore() || apollo || fira) { // a full gradient (APOLLO and Fira: unbucketed, Exchange#meanFull)
+                if (n <= Exchange.SMALL && !p.galore()) {
                     small += n;
                 } else {
                     fullRank = Math.max(fullRank, n);
                 }
-                continue;
+            } else { // GaLore: R, and the owner's m×n mean at a refresh
+                long[] r = p.side().projectedShape(shape[0], shape[1], p.rank());
+                projected = Math.max(projected, r[0] * r[1]);
+                full = Math.max(full, n);
             }
-            long[] r = p.side().projectedShape(shape[0], shape[1], p.rank());
-            projected = Math.max(projected, r[0] * r[1]);
-            full = Math.max(full, n);
-            payload = Math.max(payload, BasisCandidate.payloadFloats(p.basisBits(), p.rank(),
-                    p.side().basisDimension(shape[0], shape[1]), BasisCandidate.singularValuesSent(p.rank())));
+            if (p.galore() && !apollo) { // Fira's owner proposes from the exchanged mean itself
+                payload = Math.max(payload, BasisCandidate.payloadFloats(p.basisBits(), p.rank(),
+                        p.side().basisDimension(shape[0], shape[1]), BasisCandidate.singularValuesSent(p.rank())));
+            }
         }
         long bucketCopy = Math.min(Exchange.BUCKET, small);
         long largest = Math.max(Math.max(fullRank, bucketCopy), Math.max(projected, Math.max(full, payload)));

@@ -112,15 +112,6 @@ final class FiraResidual {
         }
     }
 
-    /**
-     * The refusal of data-parallel replicas: they exchange the projected gradient R (docs/design.md
-     * §3.9), and E needs the mean full gradient.
-     */
-    static IllegalArgumentException refusedWithReplicas(String name) {
-        return new IllegalArgumentException("optim.residual fira (" + name + ") needs the mean full gradient, which "
-                + "data-parallel workers do not exchange: use train.workers 1 or optim.residual none");
-    }
-
     /** The limiter's state for a checkpoint. */
     Map<String, Object> state() {
         return limiter.state();

@@ -42,9 +42,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * (right): the second moment of a rotated vector if its coordinates are uncorrelated
  * (E[(Cx)ᵢ²] = Σⱼ Cᵢⱼ² E[xⱼ²]), which keeps V ≥ 0 and its scale.
  *
- * <p>{@code residual: fira} adds the gradient outside the subspace ({@link FiraResidual}). It
- * needs the full gradient of the step at the update, so it refuses gradient accumulation here
- * and data-parallel replicas (which exchange only R) when the parameter is added, one line each.
+ * <p>{@code residual: fira} adds the gradient outside the subspace ({@link FiraResidual}), which
+ * needs the step's whole gradient at the update: accumulation then sums the full gradient (as
+ * APOLLO's does), and the basis is refreshed at the update from the step's summed gradient;
+ * data-parallel replicas exchange that full gradient ({@link Exchange#meanFull}) instead of R, and
+ * the owner's basis of the mean is broadcast as for GaLore.
  */
 final class GaloreParam extends ParamState {
     private final Projector projector;
@@ -71,23 +73,19 @@ final class GaloreParam extends ParamState {
         this.residual = s.residual() == Residual.FIRA ? new FiraResidual(projector.side(), shape[0], shape[1]) : null;
     }
 
-    /** {@code residual: fira} needs the step's whole gradient at the update: refuses accumulation. */
-    private void refuseAccumulation() {
-        if (residual != null) {
-            throw new IllegalArgumentException("optim.residual fira (" + name + ") needs the full gradient at the "
-                    + "update, which accumulation does not keep: use train.grad_accum 1 or optim.residual none");
-        }
-    }
-
     /**
      * At the step's first gradient, if the policy wants one, the basis of this gradient (with
      * replicas: of its mean over them, computed by the owner) (not yet in use); else null.
      */
     private BasisCandidate proposeIfDue(INDArray grad) {
-        if (seenThisStep || !projector.due(steps)) {
+        if ((seenThisStep && residual == null) || !projector.due(steps)) { // Fira proposes at the update only
             return null;
         }
-        return exchange == null ? projector.propose(steps, grad) : exchange.sharedBasis(this, owner, steps, grad);
+        if (exchange == null) {
+            return projector.propose(steps, grad);
+        }
+        return residual == null ? exchange.sharedBasis(this, owner, steps, grad)
+                : exchange.broadcastBasis(this, owner, steps, grad); // grad is already the mean
     }
 
     /**
@@ -108,7 +106,11 @@ final class GaloreParam extends ParamState {
 
     @Override
     void accumulate(INDArray grad, RoundingRng rng, List<SubspaceStats> events) {
-        refuseAccumulation();
+        if (residual != null) { // the full gradient; the basis waits for the update
+            addToAccumulation("gradient of " + name, grad.data().asNioFloat(), (int) grad.offset(), weight.length());
+            seenThisStep = true;
+            return;
+        }
         try (BasisCandidate fresh = proposeIfDue(grad)) {
             INDArray r = project(grad, fresh);
             // with replicas a non-finite micro-batch poisons this replica's sum, and the basis (the
@@ -128,10 +130,14 @@ final class GaloreParam extends ParamState {
         FloatBuffer rb;
         int rOff;
         Accumulation a = acc;
+        double squares = 0;
+        if (residual != null) { // the step's whole gradient in the gradient buffer (see the class comment)
+            a = null;
+            squares = wholeGradient(grad);
+        }
         try (BasisCandidate fresh = proposeIfDue(grad)) {
             r = project(grad, fresh);
-            double squares = 0;
-            if (exchange != null) { // R ← mean over the replicas of (R + accumulated), which then holds it all
+            if (exchange != null && residual == null) { // R ← mean over the replicas of (R + accumulated), which then holds it all
                 float[] mean = exchange.meanProjected(this, r);
                 squares = Exchange.squares(mean, 0, mean.length);
                 if (r == null) { // not finite here, so neither is the mean: rejected as on every replica
@@ -176,6 +182,25 @@ final class GaloreParam extends ParamState {
     }
 
     /**
+     * Fira: grad ← grad + the accumulated micro-batches, or with replicas the mean over them of
+     * that sum (checked: a mean that is not finite is rejected on every replica alike); returns
+     * the squared norm of what was exchanged (0 in a single process).
+     */
+    private double wholeGradient(INDArray grad) {
+        FloatBuffer g = grad.data().asNioFloat();
+        int gOff = (int) grad.offset();
+        if (exchange == null) {
+            if (acc != null) {
+                fold(g, gOff, acc, 1.0, chunk, new float[Chunks.SIZE]);
+            }
+            return 0;
+        }
+        double squares = exchange.meanFull(this, g, gOff);
+        kernel.requireFinite("gradient of " + name, settings, UpdateRule.ADAMW, g, gOff, null, 1f, weight.length());
+        return squares;
+    }
+
+    /**
      * R of this gradient; with replicas, null when it is not finite on this replica (which then
      * sends NaN, so that every replica rejects the step's sum alike).
      */
@@ -183,7 +208,7 @@ final class GaloreParam extends ParamState {
         try {
             return projector.project(grad, fresh);
         } catch (IllegalArgumentException e) {
-            if (exchange == null) {
+            if (exchange == null || residual != null) { // Fira projects the mean: the same on every replica
                 throw e;
             }
             return null;

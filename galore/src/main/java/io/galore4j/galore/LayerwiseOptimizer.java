@@ -35,7 +35,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * replica runs one optimizer with the same settings, seed and parameters and makes the same
  * calls; each update uses the mean over the replicas of (gradient + accumulated micro-batches),
  * exchanged by {@link Exchange} (full-rank: the full gradient, small ones bucketed until
- * {@link #flush}; GaLore: R, and at a refresh the full gradient and the owner's basis), so the
+ * {@link #flush}; GaLore: R, and at a refresh the full gradient and the owner's basis; APOLLO
+ * and Fira: the full gradient, and Fira's refreshed basis from its owner), so the
  * replicas' weights and states stay bit-identical ({@link #stateChecksum}).
  *
  * <p>Not thread-safe. Randomness (stochastic rounding of INT8 weights and log-codec states,
@@ -101,18 +102,11 @@ public final class LayerwiseOptimizer implements AutoCloseable {
         }
         long[] shape = initial.shape();
         ParamSettings p = settings.resolve(name, shape);
-        boolean apollo = p.galore() && p.scaling() != Scaling.NONE;
-        boolean fira = p.galore() && p.residual() == Residual.FIRA;
+        boolean apollo = p.apollo();
+        boolean fira = p.fira();
         if (apollo && fira) {
             throw new IllegalArgumentException("parameter " + name + ": optim.residual fira adds to GaLore's update, not to"
                     + " optim.scaling " + io.galore4j.quant.EnumKeys.key(p.scaling()) + " (APOLLO); set one of them to none");
-        }
-        if (apollo && exchange != null) {
-            throw new IllegalArgumentException("optim.scaling " + io.galore4j.quant.EnumKeys.key(p.scaling())
-                    + " (APOLLO) does not support data-parallel training: set train.workers to 1");
-        }
-        if (fira && exchange != null) {
-            throw FiraResidual.refusedWithReplicas(name); // the exchange carries R, not the full gradient
         }
         WeightStore w = switch (p.weights()) {
             case INT8 -> new Int8Weight(name, initial, pool, p.weightRounding(), rng);

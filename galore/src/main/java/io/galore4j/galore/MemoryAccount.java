@@ -17,7 +17,7 @@ import java.util.Map;
  * <p>Persistent components live from {@code add} to {@code close}: the weight (fp32: 4 bytes per
  * element, INT8: 1, split: 3 = bf16 high part + int8 correction) and its INT8 scales/zero
  * points, the stored basis, and both moments with their scales. Working components: the
- * accumulation buffer (only with gradient accumulation; R-shaped for GaLore, full for APOLLO; 4 or, with
+ * accumulation buffer (only with gradient accumulation; R-shaped for GaLore, full for APOLLO and Fira; 4 or, with
  * {@code accumulation: bf16}, 2 bytes per element), and the trainer's fp32 gradient (4 bytes per
  * element; with layer-wise updates only the largest one is alive at a time, see
  * {@link #layerwiseGradientBytes()}). Shared: the pool INT8 and split weights are decoded into
@@ -132,7 +132,8 @@ public final class MemoryAccount {
      * {@code add}ing parameters of these shapes (in map order), without allocating anything.
      *
      * @param accumulation whether the trainer accumulates gradients (then every parameter has an
-     *                     accumulation buffer: R-shaped for GaLore, full-shaped otherwise)
+     *                     accumulation buffer: R-shaped for GaLore without Fira's residual,
+     *                     full-shaped otherwise)
      */
     public static MemoryAccount estimate(OptimSettings settings, Map<String, long[]> shapes, boolean accumulation) {
         List<Row> rows = new ArrayList<>();
@@ -161,7 +162,7 @@ public final class MemoryAccount {
             }
             long stateRows = shape.length == 2 ? shape[0] : 1;
             long stateCols = n / stateRows;
-            long accumulated = n; // APOLLO accumulates the full gradient (ApolloParam)
+            long accumulated = n; // APOLLO and Fira accumulate the full gradient
             if (p.galore()) {
                 long m = shape[0];
                 long cols = shape[1];
@@ -173,7 +174,9 @@ public final class MemoryAccount {
                 if (p.scaling() == Scaling.NONE) { // APOLLO keeps no basis: P is redrawn from its seed
                     b.put(Component.BASIS, BasisStore.bytes(p.basisBits(), r, p.side().basisDimension(m, cols)));
                     projectors.add(new long[] {m, cols, r, p.basisBits(), left ? 0 : 1});
-                    accumulated = stateRows * stateCols;
+                    if (p.residual() == Residual.NONE) {
+                        accumulated = stateRows * stateCols;
+                    }
                 }
             }
             long[] mBytes = MomentState.estimate(p.mCodec(), Moment.FIRST, stateRows, stateCols);

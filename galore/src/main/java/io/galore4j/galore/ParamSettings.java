@@ -64,6 +64,16 @@ public record ParamSettings(String layerPattern, boolean galore, UpdateRule rule
         }
     }
 
+    /** Whether this projected parameter is updated by APOLLO (a random projection scaling the full gradient). */
+    public boolean apollo() {
+        return galore && scaling != Scaling.NONE;
+    }
+
+    /** Whether this projected parameter adds Fira's residual to GaLore's update. */
+    public boolean fira() {
+        return galore && residual == Residual.FIRA;
+    }
+
     /** These settings with another weight storage. */
     ParamSettings withWeights(WeightStorage storage) {
         return new ParamSettings(layerPattern, galore, rule, lr, beta1, beta2, eps, weightDecay, momentum, rank, scale,

@@ -72,6 +72,30 @@ abstract class ParamState {
         }
     }
 
+    /**
+     * g ← (g + a) × gradScale over the parameter's elements from absolute index {@code gOff}, in
+     * pieces of {@code chunk.length} ({@code a} may be null; {@code chunk} and {@code scratch} are
+     * the caller's buffers of one size). For the updates that need the step's whole gradient in the
+     * gradient buffer (APOLLO, Fira).
+     */
+    final void fold(java.nio.FloatBuffer g, int gOff, Accumulation a, double gradScale, float[] chunk, float[] scratch) {
+        int n = weight.length();
+        for (int start = 0; start < n; start += chunk.length) {
+            int len = Math.min(chunk.length, n - start);
+            g.get(gOff + start, chunk, 0, len);
+            if (a != null) {
+                a.read(start, len, scratch);
+                for (int i = 0; i < len; i++) {
+                    chunk[i] += scratch[i];
+                }
+            }
+            for (int i = 0; i < len; i++) {
+                chunk[i] *= (float) gradScale;
+            }
+            g.put(gOff + start, chunk, 0, len);
+        }
+    }
+
     final MomentState firstMoment() {
         return m;
     }

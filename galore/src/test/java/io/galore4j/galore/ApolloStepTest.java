@@ -260,16 +260,11 @@ class ApolloStepTest {
     }
 
     @Test
-    void badSettingsAndDataParallelAreRefused() {
+    void badSettingsAreRefused() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> OptimSettings.from(Map.of("method", "apollo", "refresh", "lazy")));
         assertTrue(e.getMessage().startsWith("optim.refresh must be fixed with scaling channel"), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> OptimSettings.from(Map.of("method", "apollo", "scaling", "row")));
         assertTrue(e.getMessage().startsWith("optim.scaling must be one of [channel, none, tensor]"), e.getMessage());
-        List<Replicas> two = LocalReplicas.members(2, 1000);
-        try (LayerwiseOptimizer o = LayerwiseOptimizer.create(settings("apollo", 2), 1, two.get(0))) {
-            e = assertThrows(IllegalArgumentException.class, () -> o.add(W, TestArrays.matrix(new float[24], 6, 4)));
-            assertTrue(e.getMessage().contains("does not support data-parallel training"), e.getMessage());
-        }
     }
 }

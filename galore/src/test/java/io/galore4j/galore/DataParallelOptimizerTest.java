@@ -13,8 +13,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * Data-parallel replicas (docs/design.md §3.9), each given its shard's gradients, end bit-identical
- * to each other and match one process given the mean gradient: AdamW and GaLore, with and without
- * gradient accumulation, on 2 and 3 replicas.
+ * to each other and match one process given the mean gradient: AdamW, GaLore, APOLLO, APOLLO-Mini
+ * and Fira, with and without gradient accumulation, on 2 and 3 replicas.
  */
 class DataParallelOptimizerTest {
     static final String PROJECTION = ".*(self_attn|mlp)\\..*_proj\\.weight";
@@ -24,12 +24,15 @@ class DataParallelOptimizerTest {
                 "projection", PROJECTION));
         if (method.equals("adamw")) {
             s.keySet().removeAll(List.of("rank", "refresh_gap", "svd", "projection"));
+        } else if (method.equals("apollo")) {
+            s.remove("svd"); // no basis to compute
         }
         return s;
     }
 
     @ParameterizedTest
-    @CsvSource({"adamw, 2, 1", "adamw, 3, 2", "galore, 2, 1", "galore, 3, 2", "galore, 2, 2"})
+    @CsvSource({"adamw, 2, 1", "adamw, 3, 2", "galore, 2, 1", "galore, 3, 2", "galore, 2, 2", "apollo, 2, 1",
+        "apollo, 3, 2", "apollo-mini, 2, 2", "fira, 2, 1", "fira, 3, 2"})
     void replicasAreIdenticalAndMatchOneProcessGivenTheMeanGradient(String method, int n, int micro) throws Exception {
         int steps = 5;
         List<Outcome> rs = ReplicaRuns.replicas(n, settings(method), steps, micro, ReplicaRuns.NONE);
@@ -42,12 +45,18 @@ class DataParallelOptimizerTest {
             assertEquals(first.events(), r.events(), "refresh statistics, bit for bit");
             assertArrayEquals(first.norms(), r.norms());
         }
+        // the reference sums the micro-batches' means, the replicas take the mean of their sums: the
+        // same value up to fp32 rounding, which Fira's residual G − PR (most of G cancels) magnifies
+        double tolerance = method.equals("fira") && micro > 1 ? 1e-5 : 1e-6;
         for (String name : ReplicaRuns.SHAPES.keySet()) {
             double err = TestArrays.relativeError(first.weights().get(name), ref.weights().get(name));
-            assertTrue(err < 1e-6, name + ": relative error " + err + " against one process given the mean");
+            assertTrue(err < tolerance, name + ": relative error " + err + " against one process given the mean");
         }
         assertEquals(ref.svds(), first.svds());
-        if (method.equals("galore")) {
+        if (method.startsWith("apollo")) {
+            assertEquals(0, first.svds(), "APOLLO computes no basis");
+            assertEquals(0, first.counts().projectedFloats(), "APOLLO exchanges the full gradient");
+        } else if (!method.equals("adamw")) {
             assertEquals(2 * 3, first.svds(), "two layers refresh at steps 0, 2, 4");
             for (int i = 0; i < ref.events().size(); i++) { // same basis from the same mean gradient
                 assertEquals(ref.events().get(i).overlap(), first.events().get(i).overlap(), 1e-6);

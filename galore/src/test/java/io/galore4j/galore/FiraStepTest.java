@@ -158,23 +158,34 @@ class FiraStepTest {
         }
     }
 
+    /**
+     * Accumulation sums the full gradient and the basis is refreshed from the step's sum, so two
+     * micro-batches give the very bits of one update given their sum.
+     */
     @Test
-    void accumulationIsRefusedWithOneLine() {
-        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(settings(null), 1)) {
-            opt.add("w", TestArrays.matrix(new float[48], 8, 6));
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> opt.accumulate("w", TestArrays.matrix(gradient(0, 48), 8, 6)));
-            assertTrue(e.getMessage().contains("train.grad_accum 1") && !e.getMessage().contains("\n"), e.getMessage());
-        }
-    }
-
-    @Test
-    void dataParallelReplicasAreRefusedWhenTheParameterIsAdded() {
-        Replicas replica = LocalReplicas.members(2, 1000).get(0);
-        try (LayerwiseOptimizer opt = LayerwiseOptimizer.create(settings(null), 1, replica)) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> opt.add("w", TestArrays.matrix(new float[48], 8, 6)));
-            assertTrue(e.getMessage().contains("train.workers 1") && !e.getMessage().contains("\n"), e.getMessage());
+    void accumulatedMicroBatchesEqualOneUpdateWithTheirSum() {
+        int m = 8;
+        int n = 6;
+        float[] w0 = TestArrays.gaussian(new Random(7), m * n, 1.0);
+        try (LayerwiseOptimizer micro = LayerwiseOptimizer.create(settings(null), 1);
+             LayerwiseOptimizer whole = LayerwiseOptimizer.create(settings(null), 1)) {
+            micro.add("w", TestArrays.matrix(w0, m, n));
+            whole.add("w", TestArrays.matrix(w0, m, n));
+            for (int t = 0; t < STEPS; t++) {
+                float[] a = gradient(t, m * n);
+                float[] b = gradient(t + 50, m * n);
+                float[] sum = new float[m * n];
+                for (int i = 0; i < sum.length; i++) {
+                    sum[i] = b[i] + a[i];
+                }
+                micro.accumulate("w", TestArrays.matrix(a, m, n));
+                micro.update("w", TestArrays.matrix(b, m, n), LR, 0.5);
+                micro.endStep();
+                whole.update("w", TestArrays.matrix(sum, m, n), LR, 0.5);
+                whole.endStep();
+                assertArrayEquals(TestArrays.values(whole.weight("w")), TestArrays.values(micro.weight("w")), "step " + t);
+            }
+            assertEquals(3, micro.galore("w").svdCount(), "refreshes at steps 0, 2, 4");
         }
     }
 

@@ -23,7 +23,10 @@ import java.util.Map;
  * micro-batch's full m×n gradient, and its owner broadcasts the candidate
  * ({@link BasisCandidate#payloadFloats}: a header, the leading singular values and the basis as
  * stored: fp32, or INT4 codes packed three bytes per float with their scales, zero points and fp32
- * first vector). The reference is exchanging every full gradient: Σ|θ| floats.
+ * first vector). APOLLO's matrices exchange their full gradient every step and nothing at a seed
+ * change (P is drawn from a shared seed); Fira's exchange their full gradient every step, and at a
+ * refresh only the owner's candidate (the mean it is computed from is already on every replica).
+ * The reference is exchanging every full gradient: Σ|θ| floats.
  *
  * <p>Refresh traffic per step is each projected layer's basis bytes divided by the smallest gap
  * its policy can reach ({@link RefreshPolicy#leastGap}): for a fixed policy that is the exact
@@ -47,7 +50,8 @@ public record ExchangeBytes(String method, long fullFloats, long stepFloats, Lis
      * @param name      the parameter
      * @param projected elements of its projected gradient R
      * @param basisBits 32 (fp32 basis) or 4 (INT4 basis)
-     * @param gradient  floats of its full gradient, summed at each refresh (m·n)
+     * @param gradient  floats of its full gradient summed at each refresh (m·n; 0 for Fira, which
+     *                  exchanges it every step)
      * @param payload   floats of the candidate its owner broadcasts at each refresh
      * @param policy    its refresh policy
      * @param gap       the smallest gap that policy can reach (see the class comment)
@@ -87,16 +91,18 @@ public record ExchangeBytes(String method, long fullFloats, long stepFloats, Lis
             }
             full += n;
             ParamSettings p = settings.resolve(e.getKey(), shape);
-            if (!p.galore()) {
+            boolean apollo = p.apollo();
+            boolean fira = p.fira();
+            if (!p.galore() || apollo) {
                 step += n;
                 continue;
             }
             long[] r = p.side().projectedShape(shape[0], shape[1], p.rank());
-            step += r[0] * r[1];
+            step += fira ? n : r[0] * r[1];
             long payload = BasisCandidate.payloadFloats(p.basisBits(), p.rank(),
                     p.side().basisDimension(shape[0], shape[1]), BasisCandidate.singularValuesSent(p.rank()));
             long gap = RefreshPolicy.of(p.refresh(), p.refreshParams()).leastGap();
-            refreshes.add(new Refresh(e.getKey(), r[0] * r[1], p.basisBits(), n, payload, p.refresh(), gap));
+            refreshes.add(new Refresh(e.getKey(), r[0] * r[1], p.basisBits(), fira ? 0 : n, payload, p.refresh(), gap));
         }
         return new ExchangeBytes(settings.method(), full, step, refreshes);
     }

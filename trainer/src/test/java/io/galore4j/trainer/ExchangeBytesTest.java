@@ -188,7 +188,7 @@ class ExchangeBytesTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"galore", "q-galore"})
+    @CsvSource({"galore", "q-galore", "apollo", "apollo-mini", "fira"})
     void theFormulaCountsWhatTheOptimizerSends(String method) throws Exception {
         OptimSettings settings = OptimSettings.from(Map.of("method", method, "rank", (int) R, "refresh", "fixed",
                 "refresh_gap", 2));
@@ -197,7 +197,12 @@ class ExchangeBytesTest {
         int steps = 4; // refreshes at steps 0 and 2
         ExchangeCounts c = exchanged(settings, shapes, steps);
         assertEquals(steps * x.stepFloats(), c.gradientFloats() + c.projectedFloats());
-        assertEquals(steps * UNPROJECTED, c.gradientFloats());
+        boolean whole = method.startsWith("apollo") || method.equals("fira"); // full gradients, no R
+        assertEquals(steps * (whole ? x.fullFloats() : UNPROJECTED), c.gradientFloats());
+        assertEquals(whole, c.projectedFloats() == 0);
+        assertEquals(method.startsWith("apollo"), x.refreshes().isEmpty(), "APOLLO has no basis to send");
+        assertEquals(whole ? 0 : 2 * x.refreshes().stream().mapToLong(ExchangeBytes.Refresh::gradient).sum(),
+                c.refreshGradientFloats(), "Fira's refresh needs no second full gradient");
         assertEquals(2 * x.refreshBytes(), ExchangeBytes.GRADIENT_BYTES * (c.refreshGradientFloats() + c.basisFloats()));
         assertEquals(steps * x.lowRankBytesPerStep(), ExchangeBytes.GRADIENT_BYTES * (double) c.floats(), 1e-6);
     }
