@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The GaLore and Q-GaLore papers' published memory figures next to this project's estimate made
+ * The GaLore, Q-GaLore and APOLLO papers' published memory figures next to this project's estimate made
  * under the papers' own assumptions ({@code galore memory --papers}).
  *
  * <p>Both papers count weights and optimizer states only (no gradients, no activations, no
@@ -20,7 +20,12 @@ import java.util.Map;
  * projection matrices counted with the states), GaLore Table 3 (7B: 8-bit Adam and 8-bit GaLore,
  * rank 1024), Q-GaLore Table 1 and Table 2 (Zhang et al. 2024, arXiv 2407.08296v1; INT8 weights,
  * 8-bit Adam states, INT4 projections in groups of 256). Ranks are the papers': 128, 256, 256,
- * 512 for 60M to 1B, 1024 for 7B.
+ * 512 for 60M to 1B, 1024 for 7B. The APOLLO paper's 7B pre-training table (Zhu et al. 2024,
+ * arXiv 2412.05270) gives the optimizer memory alone: 8-bit Adam, 8-bit GaLore at rank 1024,
+ * APOLLO at rank 256 and APOLLO-Mini at rank 1, the last two priced in BF16 as GaLore's rows. Its
+ * figures count the states of the projected matrices only (APOLLO-Mini's 0.0G leaves no room for
+ * the embedding's and head's Adam states), so these rows do too, except 8-bit Adam's, which
+ * projects nothing.
  *
  * <p>The estimate takes the element counts of this project's optimizer account for the same
  * model shapes and rank and prices them as the paper does: BF16 (2 bytes) for every weight,
@@ -31,8 +36,14 @@ import java.util.Map;
  */
 public final class PaperFigures {
 
-    /** One published figure: model preset, rank, method label, the paper's GB, and where it is from. */
-    public record Published(String preset, int rank, String method, double gigabytes, String source) {
+    /**
+     * One published figure: model preset, rank, method label, the paper's GB, where it is from, and
+     * whether it counts the optimizer states alone (the APOLLO paper's 7B table) or weights too.
+     */
+    public record Published(String preset, int rank, String method, double gigabytes, String source, boolean statesOnly) {
+        Published(String preset, int rank, String method, double gigabytes, String source) {
+            this(preset, rank, method, gigabytes, source, false);
+        }
     }
 
     /**
@@ -41,15 +52,16 @@ public final class PaperFigures {
      */
     public record Row(Published published, long weightBytes, long stateBytes) {
         public long estimateBytes() {
-            return weightBytes + stateBytes;
+            return published.statesOnly() ? stateBytes : weightBytes + stateBytes;
         }
 
         public double estimateGigabytes() {
             return estimateBytes() / 1e9;
         }
 
+        /** Estimate over the published figure; NaN for a figure published as 0.0G. */
         public double ratio() {
-            return estimateGigabytes() / published.gigabytes();
+            return published.gigabytes() == 0 ? Double.NaN : estimateGigabytes() / published.gigabytes();
         }
     }
 
@@ -58,6 +70,9 @@ public final class PaperFigures {
     static final String ADAM8 = "8-bit adam";
     static final String GALORE8 = "8-bit galore";
     static final String Q_GALORE = "q-galore";
+    static final String APOLLO = "apollo (bf16)";
+    static final String APOLLO_MINI = "apollo-mini (bf16)";
+    private static final String APOLLO_7B = "APOLLO 7B table (states of projected matrices)";
 
     /** The published figures, as printed in the papers' tables. */
     public static final List<Published> PUBLISHED = List.of(
@@ -75,7 +90,11 @@ public final class PaperFigures {
             new Published("1b", 512, Q_GALORE, 3.08, "Q-GaLore Table 1"),
             new Published("7b", 1024, ADAM8, 26, "GaLore Table 3"),
             new Published("7b", 1024, GALORE8, 18, "GaLore Table 3"),
-            new Published("7b", 1024, Q_GALORE, 15, "Q-GaLore Table 2"));
+            new Published("7b", 1024, Q_GALORE, 15, "Q-GaLore Table 2"),
+            new Published("7b", 1024, ADAM8, 13, APOLLO_7B, true),
+            new Published("7b", 1024, GALORE8, 4.9, APOLLO_7B, true),
+            new Published("7b", 256, APOLLO, 1.6, APOLLO_7B, true),
+            new Published("7b", 1, APOLLO_MINI, 0.0, APOLLO_7B, true));
 
     private PaperFigures() {
     }
@@ -84,17 +103,22 @@ public final class PaperFigures {
     public static List<Row> compare() {
         List<Row> rows = new ArrayList<>();
         for (Published p : PUBLISHED) {
-            long[] e = estimate(p.preset(), p.rank(), p.method());
+            long[] e = estimate(p.preset(), p.rank(), p.method(), p.statesOnly());
             rows.add(new Row(p, e[0], e[1]));
         }
         return rows;
     }
 
+    static long[] estimate(String preset, int rank, String method) {
+        return estimate(preset, rank, method, false);
+    }
+
     /**
      * {weights, optimizer states with projection bases} of {@code method} at this size and rank,
-     * priced as the papers do.
+     * priced as the papers do; with {@code projectedOnly} (the APOLLO table's count) the states
+     * are those of the projected matrices alone, when the method projects any.
      */
-    static long[] estimate(String preset, int rank, String method) {
+    static long[] estimate(String preset, int rank, String method, boolean projectedOnly) {
         Map<String, long[]> shapes = LlamaParameters.shapes(ModelConfig.preset(preset));
         Map<String, Object> section = new LinkedHashMap<>();
         section.put("rank", rank);
@@ -107,6 +131,8 @@ public final class PaperFigures {
                 section.put("m_codec", "dynamic8");
                 section.put("v_codec", "dynamic8");
             }
+            case APOLLO -> section.put("method", "apollo");
+            case APOLLO_MINI -> section.put("method", "apollo-mini");
             case Q_GALORE -> {
                 // the paper's figures price every weight at one byte (its GaLore rows with the
                 // weights at 1 byte), the embedding and head included, which the preset keeps fp32
@@ -115,14 +141,22 @@ public final class PaperFigures {
             }
             default -> throw new IllegalArgumentException("unknown method " + method);
         }
-        MemoryAccount a = MemoryAccount.estimate(OptimSettings.from(section), shapes, false);
+        OptimSettings settings = OptimSettings.from(section);
+        MemoryAccount a = MemoryAccount.estimate(settings, shapes, false);
         long params = a.elements();
-        long states = a.total(Component.M) + a.total(Component.M_SCALES) + a.total(Component.V)
-                + a.total(Component.V_SCALES);
-        long basis = a.total(Component.BASIS);
+        long states = 0;
+        long basis = 0;
+        boolean projects = a.total(Component.BASIS) > 0 || method.equals(APOLLO) || method.equals(APOLLO_MINI);
+        for (MemoryAccount.Row r : a.rows()) {
+            if (projectedOnly && projects && !settings.resolve(r.name(), shapes.get(r.name())).galore()) {
+                continue;
+            }
+            states += r.get(Component.M) + r.get(Component.M_SCALES) + r.get(Component.V) + r.get(Component.V_SCALES);
+            basis += r.get(Component.BASIS);
+        }
         return switch (method) {
             // fp32 in this project's account: 4 bytes per element, priced at 2
-            case FULL, GALORE -> new long[] {2 * params, states / 2 + basis / 2};
+            case FULL, GALORE, APOLLO, APOLLO_MINI -> new long[] {2 * params, states / 2 + basis / 2};
             case ADAM8 -> new long[] {2 * params, states};
             case GALORE8 -> new long[] {2 * params, states + basis / 2};
             default -> new long[] {a.total(Component.WEIGHT) + a.total(Component.WEIGHT_SCALES), states + basis};
@@ -133,13 +167,14 @@ public final class PaperFigures {
     public static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
         sb.append("weights + optimizer states (projection included), decimal GB, the papers' assumptions"
-                + " (no gradients, activations or runtime)\n");
+                + " (no gradients, activations or runtime); rows marked \"states\" compare the optimizer states alone\n");
         sb.append(String.format("%-6s %6s %-18s %8s %10s %7s %9s %9s  %s%n", "model", "rank", "method", "paper",
                 "estimate", "ratio", "weights", "states", "source"));
         for (Row r : rows) {
             Published p = r.published();
-            sb.append(String.format("%-6s %6d %-18s %7.2fG %9.2fG %7.3f %8.3fG %8.3fG  %s%n", p.preset(), p.rank(),
-                    p.method(), p.gigabytes(), r.estimateGigabytes(), r.ratio(), r.weightBytes() / 1e9,
+            String ratio = Double.isNaN(r.ratio()) ? "—" : String.format("%.3f", r.ratio());
+            sb.append(String.format("%-6s %6d %-18s %7.2fG %9.2fG %7s %8.3fG %8.3fG  %s%n", p.preset(), p.rank(),
+                    p.method(), p.gigabytes(), r.estimateGigabytes(), ratio, r.weightBytes() / 1e9,
                     r.stateBytes() / 1e9, p.source()));
         }
         return sb.toString();

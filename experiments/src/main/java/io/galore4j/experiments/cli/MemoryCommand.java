@@ -35,7 +35,7 @@ public final class MemoryCommand implements Callable<Integer> {
             description = "a model preset (micro, 60m, 130m, 350m, 1b, 7b) or a YAML config file (required unless --papers)")
     String model;
 
-    @Option(names = "--papers", description = "print the GaLore and Q-GaLore papers' published memory figures "
+    @Option(names = "--papers", description = "print the GaLore, Q-GaLore and APOLLO papers' published memory figures "
             + "(60M to 7B) next to this estimator's, under the papers' assumptions: weights and optimizer states only")
     boolean papers;
 
