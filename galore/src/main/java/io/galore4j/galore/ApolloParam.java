@@ -29,8 +29,9 @@ import org.nd4j.linalg.factory.Nd4j;
  * </pre>
  * P is never stored: it is a function of the parameter's seed and its generation k = ⌊t / gap⌋
  * (t the update count before this one), rebuilt at every update; a checkpoint holds the seed and
- * the number of generations drawn. Its regeneration is not reported as a refresh event (there is
- * no subspace to compare). Gradient accumulation sums the full gradient G (the update needs G
+ * the number of generations drawn. Each new generation is reported as this layer's refresh event
+ * (no SVD: no cosine, overlap or singular values; its energy is ‖R‖²_F / ‖G‖²_F, the gradient
+ * energy the random projection keeps, 1 in expectation). Gradient accumulation sums the full gradient G (the update needs G
  * itself, not only R). A gradient is checked whole (G, then R) before anything changes. With
  * data-parallel replicas the full gradient is averaged over them ({@link Exchange#meanFull}); P
  * needs no exchange, being drawn from the same seed on every replica.
@@ -121,7 +122,10 @@ final class ApolloParam extends ParamState {
         long[] rShape = settings.side().projectedShape(rows, cols, rank);
         int rn = (int) (rShape[0] * rShape[1]);
         float[] r = new float[rn];
-        try (INDArray p = Nd4j.create(projection(projectionSeed, k, rank, dim), new long[] {rank, dim}, DataType.FLOAT);
+        long drawStart = System.nanoTime();
+        float[] pValues = projection(projectionSeed, k, rank, dim);
+        double drawMillis = (System.nanoTime() - drawStart) / 1e6;
+        try (INDArray p = Nd4j.create(pValues, new long[] {rank, dim}, DataType.FLOAT);
              INDArray rr = Nd4j.createUninitialized(DataType.FLOAT, rShape)) {
             if (left) {
                 Nd4j.gemm(p, grad, rr, false, false, 1.0, 0.0);
@@ -134,6 +138,10 @@ final class ApolloParam extends ParamState {
         kernel.requireFinite("projected gradient of " + name, settings, UpdateRule.ADAMW, rb, 0, null, 1f, rn);
         int channels = settings.scaling() == Scaling.TENSOR ? 1 : left ? cols : rows;
         double[] rNorm = channelSquares(r, (int) rShape[1], channels);
+        double rSquares = 0;
+        for (double x : rNorm) {
+            rSquares += x;
+        }
         kernel.run(settings, UpdateRule.ADAMW, steps + 1, m, v, rb, 0, null, 1f, rn,
                 (start, len, u) -> rb.put(start, u, 0, len), rng);
         if (exchange != null) {
@@ -149,6 +157,10 @@ final class ApolloParam extends ParamState {
             }
         }
         double alpha = settings.scale();
+        double gTotal = 0;
+        for (double x : gSquares) {
+            gTotal += x;
+        }
         double updateSquares = 0;
         for (int j = 0; j < channels; j++) {
             s[j] = alpha * Math.sqrt(s[j]) / (Math.sqrt(rNorm[j]) + NORM_GUARD);
@@ -166,6 +178,10 @@ final class ApolloParam extends ParamState {
         }
         weight.finishUpdate(g, gOff);
         discardAccumulation();
+        if (k >= draws) { // a new generation of P: the event plot and report show as this layer's refresh
+            events.add(new SubspaceStats(steps, name, rank, Double.NaN, Double.NaN, rSquares / gTotal, new double[0], gap(),
+                    drawMillis));
+        }
         draws = k + 1;
         steps++;
     }

@@ -148,7 +148,15 @@ class ApolloStepTest {
             assertTrue(ref.limiter.limited > 0, "the norm-growth limiter acted");
             Map<?, ?> saved = (Map<?, ?>) ((Map<?, ?>) StateSnapshot.of(opt).json().get("params")).get(W);
             assertEquals(3L, saved.get("projection_draws"), "generations 0, 1, 2 in five steps, gap 2");
-            assertEquals(List.of(), opt.drainRefreshEvents(), "no refresh events for a random projection");
+            List<io.galore4j.projection.SubspaceStats> events = opt.drainRefreshEvents();
+            assertEquals(List.of(0L, 2L, 4L), events.stream().map(io.galore4j.projection.SubspaceStats::step).toList(),
+                    "one event per generation of P");
+            for (io.galore4j.projection.SubspaceStats e : events) {
+                assertFalse(e.hasPrevious(), "no subspace to compare with");
+                assertEquals(0, e.singularValues().length);
+                assertEquals(2, e.gap());
+                assertTrue(e.energy() > 0 && Double.isFinite(e.energy()), "‖PG‖²/‖G‖²: " + e.energy());
+            }
         }
     }
 
