@@ -60,7 +60,8 @@ final class SubspaceCharts {
             }
         });
         if (measured.isEmpty()) {
-            plots.skip(name, run.label() + ": no layer was refreshed twice, so there is nothing to compare");
+            plots.skip(name, run.label() + ": no refresh had a previous basis to compare with (each layer refreshed"
+                    + " once, or APOLLO's random projections)");
             return;
         }
         XYChart chart = Charts.xy(run.label() + ": " + title, "step", yTitle, measured.size());
