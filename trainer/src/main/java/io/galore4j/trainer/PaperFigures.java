@@ -72,7 +72,7 @@ public final class PaperFigures {
     static final String Q_GALORE = "q-galore";
     static final String APOLLO = "apollo (bf16)";
     static final String APOLLO_MINI = "apollo-mini (bf16)";
-    private static final String APOLLO_7B = "APOLLO 7B table (states of projected matrices)";
+    private static final String APOLLO_7B = "APOLLO 7B table, states only";
 
     /** The published figures, as printed in the papers' tables. */
     public static final List<Published> PUBLISHED = List.of(
@@ -167,7 +167,8 @@ public final class PaperFigures {
     public static String table(List<Row> rows) {
         StringBuilder sb = new StringBuilder();
         sb.append("weights + optimizer states (projection included), decimal GB, the papers' assumptions"
-                + " (no gradients, activations or runtime); rows marked \"states\" compare the optimizer states alone\n");
+                + " (no gradients, activations or runtime); rows marked \"states only\" compare optimizer states alone,\n"
+                + "those of the projected matrices where the method projects any, as that table counts them\n");
         sb.append(String.format("%-6s %6s %-18s %8s %10s %7s %9s %9s  %s%n", "model", "rank", "method", "paper",
                 "estimate", "ratio", "weights", "states", "source"));
         for (Row r : rows) {
