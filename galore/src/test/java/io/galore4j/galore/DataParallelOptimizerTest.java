@@ -30,6 +30,14 @@ class DataParallelOptimizerTest {
         return s;
     }
 
+    private static List<Map<String, Object>> withoutTimes(List<io.galore4j.projection.SubspaceStats> events) {
+        return events.stream().map(e -> {
+            Map<String, Object> m = new HashMap<>(e.toMap());
+            m.remove("basis_ms");
+            return (Map<String, Object>) m;
+        }).toList();
+    }
+
     @ParameterizedTest
     @CsvSource({"adamw, 2, 1", "adamw, 3, 2", "galore, 2, 1", "galore, 3, 2", "galore, 2, 2", "apollo, 2, 1",
         "apollo, 3, 2", "apollo-mini, 2, 2", "fira, 2, 1", "fira, 3, 2"})
@@ -42,7 +50,11 @@ class DataParallelOptimizerTest {
         for (Outcome r : rs) {
             r.state().assertSameAs(first.state(), "replica vs replica 0");
             assertEquals(first.checksum(), r.checksum());
-            assertEquals(first.events(), r.events(), "refresh statistics, bit for bit");
+            if (method.startsWith("apollo")) { // each replica times its own draw of P
+                assertEquals(withoutTimes(first.events()), withoutTimes(r.events()), "seed-change statistics, bit for bit");
+            } else {
+                assertEquals(first.events(), r.events(), "refresh statistics, bit for bit");
+            }
             assertArrayEquals(first.norms(), r.norms());
         }
         // the reference sums the micro-batches' means, the replicas take the mean of their sums: the
