@@ -24,8 +24,8 @@ import java.util.Set;
  *
  * <p>The candidates, for each method asked for (every preset unless the user names some):
  * <ul>
- * <li>{@code optim.rank}, for projected methods: powers of two from {@value #MIN_RANK} to a quarter
- * of the hidden size (the GaLore papers' ratio, 1024 for 7B), the preset's rank where it is below
+ * <li>{@code optim.rank}, for projected methods: powers of two from {@value #MIN_RANK} (or less for
+ * a hidden size below 64) to a quarter of the hidden size (the GaLore papers' ratio, 1024 for 7B), the preset's rank where it is below
  * that range (APOLLO-Mini's rank 1 is what makes it Mini);</li>
  * <li>{@code optim.weights}: projected methods with fp32 weights also try INT8 weights for the
  * projected matrices (Q-GaLore's storage);</li>
@@ -140,8 +140,9 @@ public final class MemoryPlan {
     /** One choice of optimizer settings: the largest micro-batch that fits without and with checkpointing. */
     private void settings(List<String> optimSets, int global, boolean batchFixed) throws IOException {
         ConfigTree tree = apply(base, optimSets);
+        RunConfig resolved;
         try {
-            RunConfig.resolve(tree);
+            resolved = RunConfig.resolve(tree);
         } catch (IllegalArgumentException refused) {
             return; // a combination the settings refuse is not a candidate
         }
@@ -162,7 +163,8 @@ public final class MemoryPlan {
                     sets.add("train.grad_accum=" + global / micro);
                 }
                 ConfigTree t = apply(base, sets);
-                PlanEntry e = PlanEntry.of(t, sets, MemoryEstimate.of(t, null, null), quality);
+                PlanEntry e = PlanEntry.of(resolved, sets, MemoryEstimate.of(t, null, null), quality, micro,
+                        batchFixed ? train.gradAccum() : global / micro);
                 if (!e.accepted()) {
                     continue;
                 }
@@ -189,7 +191,8 @@ public final class MemoryPlan {
             ranks.add(null); // the configuration's own rank
             return ranks;
         }
-        for (int r = MIN_RANK; r <= model.hidden() / 4; r *= 2) {
+        // below a hidden size of 64 the range is the one power of two at or below a quarter of it
+        for (int r = Math.min(MIN_RANK, Integer.highestOneBit(Math.max(1, model.hidden() / 4))); r <= Math.max(1, model.hidden() / 4); r *= 2) {
             ranks.add(String.valueOf(r));
         }
         return ranks;

@@ -9,9 +9,7 @@ import io.galore4j.quant.EnumKeys;
 import io.galore4j.quant.Moment;
 import io.galore4j.quant.StateCodec;
 import io.galore4j.trainer.MemoryEstimate;
-import io.galore4j.trainer.config.ConfigTree;
 import io.galore4j.trainer.config.RunConfig;
-import io.galore4j.trainer.config.TrainSettings;
 import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
 import java.util.Comparator;
@@ -61,13 +59,16 @@ public record PlanEntry(List<String> sets, MemoryEstimate estimate, String metho
             + " optimizer state first; no activation checkpointing before checkpointing;"
             + " larger micro-batch first; then the method's lower measured val_loss on micro";
 
-    /** The entry of the configuration {@code tree}, made from the base by {@code sets}. */
-    static PlanEntry of(ConfigTree tree, List<String> sets, MemoryEstimate estimate, Quality quality) {
-        RunConfig c = RunConfig.resolve(tree);
+    /**
+     * The entry of a configuration made from the base by {@code sets}: {@code c} its optimizer
+     * settings resolved (the same for every micro-batch and checkpointing setting), its micro-batch
+     * and accumulation as planned.
+     */
+    static PlanEntry of(RunConfig c, List<String> sets, MemoryEstimate estimate, Quality quality, int microBatch,
+            int gradAccum) {
         ParamSettings p = representative(c.optim(), c.model());
-        TrainSettings t = c.train();
-        int workers = t.parallel().workers();
-        boolean accepted = !(p.galore() && p.residual() == Residual.FIRA && (t.gradAccum() > 1 || workers > 1))
+        int workers = c.train().parallel().workers();
+        boolean accepted = !(p.galore() && p.residual() == Residual.FIRA && (gradAccum > 1 || workers > 1))
                 && !(p.galore() && p.scaling() != Scaling.NONE && workers > 1);
         int weightBits = switch (p.weights()) {
             case FP32 -> 32;
@@ -76,7 +77,7 @@ public record PlanEntry(List<String> sets, MemoryEstimate estimate, String metho
         };
         int basisBits = p.galore() && p.scaling() == Scaling.NONE ? p.basisBits() : 32;
         return new PlanEntry(List.copyOf(sets), estimate, c.optim().method(), p.galore() ? p.rank() : 0, weightBits,
-                stateBits(p), states(p), basisBits, t.batchSize(), t.gradAccum(), quality.of(c.optim().method()), accepted);
+                stateBits(p), states(p), basisBits, microBatch, gradAccum, quality.of(c.optim().method()), accepted);
     }
 
     /**
