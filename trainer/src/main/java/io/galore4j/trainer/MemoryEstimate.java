@@ -80,7 +80,8 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
 
     /**
      * The resident memory the JVM keeps beyond the objects of its heap, as a percentage of the bytes
-     * the heap holds (docs/benchmarks.md, "Memory: the 7B estimate in detail").
+     * the heap holds, measured (docs/benchmarks.md, "`galore plan`: the first configuration against
+     * measured RSS").
      */
     public static final long HEAP_OVERHEAD_PERCENT = 15;
 
