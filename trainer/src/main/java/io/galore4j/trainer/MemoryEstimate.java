@@ -55,9 +55,13 @@ import org.nd4j.linalg.api.buffer.DataType;
  * checkpointing setting ({@code activations_checkpointed} and {@code activations_full} give both);</li>
  * <li>{@code data}: the corpus's bytes and 4 bytes per token;</li>
  * <li>{@code runtime}: {@value #RUNTIME_MIB} MiB for the JVM with ND4J and OpenBLAS loaded and
- * Java heap headroom, and for a data-parallel worker {@value #WORKER_RUNTIME_MIB} MiB more for the
+ * Java heap headroom, plus {@value #HEAP_OVERHEAD_PERCENT}% of the bytes the Java heap holds (the
+ * persistent optimizer account: stored weights, moments and bases; and the data): the garbage-first
+ * collector keeps the regions it has used resident after they are freed and keeps per-region
+ * structures (remembered sets, marking bitmap) in proportion to the heap it uses, and for a
+ * data-parallel worker {@value #WORKER_RUNTIME_MIB} MiB more for the
  * Spark executor it runs in and the collective's native buffers (docs/design.md §3.8;
- * docs/benchmarks.md compares estimates with peak RSS).</li>
+ * docs/benchmarks.md compares estimates with peak RSS and derives the percentage).</li>
  * </ul>
  *
  * @param components bytes by component, in display order
@@ -73,6 +77,13 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
 
     /** The runtime allowance in MiB: JVM, ND4J and OpenBLAS libraries, heap headroom. */
     public static final long RUNTIME_MIB = 256;
+
+    /**
+     * The resident memory the JVM keeps beyond the objects of its heap, as a percentage of the bytes
+     * the heap holds, measured (docs/benchmarks.md, "`galore plan`: the first configuration against
+     * measured RSS").
+     */
+    public static final long HEAP_OVERHEAD_PERCENT = 15;
 
     /** A data-parallel worker's further runtime allowance in MiB: its Spark executor and the collective. */
     public static final long WORKER_RUNTIME_MIB = 256;
@@ -105,10 +116,12 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         MemoryAccount account = MemoryAccount.estimate(optim, shapes, train.gradAccum() > 1);
         boolean checkpointed = tree.values().bool("model.checkpoint_activations");
         long exchange = train.parallel().workers() > 1 ? ExchangeMemory.of(optim, shapes).bytes() : 0;
-        long runtime = (RUNTIME_MIB + (train.parallel().workers() > 1 ? WORKER_RUNTIME_MIB : 0)) << 20;
+        long data = dataBytes(tree);
+        long runtime = ((RUNTIME_MIB + (train.parallel().workers() > 1 ? WORKER_RUNTIME_MIB : 0)) << 20)
+                + (account.persistent() + data) * HEAP_OVERHEAD_PERCENT / 100;
         return of(optim.method(), model, b, t, checkpointed, account,
                 ActivationMemory.estimate(model, b, t, checkpointed, DataType.FLOAT), refreshBytes(optim, model),
-                exchange, dataBytes(tree), runtime);
+                exchange, data, runtime);
     }
 
     /**

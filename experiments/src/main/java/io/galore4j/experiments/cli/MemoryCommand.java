@@ -202,7 +202,6 @@ public final class MemoryCommand implements Callable<Integer> {
 
     /** Bytes as MiB below 1 GiB, else GiB, two decimals. */
     static String size(long bytes) {
-        double mib = bytes / 1048576.0;
-        return mib < 1024 ? String.format("%.2f MiB", mib) : String.format("%.2f GiB", mib / 1024);
+        return io.galore4j.trainer.plan.ByteSize.format(bytes);
     }
 }

@@ -11,6 +11,7 @@ import io.galore4j.trainer.run.RunLock;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -52,9 +53,14 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Mixin MemoryCheck memoryCheck;
 
+    @Mixin BudgetChoice budget;
+
     @Override
     public Integer call() throws Exception {
         if (resume != null) {
+            if (budget.budget != null) {
+                throw new IllegalArgumentException("--resume continues the run with its own settings: --budget does not apply");
+            }
             if (output.out != null || output.force.force) {
                 throw new IllegalArgumentException("--resume continues the run in its own directory: --out and --force do not apply");
             }
@@ -64,7 +70,15 @@ public final class TrainCommand implements Callable<Integer> {
         if (fromStep != null) {
             throw new IllegalArgumentException("--from-step N goes with --resume DIR: it picks the checkpoint to continue from");
         }
-        ConfigTree tree = layers(ConfigTree.defaults());
+        ConfigTree layered = layers(ConfigTree.defaults());
+        Set<String> fixed = FixedKeys.ofSets(settings.overrides.sets);
+        if (settings.config != null) {
+            fixed.addAll(FixedKeys.ofFile(settings.config));
+        }
+        if (workers != null) {
+            fixed.add("train.workers");
+        }
+        ConfigTree tree = BudgetChoice.choose(layered, fixed, System.out);
         TrainJob job = TrainJob.resolve(tree, System.out);
         memoryCheck.check(job);
         DataParallelLauncher launcher = launcher(tree);
@@ -81,7 +95,7 @@ public final class TrainCommand implements Callable<Integer> {
 
     /** {@code base} with --config, each --set, then --workers and --master applied. */
     private ConfigTree layers(ConfigTree base) throws IOException {
-        ConfigTree tree = settings.over(base);
+        ConfigTree tree = budget.over(settings.over(base));
         if (workers != null) {
             tree = tree.set("train.workers=" + workers);
         }
