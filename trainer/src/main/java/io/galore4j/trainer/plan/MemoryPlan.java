@@ -41,7 +41,7 @@ import java.util.Set;
  * Workers are not searched: {@code train.workers} is the user's (each worker holds a whole
  * replica, so more workers never lower a worker's memory); the budget is per process, each worker's
  * estimate including its exchange buffers and runtime. A candidate the settings refuse (a rank
- * above a matrix's smaller side; Fira with accumulation or workers; APOLLO with workers) is not planned.
+ * above a matrix's smaller side) is not planned.
  */
 public final class MemoryPlan {
 
@@ -165,9 +165,6 @@ public final class MemoryPlan {
                 ConfigTree t = apply(base, sets);
                 PlanEntry e = PlanEntry.of(resolved, sets, MemoryEstimate.of(t, null, null), quality, micro,
                         batchFixed ? train.gradAccum() : global / micro);
-                if (!e.accepted()) {
-                    continue;
-                }
                 priced++;
                 if (smallest == null || e.estimate().totalBytes() < smallest.estimate().totalBytes()) {
                     smallest = e;

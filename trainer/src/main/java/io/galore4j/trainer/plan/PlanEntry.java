@@ -2,8 +2,6 @@ package io.galore4j.trainer.plan;
 
 import io.galore4j.galore.OptimSettings;
 import io.galore4j.galore.ParamSettings;
-import io.galore4j.galore.Residual;
-import io.galore4j.galore.Scaling;
 import io.galore4j.galore.UpdateRule;
 import io.galore4j.quant.EnumKeys;
 import io.galore4j.quant.Moment;
@@ -32,11 +30,9 @@ import java.util.Map;
  * @param microBatch   train.batch_size
  * @param gradAccum    train.grad_accum
  * @param quality      the method's measured quality, or null
- * @param accepted     false where training refuses the combination (Fira with accumulation or
- *                     workers, APOLLO with workers; docs/design.md §3)
  */
 public record PlanEntry(List<String> sets, MemoryEstimate estimate, String method, int rank, int weightBits,
-        int stateBits, String states, int basisBits, int microBatch, int gradAccum, Quality.Figure quality, boolean accepted) {
+        int stateBits, String states, int basisBits, int microBatch, int gradAccum, Quality.Figure quality) {
 
     /**
      * The plan's order, a total order: full-rank before projected; higher rank first; more bits
@@ -67,17 +63,14 @@ public record PlanEntry(List<String> sets, MemoryEstimate estimate, String metho
     static PlanEntry of(RunConfig c, List<String> sets, MemoryEstimate estimate, Quality quality, int microBatch,
             int gradAccum) {
         ParamSettings p = representative(c.optim(), c.model());
-        int workers = c.train().parallel().workers();
-        boolean accepted = !(p.galore() && p.residual() == Residual.FIRA && (gradAccum > 1 || workers > 1))
-                && !(p.galore() && p.scaling() != Scaling.NONE && workers > 1);
         int weightBits = switch (p.weights()) {
             case FP32 -> 32;
             case SPLIT -> 24;
             case INT8 -> 8;
         };
-        int basisBits = p.galore() && p.scaling() == Scaling.NONE ? p.basisBits() : 32;
+        int basisBits = p.galore() && !p.apollo() ? p.basisBits() : 32;
         return new PlanEntry(List.copyOf(sets), estimate, c.optim().method(), p.galore() ? p.rank() : 0, weightBits,
-                stateBits(p), states(p), basisBits, microBatch, gradAccum, quality.of(c.optim().method()), accepted);
+                stateBits(p), states(p), basisBits, microBatch, gradAccum, quality.of(c.optim().method()));
     }
 
     /**

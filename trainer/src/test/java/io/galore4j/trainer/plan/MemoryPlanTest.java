@@ -77,6 +77,14 @@ class MemoryPlanTest {
     }
 
     @Test
+    void firaAndApolloArePlannedWithAccumulation() throws Exception {
+        MemoryPlan.Plan p = MemoryPlan.search(micro(), 900 * MIB, 64, List.of("fira", "apollo"), Set.of());
+        for (String method : List.of("fira", "apollo")) {
+            assertTrue(p.fits().stream().anyMatch(e -> e.method().equals(method) && e.gradAccum() > 1), method);
+        }
+    }
+
+    @Test
     void fixedSettingsAreNotVaried() throws Exception {
         ConfigTree base = micro("optim.method=q-galore", "optim.rank=32", "model.checkpoint_activations=true");
         MemoryPlan.Plan p = MemoryPlan.search(base, 2048 * MIB, 8, List.of(),
