@@ -2,6 +2,7 @@ package io.galore4j.experiments.cli;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Function;
 import org.bytedeco.dnnl.IntMemoryMap;
 import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.matmul;
@@ -99,7 +100,7 @@ final class GemmRoutes {
         List<Route> routes = new ArrayList<>();
         Throwable mkl = loadError("org.bytedeco.mkl.global.mkl_rt");
         if (mkl == null) {
-            routes.add(new MklSgemm());
+            routes.add(mklSgemm());
         } else {
             missing.add(new Missing("mkl sgemm, mkl gemm_bf16bf16f32", "MKL not loadable: " + mkl));
         }
@@ -109,7 +110,7 @@ final class GemmRoutes {
         } else {
             Throwable ob = loadError("org.bytedeco.openblas.global.openblas");
             if (ob == null) {
-                routes.add(new OpenblasSgemm());
+                routes.add(openblasSgemm());
             } else {
                 missing.add(new Missing("openblas sgemm", "OpenBLAS not loadable: " + ob));
             }
@@ -122,7 +123,7 @@ final class GemmRoutes {
             missing.add(new Missing("onednn matmul", "oneDNN not loadable: " + dn));
         }
         if (mkl == null) {
-            routes.add(new MklBf16());
+            routes.add(mklBf16());
         }
         if (dn == null) {
             routes.add(new Dnnl("onednn matmul bf16", memory.data_type.bf16, false));
@@ -149,7 +150,7 @@ final class GemmRoutes {
      * (OpenBLAS or MKL). oneDNN's OpenMP takes OMP_NUM_THREADS when the process starts.
      */
     static void threads(List<Route> routes, int n) {
-        if (routes.stream().anyMatch(r -> r instanceof MklSgemm)) {
+        if (routes.stream().anyMatch(r -> r.name().startsWith("mkl"))) {
             mkl_rt.MKL_Set_Num_Threads(n);
         }
         io.galore4j.trainer.run.BlasThreads.apply(n);
@@ -171,45 +172,29 @@ final class GemmRoutes {
         return p.transB() ? p.k() : p.n();
     }
 
-    static final class MklSgemm implements Route {
-        public String name() {
-            return "mkl sgemm";
-        }
-
+    /** A CBLAS-style call: row-major, one library function given the problem's operands. */
+    record Cblas(String name, boolean readsBf16, Function<Operands, Runnable> call) implements Route {
         public Runnable prepare(Operands o) {
-            Problem p = o.p;
-            return () -> mkl_rt.cblas_sgemm(mkl_rt.CblasRowMajor, cblasTrans(p.transA(), true),
-                    cblasTrans(p.transB(), true), p.m(), p.n(), p.k(), 1f, o.a32, lda(p), o.b32, ldb(p), 0f, o.c, p.n());
+            return call.apply(o);
         }
     }
 
-    static final class MklBf16 implements Route {
-        @Override
-        public boolean readsBf16() {
-            return true;
-        }
-
-        public String name() {
-            return "mkl gemm_bf16bf16f32";
-        }
-
-        public Runnable prepare(Operands o) {
-            Problem p = o.p;
-            return () -> mkl_rt.cblas_gemm_bf16bf16f32(mkl_rt.CblasRowMajor, cblasTrans(p.transA(), true),
-                    cblasTrans(p.transB(), true), p.m(), p.n(), p.k(), 1f, o.a16, lda(p), o.b16, ldb(p), 0f, o.c, p.n());
-        }
+    static Route mklSgemm() {
+        return new Cblas("mkl sgemm", false, o -> () -> mkl_rt.cblas_sgemm(mkl_rt.CblasRowMajor,
+                cblasTrans(o.p.transA(), true), cblasTrans(o.p.transB(), true), o.p.m(), o.p.n(), o.p.k(), 1f, o.a32,
+                lda(o.p), o.b32, ldb(o.p), 0f, o.c, o.p.n()));
     }
 
-    static final class OpenblasSgemm implements Route {
-        public String name() {
-            return "openblas sgemm";
-        }
+    static Route mklBf16() {
+        return new Cblas("mkl gemm_bf16bf16f32", true, o -> () -> mkl_rt.cblas_gemm_bf16bf16f32(mkl_rt.CblasRowMajor,
+                cblasTrans(o.p.transA(), true), cblasTrans(o.p.transB(), true), o.p.m(), o.p.n(), o.p.k(), 1f, o.a16,
+                lda(o.p), o.b16, ldb(o.p), 0f, o.c, o.p.n()));
+    }
 
-        public Runnable prepare(Operands o) {
-            Problem p = o.p;
-            return () -> openblas.cblas_sgemm(openblas.CblasRowMajor, cblasTrans(p.transA(), false),
-                    cblasTrans(p.transB(), false), p.m(), p.n(), p.k(), 1f, o.a32, lda(p), o.b32, ldb(p), 0f, o.c, p.n());
-        }
+    static Route openblasSgemm() {
+        return new Cblas("openblas sgemm", false, o -> () -> openblas.cblas_sgemm(openblas.CblasRowMajor,
+                cblasTrans(o.p.transA(), false), cblasTrans(o.p.transB(), false), o.p.m(), o.p.n(), o.p.k(), 1f, o.a32,
+                lda(o.p), o.b32, ldb(o.p), 0f, o.c, o.p.n()));
     }
 
     /**
