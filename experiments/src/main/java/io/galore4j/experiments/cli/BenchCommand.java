@@ -228,6 +228,20 @@ public final class BenchCommand implements Callable<Integer> {
 
     /** Every distinct matrix shape that enters a product (all but the embedding lookup), in model order. */
     static List<Gemm> modelGemms(ModelConfig m, long tokens, int repeats) {
+        List<Gemm> out = new ArrayList<>();
+        for (Map.Entry<long[], Long> e : weightShapes(m).entrySet()) {
+            long[] s = e.getKey();
+            String label = String.format("%d x %d · (%d x %d)ᵀ", tokens, s[1], s[0], s[1]);
+            out.add(time(label, e.getValue(), tokens, s[1], s[0], repeats));
+        }
+        return out;
+    }
+
+    /**
+     * The distinct [out × in] shapes of the weights that enter a matrix product (all but the
+     * embedding lookup), in model order, each with the number of weights of that shape.
+     */
+    static Map<long[], Long> weightShapes(ModelConfig m) {
         Map<String, long[]> shapes = new LinkedHashMap<>();
         Map<String, Long> counts = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> e : LlamaParameters.shapes(m).entrySet()) {
@@ -239,12 +253,8 @@ public final class BenchCommand implements Callable<Integer> {
             shapes.putIfAbsent(key, s);
             counts.merge(key, 1L, Long::sum);
         }
-        List<Gemm> out = new ArrayList<>();
-        for (Map.Entry<String, long[]> e : shapes.entrySet()) {
-            long[] s = e.getValue();
-            String label = String.format("%d x %d · (%d x %d)ᵀ", tokens, s[1], s[0], s[1]);
-            out.add(time(label, counts.get(e.getKey()), tokens, s[1], s[0], repeats));
-        }
+        Map<long[], Long> out = new LinkedHashMap<>();
+        shapes.forEach((key, s) -> out.put(s, counts.get(key)));
         return out;
     }
 

@@ -31,7 +31,7 @@ import picocli.CommandLine.Command;
         description = "Memory-efficient LLaMA-style pretraining on the JVM (Q-GaLore on ND4J).",
         resourceBundle = "io.galore4j.experiments.cli.options", // help texts of shared options, by command
         subcommands = {TrainCommand.class, FinetuneCommand.class, SampleCommand.class, MemoryCommand.class, PlanCommand.class,
-            ExportCommand.class, ReportCommand.class, PlotCommand.class, SweepCommand.class, BenchCommand.class,
+            ExportCommand.class, ReportCommand.class, PlotCommand.class, SweepCommand.class, BenchCommand.class, GemmCommand.class,
             JmhCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
