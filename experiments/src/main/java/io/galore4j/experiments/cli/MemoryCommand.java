@@ -109,7 +109,7 @@ public final class MemoryCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A fixed-width table: one row per component, one column per method, sizes in MiB or GiB. */
+    /** A fixed-width table: one row per component, one column per method (14 wide: q-apollo-mini fits), sizes in MiB or GiB. */
     static String table(List<MemoryEstimate> estimates) {
         MemoryEstimate first = estimates.get(0);
         ModelConfig m = first.model();
@@ -120,7 +120,7 @@ public final class MemoryCommand implements Callable<Integer> {
                 first.checkpointed() ? "on" : "off (--set model.checkpoint_activations=true to turn on)"));
         sb.append(String.format("%-34s", "component"));
         for (MemoryEstimate e : estimates) {
-            sb.append(String.format("%12s", e.method()));
+            sb.append(String.format("%14s", e.method()));
         }
         sb.append('\n');
         for (String c : first.components().keySet()) {
@@ -129,7 +129,7 @@ public final class MemoryCommand implements Callable<Integer> {
             }
             sb.append(String.format("%-34s", c));
             for (MemoryEstimate e : estimates) {
-                sb.append(String.format("%12s", size(e.components().get(c))));
+                sb.append(String.format("%14s", size(e.components().get(c))));
             }
             sb.append('\n');
         }
@@ -139,13 +139,13 @@ public final class MemoryCommand implements Callable<Integer> {
         row(sb, "activations, not checkpointed", estimates, MemoryEstimate::activationsFull);
         sb.append(String.format("%-34s", "bytes/param (weights + optimizer)"));
         for (MemoryEstimate e : estimates) {
-            sb.append(String.format("%12.3f", e.persistentBytesPerParameter()));
+            sb.append(String.format("%14.3f", e.persistentBytesPerParameter()));
         }
         sb.append('\n');
         if (estimates.stream().anyMatch(e -> e.accumulationBytesPerParameter() > 0)) {
             sb.append(String.format("%-34s", "  + accumulated gradients"));
             for (MemoryEstimate e : estimates) {
-                sb.append(String.format("%12.3f", e.persistentBytesPerParameter() + e.accumulationBytesPerParameter()));
+                sb.append(String.format("%14.3f", e.persistentBytesPerParameter() + e.accumulationBytesPerParameter()));
             }
             sb.append('\n');
         }
@@ -189,7 +189,7 @@ public final class MemoryCommand implements Callable<Integer> {
             java.util.function.ToLongFunction<MemoryEstimate> f) {
         sb.append(String.format("%-34s", label));
         for (MemoryEstimate e : estimates) {
-            sb.append(String.format("%12s", size(f.applyAsLong(e))));
+            sb.append(String.format("%14s", size(f.applyAsLong(e))));
         }
         sb.append('\n');
     }
