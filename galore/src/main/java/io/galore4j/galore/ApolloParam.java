@@ -41,6 +41,7 @@ final class ApolloParam extends ParamState {
     static final double NORM_GUARD = 1e-8;
 
     private final MomentStep kernel;
+    private final Scratch scratch;
     private final boolean left;
     private final int rows;
     private final int cols;
@@ -51,7 +52,8 @@ final class ApolloParam extends ParamState {
     /** Generations of P drawn so far (the last one is generation draws − 1). */
     private long draws;
 
-    ApolloParam(String name, long[] shape, ParamSettings s, WeightStore weight, MomentStep kernel, long seed) {
+    ApolloParam(String name, long[] shape, ParamSettings s, WeightStore weight, MomentStep kernel, long seed,
+                Scratch scratch) {
         super(name, shape, s, weight);
         this.rows = (int) shape[0];
         this.cols = (int) shape[1];
@@ -61,6 +63,7 @@ final class ApolloParam extends ParamState {
         this.m = new MomentState(s.mCodec(), Moment.FIRST, (int) r[0], (int) r[1]);
         this.v = new MomentState(s.vCodec(), Moment.SECOND, (int) r[0], (int) r[1]);
         this.kernel = kernel;
+        this.scratch = scratch;
     }
 
     /**
@@ -77,18 +80,47 @@ final class ApolloParam extends ParamState {
      * (seed, k).
      */
     static float[] projection(long seed, long k, int rank, int dim) {
+        return projection(seed, k, rank, dim, new float[rank * dim]);
+    }
+
+    /** {@link #projection(long, long, int, int)} into {@code p[0 .. rank·dim)}; returns p. */
+    static float[] projection(long seed, long k, int rank, int dim, float[] p) {
         SplittableRandom g = new SplittableRandom(seed + k * 0x9E3779B97F4A7C15L);
-        float[] p = new float[rank * dim];
+        int n = rank * dim;
         double sd = 1 / Math.sqrt(rank);
-        for (int i = 0; i < p.length; i += 2) {
+        for (int i = 0; i < n; i += 2) {
             double radius = Math.sqrt(-2 * Math.log(1 - g.nextDouble())) * sd;
             double angle = 2 * Math.PI * g.nextDouble();
             p[i] = (float) (radius * Math.cos(angle));
-            if (i + 1 < p.length) {
+            if (i + 1 < n) {
                 p[i + 1] = (float) (radius * Math.sin(angle));
             }
         }
         return p;
+    }
+
+    /**
+     * The host arrays of P and R, shared by the optimizer's APOLLO parameters and sized for the
+     * largest (one update runs at a time): a new pair per update would leave megabytes of garbage
+     * per matrix, which the collector keeps resident until its next cycle.
+     */
+    static final class Scratch {
+        private float[] p = new float[0];
+        private float[] r = new float[0];
+
+        float[] p(int n) {
+            if (p.length < n) {
+                p = new float[n];
+            }
+            return p;
+        }
+
+        float[] r(int n) {
+            if (r.length < n) {
+                r = new float[n];
+            }
+            return r;
+        }
     }
 
     /** The generation of P the next update uses. */
@@ -121,12 +153,13 @@ final class ApolloParam extends ParamState {
         int dim = left ? rows : cols;
         long[] rShape = settings.side().projectedShape(rows, cols, rank);
         int rn = (int) (rShape[0] * rShape[1]);
-        float[] r = new float[rn];
+        float[] r = scratch.r(rn);
         long drawStart = System.nanoTime();
-        float[] pValues = projection(projectionSeed, k, rank, dim);
+        float[] pValues = projection(projectionSeed, k, rank, dim, scratch.p(rank * dim));
         double drawMillis = (System.nanoTime() - drawStart) / 1e6;
-        try (INDArray p = Nd4j.create(pValues, new long[] {rank, dim}, DataType.FLOAT);
+        try (INDArray p = Nd4j.createUninitialized(DataType.FLOAT, rank, dim);
              INDArray rr = Nd4j.createUninitialized(DataType.FLOAT, rShape)) {
+            p.data().asNioFloat().put((int) p.offset(), pValues, 0, rank * dim);
             if (left) {
                 Nd4j.gemm(p, grad, rr, false, false, 1.0, 0.0);
             } else {
@@ -137,7 +170,7 @@ final class ApolloParam extends ParamState {
         FloatBuffer rb = FloatBuffer.wrap(r);
         kernel.requireFinite("projected gradient of " + name, settings, UpdateRule.ADAMW, rb, 0, null, 1f, rn);
         int channels = settings.scaling() == Scaling.TENSOR ? 1 : left ? cols : rows;
-        double[] rNorm = channelSquares(r, (int) rShape[1], channels);
+        double[] rNorm = channelSquares(r, rn, (int) rShape[1], channels);
         double rSquares = 0;
         for (double x : rNorm) {
             rSquares += x;
@@ -147,7 +180,7 @@ final class ApolloParam extends ParamState {
         if (exchange != null) {
             exchange.accepted(meanSquares);
         }
-        double[] s = channelSquares(r, (int) rShape[1], channels); // now of R̃
+        double[] s = channelSquares(r, rn, (int) rShape[1], channels); // now of R̃
         double[] gSquares = new double[channels];
         for (int start = 0; start < n; start += Chunks.SIZE) {
             int len = Math.min(Chunks.SIZE, n - start);
@@ -201,9 +234,9 @@ final class ApolloParam extends ParamState {
      * Squared norms of the channels of a projected matrix with {@code rCols} columns: its columns
      * (left, r×n), its rows (right, m×r), or all of it (one channel).
      */
-    private double[] channelSquares(float[] r, int rCols, int channels) {
+    private double[] channelSquares(float[] r, int rn, int rCols, int channels) {
         double[] out = new double[channels];
-        for (int i = 0; i < r.length; i++) {
+        for (int i = 0; i < rn; i++) {
             int j = channels == 1 ? 0 : left ? i % rCols : i / rCols;
             out[j] += (double) r[i] * r[i];
         }
