@@ -27,7 +27,8 @@ import org.openjdk.jmh.annotations.TearDown;
  * step) / g. APOLLO draws its P from the seed at every update (docs/design.md §3.10), so its
  * {@code step} already includes a draw.
  *
- * <p>Run: {@code bin/galore jmh galore MethodStepBench -f 1 -wi 1 -i 3 -w 2s -r 2s}
+ * <p>Run: {@code bin/galore jmh galore MethodStepBench -f 1 -wi 1 -i 3 -w 2s -r 2s}; on a shared
+ * machine {@link MethodStepCpu} measures the same steps in process CPU time instead.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -45,7 +46,11 @@ public class MethodStepBench {
     private INDArray grad;
     private INDArray work;
 
-    private LayerwiseOptimizer optimizer(long gap) {
+    /**
+     * An optimizer of {@code method} over one M×N weight "w", refreshing every {@code gap} steps,
+     * after its first step (which refreshes) with {@code grad}; {@code work} is the gradient buffer.
+     */
+    static LayerwiseOptimizer optimizer(String method, long gap, INDArray grad, INDArray work) {
         Map<String, Object> s = new HashMap<>(Map.of("method", method, "projection", "w", "refresh", "fixed",
                 "refresh_gap", gap));
         if (!method.equals("apollo-mini")) {
@@ -53,18 +58,27 @@ public class MethodStepBench {
         }
         LayerwiseOptimizer opt = LayerwiseOptimizer.create(OptimSettings.from(s), 1);
         opt.add("w", Nd4j.rand(DataType.FLOAT, M, N).subi(0.5));
-        work.assign(grad);
-        opt.update("w", work, 1e-3, 1.0); // the first step refreshes: outside the measurement
-        opt.endStep();
+        step(opt, grad, work); // the first step refreshes: outside the measurement
         return opt;
+    }
+
+    /** One update of "w" with {@code grad} (copied into {@code work}, which the update overwrites). */
+    static void step(LayerwiseOptimizer opt, INDArray grad, INDArray work) {
+        work.assign(grad);
+        opt.update("w", work, 1e-3, 1.0);
+        opt.endStep();
+    }
+
+    static INDArray gradient() {
+        return Nd4j.rand(DataType.FLOAT, M, N).subi(0.5).muli(1e-2);
     }
 
     @Setup(Level.Trial)
     public void setup() {
-        grad = Nd4j.rand(DataType.FLOAT, M, N).subi(0.5).muli(1e-2);
+        grad = gradient();
         work = grad.dup();
-        steady = optimizer(1_000_000);
-        refreshing = optimizer(1);
+        steady = optimizer(method, 1_000_000, grad, work);
+        refreshing = optimizer(method, 1, grad, work);
     }
 
     @TearDown(Level.Trial)
@@ -75,15 +89,11 @@ public class MethodStepBench {
 
     @Benchmark
     public void step() {
-        work.assign(grad);
-        steady.update("w", work, 1e-3, 1.0);
-        steady.endStep();
+        step(steady, grad, work);
     }
 
     @Benchmark
     public void refreshEveryStep() {
-        work.assign(grad);
-        refreshing.update("w", work, 1e-3, 1.0);
-        refreshing.endStep();
+        step(refreshing, grad, work);
     }
 }
