@@ -54,8 +54,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  * <li>{@code activations}: activations kept for backward plus scratch, for the run's
  * checkpointing setting ({@code activations_checkpointed} and {@code activations_full} give both);</li>
  * <li>{@code data}: the corpus's bytes and 4 bytes per token;</li>
- * <li>{@code runtime}: {@value #RUNTIME_MIB} MiB for the JVM with ND4J and OpenBLAS loaded and
- * Java heap headroom, plus {@value #HEAP_OVERHEAD_PERCENT}% of the bytes the Java heap holds (the
+ * <li>{@code runtime}: {@value #RUNTIME_MIB} MiB for the JVM with ND4J and the BLAS loaded and
+ * its young generation, plus {@value #HEAP_OVERHEAD_PERCENT}% of the bytes the Java heap holds (the
  * persistent optimizer account: stored weights, moments and bases; and the data): the garbage-first
  * collector keeps the regions it has used resident after they are freed and keeps per-region
  * structures (remembered sets, marking bitmap) in proportion to the heap it uses, and for a
@@ -75,8 +75,12 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         Map<String, Long> components, long activationsCheckpointed, long activationsFull,
         double persistentBytesPerParameter, double accumulationBytesPerParameter) {
 
-    /** The runtime allowance in MiB: JVM, ND4J and OpenBLAS libraries, heap headroom. */
-    public static final long RUNTIME_MIB = 256;
+    /**
+     * The runtime's base in MiB: the JVM with ND4J and the BLAS loaded, its code, metaspace and
+     * thread stacks, and the heap's young generation; what a {@code micro} run holds beyond the other
+     * components (docs/benchmarks.md, "`galore plan`: the first configuration against measured RSS").
+     */
+    public static final long RUNTIME_MIB = 210;
 
     /**
      * The resident memory the JVM keeps beyond the objects of its heap, as a percentage of the bytes
