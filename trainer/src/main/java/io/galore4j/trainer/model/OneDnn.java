@@ -1,0 +1,83 @@
+package io.galore4j.trainer.model;
+
+import org.bytedeco.dnnl.engine;
+import org.bytedeco.dnnl.memory;
+import org.bytedeco.dnnl.stream;
+import org.bytedeco.dnnl.global.dnnl;
+import org.bytedeco.javacpp.Pointer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/**
+ * The process's one oneDNN CPU engine and stream, and what the bf16 products and {@code galore gemm}
+ * share about oneDNN: row-major matrix descriptors, the native address of an ND4J array, and
+ * whether the CPU runs bf16 products natively (docs/design.md §5). oneDNN takes its thread count
+ * from OMP_NUM_THREADS when it loads.
+ */
+public final class OneDnn {
+
+    private static stream stream;
+
+    private OneDnn() {
+    }
+
+    /** The stream of the CPU engine, created on first use; primitives run on it in order. */
+    public static synchronized stream stream() {
+        if (stream == null) {
+            stream = new stream(new engine(engine.kind.cpu, 0));
+        }
+        return stream;
+    }
+
+    /**
+     * A 2-D descriptor of a row-major matrix stored as [rows × cols] when {@code t} is false; when
+     * true, of the [rows × cols] matrix whose storage is its transpose [cols × rows].
+     */
+    public static memory.desc desc(long rows, long cols, boolean t, memory.data_type dt) {
+        return new memory.desc(new long[] {rows, cols}, dt, t ? memory.format_tag.ba : memory.format_tag.ab);
+    }
+
+    /**
+     * Whether oneDNN loads here and the CPU's instruction set has native bf16 dot products
+     * (AVX512_BF16 or AMX); false when the library cannot load.
+     */
+    public static boolean bf16Capable() {
+        try {
+            int isa = dnnl.dnnl_get_effective_cpu_isa();
+            int bf16 = dnnl.dnnl_cpu_isa_avx512_core_bf16;
+            return (isa & bf16) == bf16;
+        } catch (LinkageError e) {
+            return false;
+        }
+    }
+
+    /** The CPU's instruction set as oneDNN names it (e.g. avx512_core_bf16), or why it is unknown. */
+    public static String isa() {
+        try {
+            return dnnl.get_effective_cpu_isa().toString();
+        } catch (LinkageError e) {
+            return "oneDNN not loadable: " + e.getMessage();
+        }
+    }
+
+    /**
+     * The native address of {@code a}'s first element; {@code a} must be a contiguous row-major
+     * array (a whole array, or a view over consecutive elements).
+     */
+    static Pointer address(INDArray a) {
+        long n = 1;
+        for (long d : a.shape()) {
+            n *= d;
+        }
+        if (a.ordering() != 'c' || (n > 1 && a.elementWiseStride() != 1)) {
+            throw new IllegalArgumentException("oneDNN operands must be contiguous row-major arrays, got "
+                    + a.shapeInfoToString());
+        }
+        Pointer base = a.data().addressPointer();
+        long at = base.address() + base.position() * base.sizeof() + a.offset() * a.dataType().width();
+        return new Pointer() {
+            {
+                address = at;
+            }
+        };
+    }
+}
