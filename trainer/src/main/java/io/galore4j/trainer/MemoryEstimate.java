@@ -123,6 +123,9 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         long runtime = ((RUNTIME_MIB + (train.parallel().workers() > 1 ? WORKER_RUNTIME_MIB : 0)) << 20)
                 + (account.persistent() + data) * HEAP_OVERHEAD_PERCENT / 100;
         Compute compute = Compute.resolve(train.compute());
+        if (compute == Compute.BF16) { // the bf16 products' scratchpad depends on their threads
+            io.galore4j.trainer.model.OneDnn.threads(io.galore4j.trainer.run.BlasThreads.resolve(train.blasThreads()));
+        }
         return of(optim.method(), model, b, t, checkpointed, compute, account,
                 ActivationMemory.estimate(model, b, t, checkpointed, DataType.FLOAT, compute), refreshBytes(optim, model),
                 exchange, data, runtime);

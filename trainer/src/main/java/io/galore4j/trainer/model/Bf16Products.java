@@ -143,7 +143,12 @@ final class Bf16Products {
         return new long[][] {{h, h}, {inter, h}, {h, inter}, {c.vocab(), h}};
     }
 
+    /**
+     * The matmul descriptors, for the thread count of {@link OneDnn#threads}: oneDNN fixes a
+     * primitive's threads (and so its scratchpad) when it is created.
+     */
     private static Map<Shape, primitive_desc_base> matmuls(ModelConfig c, long n, engine eng) {
+        OneDnn.applyThreads();
         Set<Shape> shapes = new LinkedHashSet<>();
         for (long[] w : weightShapes(c)) {
             for (boolean acc : new boolean[] {false, true}) {

@@ -6,16 +6,23 @@ import org.bytedeco.dnnl.stream;
 import org.bytedeco.dnnl.global.dnnl;
 import org.bytedeco.javacpp.Pointer;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.nativeblas.NativeOpsHolder;
 
 /**
  * The process's one oneDNN CPU engine and stream, and what the bf16 products and {@code galore gemm}
  * share about oneDNN: row-major matrix descriptors, the native address of an ND4J array, and
- * whether the CPU runs bf16 products natively (docs/design.md §5). oneDNN takes its thread count
- * from OMP_NUM_THREADS when it loads.
+ * whether the CPU runs bf16 products natively (docs/design.md §5).
+ *
+ * <p>oneDNN runs on the OpenMP runtime that ND4J's native library has already loaded (one libgomp
+ * per process), whose thread count is OMP_NUM_THREADS or one per core unless set: {@link #threads}
+ * records the count the bf16 products use, and {@link #applyThreads} sets it on the calling thread
+ * right before their primitives are created (a primitive keeps the count it was created with), so
+ * the fp32 path's OpenMP setting is never touched.
  */
 public final class OneDnn {
 
     private static stream stream;
+    private static volatile int threads;
 
     private OneDnn() {
     }
@@ -26,6 +33,22 @@ public final class OneDnn {
             stream = new stream(new engine(engine.kind.cpu, 0));
         }
         return stream;
+    }
+
+    /** The OpenMP thread count of oneDNN's products; 0 leaves OpenMP's own (train.blas_threads resolved). */
+    public static void threads(int n) {
+        if (n < 0) {
+            throw new IllegalArgumentException("oneDNN threads must be >= 0, got " + n);
+        }
+        threads = n;
+    }
+
+    /** Sets {@link #threads}'s count, when one was given, for OpenMP regions started by this thread. */
+    static void applyThreads() {
+        int n = threads;
+        if (n > 0) {
+            NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(n);
+        }
     }
 
     /**
