@@ -231,7 +231,7 @@ final class GemmRoutes {
         public Runnable prepare(Operands o) {
             Problem p = o.p;
             stream s = OneDnn.stream();
-            engine e = s.get_engine();
+            engine e = OneDnn.engine();
             memory.desc ad = OneDnn.desc(p.m(), p.k(), p.transA(), type);
             memory.desc bd = OneDnn.desc(p.k(), p.n(), p.transB(), type);
             memory.desc cd = OneDnn.desc(p.m(), p.n(), false, memory.data_type.f32);
@@ -260,7 +260,7 @@ final class GemmRoutes {
         static Runnable conversion(Operands o) {
             Problem p = o.p;
             stream s = OneDnn.stream();
-            engine e = s.get_engine();
+            engine e = OneDnn.engine();
             List<Runnable> steps = new ArrayList<>();
             long[][] dims = {{p.transA() ? p.k() : p.m(), p.transA() ? p.m() : p.k()},
                 {p.transB() ? p.n() : p.k(), p.transB() ? p.k() : p.n()}};

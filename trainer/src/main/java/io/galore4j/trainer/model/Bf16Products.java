@@ -54,7 +54,7 @@ final class Bf16Products {
 
     /** Builds every primitive the model's products need for {@code n} = B·T rows. */
     Bf16Products(ModelConfig c, long n) {
-        engine eng = strm.get_engine();
+        engine eng = OneDnn.engine();
         Map<Shape, primitive_desc_base> mm = matmuls(c, n, eng);
         Map<List<Long>, primitive_desc_base> rd = reorders(c, n, eng);
         long[] sizes = sizes(c, n, mm, rd);
@@ -87,7 +87,7 @@ final class Bf16Products {
 
     /** Bytes of the bf16 operand buffers and the scratchpad for {@code n} rows, without allocating them. */
     static long bytes(ModelConfig c, long n) {
-        engine eng = OneDnn.stream().get_engine();
+        engine eng = OneDnn.engine();
         long[] s = sizes(c, n, matmuls(c, n, eng), reorders(c, n, eng));
         return 2 * (s[0] + s[1]) + Math.max(1, s[2]);
     }

@@ -21,6 +21,8 @@ import org.nd4j.nativeblas.NativeOpsHolder;
  */
 public final class OneDnn {
 
+    /** Kept reachable: the stream does not own its engine, and a collected engine is destroyed. */
+    private static engine engine;
     private static stream stream;
     private static volatile int threads;
 
@@ -30,7 +32,8 @@ public final class OneDnn {
     /** The stream of the CPU engine, created on first use; primitives run on it in order. */
     public static synchronized stream stream() {
         if (stream == null) {
-            stream = new stream(new engine(engine.kind.cpu, 0));
+            engine = new engine(org.bytedeco.dnnl.engine.kind.cpu, 0);
+            stream = new stream(engine);
         }
         return stream;
     }
@@ -49,6 +52,12 @@ public final class OneDnn {
         if (n > 0) {
             NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(n);
         }
+    }
+
+    /** The CPU engine of {@link #stream}. */
+    public static synchronized engine engine() {
+        stream();
+        return engine;
     }
 
     /**

@@ -25,7 +25,10 @@ class Bf16ProductsTest {
     private static final double U32 = Math.pow(2, -24);
 
     @Test
-    void forwardAndBothGradientsAreBf16ProductsAccumulatedInFp32() {
+    void forwardAndBothGradientsAreBf16ProductsAccumulatedInFp32() throws InterruptedException {
+        OneDnn.stream();
+        System.gc(); // the engine must outlive a collection: the stream does not own it
+        Thread.sleep(50);
         Linear linear = new Linear(new Bf16Products(C, N));
         SplittableRandom r = new SplittableRandom(7);
         int out = C.intermediate();
