@@ -147,8 +147,8 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
             long runtime) {
         ActivationMemory withCp = checkpointed ? work
                 : ActivationMemory.estimate(model, batch, seq, true, DataType.FLOAT, compute);
-        ActivationMemory without = checkpointed ? work
-                : ActivationMemory.estimate(model, batch, seq, false, DataType.FLOAT, compute);
+        ActivationMemory without = checkpointed
+                ? ActivationMemory.estimate(model, batch, seq, false, DataType.FLOAT, compute) : work;
         long[] bytes = {
             account.total(Component.WEIGHT) + account.total(Component.WEIGHT_SCALES),
             account.weightPoolBytes(),

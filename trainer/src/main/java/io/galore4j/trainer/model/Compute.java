@@ -24,7 +24,12 @@ public enum Compute {
 
     /** {@code setting} (auto | fp32 | bf16) on this machine: auto is bf16 where oneDNN has native bf16 products. */
     public static Compute resolve(String setting) {
-        return resolve(setting, OneDnn::bf16Capable);
+        Compute c = resolve(setting, OneDnn::bf16Capable);
+        String missing = c == BF16 ? OneDnn.loadError() : null;
+        if (missing != null) {
+            throw new IllegalArgumentException("train.compute bf16 needs oneDNN, which does not load here: " + missing);
+        }
+        return c;
     }
 
     /** As {@link #resolve(String)} with the CPU's bf16 support given by {@code bf16Capable}. */

@@ -73,12 +73,21 @@ public final class OneDnn {
      * (AVX512_BF16 or AMX); false when the library cannot load.
      */
     public static boolean bf16Capable() {
-        try {
-            int isa = dnnl.dnnl_get_effective_cpu_isa();
-            int bf16 = dnnl.dnnl_cpu_isa_avx512_core_bf16;
-            return (isa & bf16) == bf16;
-        } catch (LinkageError e) {
+        if (loadError() != null) {
             return false;
+        }
+        int isa = dnnl.dnnl_get_effective_cpu_isa();
+        int bf16 = dnnl.dnnl_cpu_isa_avx512_core_bf16;
+        return (isa & bf16) == bf16;
+    }
+
+    /** Why oneDNN's native library does not load in this process, or null when it does. */
+    public static String loadError() {
+        try {
+            dnnl.dnnl_get_effective_cpu_isa();
+            return null;
+        } catch (LinkageError e) {
+            return String.valueOf(e.getMessage()).lines().findFirst().orElse(e.toString());
         }
     }
 
