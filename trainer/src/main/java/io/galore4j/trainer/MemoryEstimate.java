@@ -13,6 +13,7 @@ import io.galore4j.trainer.data.ByteTokenizer;
 import io.galore4j.trainer.data.Corpus;
 import io.galore4j.trainer.data.Tokenizer;
 import io.galore4j.trainer.model.ActivationMemory;
+import io.galore4j.trainer.model.Compute;
 import io.galore4j.trainer.model.LlamaParameters;
 import io.galore4j.trainer.model.ModelConfig;
 import io.galore4j.trainer.run.RunJson;
@@ -64,6 +65,8 @@ import org.nd4j.linalg.api.buffer.DataType;
  * docs/benchmarks.md compares estimates with peak RSS and derives the percentage).</li>
  * </ul>
  *
+ * @param compute    the weight products' arithmetic (train.compute resolved): bf16 adds their operand
+ *                   buffers to the activations
  * @param components bytes by component, in display order
  * @param persistentBytesPerParameter weights, scales, bases and moments per parameter: what the
  *                                    optimizer keeps for the whole run
@@ -72,7 +75,7 @@ import org.nd4j.linalg.api.buffer.DataType;
  *                                      micro-batches, on top of the persistent bytes
  */
 public record MemoryEstimate(String method, ModelConfig model, int batch, int seq, boolean checkpointed,
-        Map<String, Long> components, long activationsCheckpointed, long activationsFull,
+        Compute compute, Map<String, Long> components, long activationsCheckpointed, long activationsFull,
         double persistentBytesPerParameter, double accumulationBytesPerParameter) {
 
     /**
@@ -123,8 +126,12 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         long data = dataBytes(tree);
         long runtime = ((RUNTIME_MIB + (train.parallel().workers() > 1 ? WORKER_RUNTIME_MIB : 0)) << 20)
                 + (account.persistent() + data) * HEAP_OVERHEAD_PERCENT / 100;
-        return of(optim.method(), model, b, t, checkpointed, account,
-                ActivationMemory.estimate(model, b, t, checkpointed, DataType.FLOAT), refreshBytes(optim, model),
+        Compute compute = Compute.resolve(train.compute());
+        if (compute == Compute.BF16) { // the bf16 products' scratchpad depends on their threads
+            io.galore4j.trainer.model.OneDnn.threads(io.galore4j.trainer.run.BlasThreads.resolve(train.blasThreads()));
+        }
+        return of(optim.method(), model, b, t, checkpointed, compute, account,
+                ActivationMemory.estimate(model, b, t, checkpointed, DataType.FLOAT, compute), refreshBytes(optim, model),
                 exchange, data, runtime);
     }
 
@@ -135,14 +142,17 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
      * whenever the live parts do.
      */
     public MemoryEstimate live(MemoryAccount account, ActivationMemory work) {
-        return of(method, model, batch, seq, checkpointed, account, work, components.get("refresh"),
+        return of(method, model, batch, seq, checkpointed, compute, account, work, components.get("refresh"),
                 components.get("exchange_buffers"), components.get("data"), components.get("runtime"));
     }
 
     private static MemoryEstimate of(String method, ModelConfig model, int batch, int seq, boolean checkpointed,
-            MemoryAccount account, ActivationMemory work, long refresh, long exchange, long data, long runtime) {
-        ActivationMemory withCp = checkpointed ? work : ActivationMemory.estimate(model, batch, seq, true, DataType.FLOAT);
-        ActivationMemory without = checkpointed ? ActivationMemory.estimate(model, batch, seq, false, DataType.FLOAT) : work;
+            Compute compute, MemoryAccount account, ActivationMemory work, long refresh, long exchange, long data,
+            long runtime) {
+        ActivationMemory withCp = checkpointed ? work
+                : ActivationMemory.estimate(model, batch, seq, true, DataType.FLOAT, compute);
+        ActivationMemory without = checkpointed
+                ? ActivationMemory.estimate(model, batch, seq, false, DataType.FLOAT, compute) : work;
         long[] bytes = {
             account.total(Component.WEIGHT) + account.total(Component.WEIGHT_SCALES),
             account.weightPoolBytes(),
@@ -159,7 +169,7 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         for (int k = 0; k < bytes.length; k++) {
             c.put(COMPONENTS.get(k), bytes[k]);
         }
-        return new MemoryEstimate(method, model, batch, seq, checkpointed, Collections.unmodifiableMap(c),
+        return new MemoryEstimate(method, model, batch, seq, checkpointed, compute, Collections.unmodifiableMap(c),
                 withCp.activationBytes(), without.activationBytes(), account.persistentBytesPerParameter(),
                 (double) account.total(Component.ACCUMULATION) / account.elements());
     }

@@ -12,6 +12,7 @@ import io.galore4j.trainer.data.Dataset;
 import io.galore4j.trainer.data.EvalWindows;
 import io.galore4j.trainer.data.TokenSplit;
 import io.galore4j.trainer.data.TrainingBatches;
+import io.galore4j.trainer.model.Compute;
 import io.galore4j.trainer.model.DenseWeights;
 import io.galore4j.trainer.model.LlamaModel;
 import io.galore4j.trainer.model.LlamaParameters;
@@ -59,6 +60,7 @@ public final class TrainJob {
     private final EvalWindows evalWindows;
     private final PrintStream log;
     private MemoryEstimate memoryEstimate;
+    private Compute compute;
 
     private TrainJob(ConfigTree tree, ModelConfig model, boolean checkpointActivations,
             TrainSettings train, OptimSettings optim, Dataset data, EvalWindows evalWindows, PrintStream log) {
@@ -111,6 +113,14 @@ public final class TrainJob {
     /** The BLAS thread count this run uses ({@code train.blas_threads} resolved on this machine). */
     public int blasThreads() {
         return BlasThreads.resolve(train.blasThreads());
+    }
+
+    /** The arithmetic of the weight products ({@code train.compute} resolved on this machine). */
+    public Compute compute() {
+        if (compute == null) {
+            compute = Compute.resolve(train.compute());
+        }
+        return compute;
     }
 
     /** The tokens of one micro-batch: batch_size × seq_len (a {@link Session#bench} step). */
@@ -248,7 +258,7 @@ public final class TrainJob {
 
     /** The model with this job's activation checkpointing, reading its weights from {@code weights}. */
     LlamaModel network(WeightSource weights) {
-        LlamaModel net = new LlamaModel(model, weights);
+        LlamaModel net = new LlamaModel(model, weights, compute());
         net.setCheckpointActivations(checkpointActivations);
         return net;
     }

@@ -286,7 +286,8 @@ final class TrainLoop {
         Summary.Memory memory = job.memoryEstimate().live(opt.memory(), work).figures();
         boolean finetune = session.source != null;
         return new Summary(job.method(), s.step, s.tokens, wall, BlasThreads.library(), BlasThreads.current(),
-                s.tokens / loopSeconds, model.flopsPerToken(), model.flopsPerToken() * s.tokens / loopSeconds / 1e9,
+                job.compute().key(), s.tokens / loopSeconds, model.flopsPerToken(),
+                model.flopsPerToken() * s.tokens / loopSeconds / 1e9,
                 s.valLoss, Math.exp(s.valLoss), opt.svdCount(), ProcessMemory.peakRssBytes(),
                 job.memoryEstimate().figures(), model.parameterCount(), job.corpus(), memory,
                 WeightFormats.of(opt.effectiveSettings(), LlamaParameters.shapes(model)),

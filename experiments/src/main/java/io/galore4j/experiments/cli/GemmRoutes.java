@@ -1,5 +1,6 @@
 package io.galore4j.experiments.cli;
 
+import io.galore4j.trainer.model.OneDnn;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
@@ -202,8 +203,6 @@ final class GemmRoutes {
      * result; with {@code fpmathBf16} fp32 operands that the library may round to bf16 itself.
      */
     static final class Dnnl implements Route {
-        private static engine eng;
-        private static stream strm;
         private final String name;
         private final memory.data_type type;
         private final boolean fpmathBf16;
@@ -229,27 +228,13 @@ final class GemmRoutes {
             return kernel;
         }
 
-        static synchronized stream stream() {
-            if (eng == null) {
-                eng = new engine(engine.kind.cpu, 0);
-                strm = new stream(eng);
-            }
-            return strm;
-        }
-
-        /** A 2-D descriptor of a row-major matrix stored as [rows × cols], seen as its transpose when {@code t}. */
-        static memory.desc desc(int rows, int cols, boolean t, memory.data_type dt) {
-            return t ? new memory.desc(new long[] {rows, cols}, dt, memory.format_tag.ba)
-                    : new memory.desc(new long[] {rows, cols}, dt, memory.format_tag.ab);
-        }
-
         public Runnable prepare(Operands o) {
             Problem p = o.p;
-            stream s = stream();
-            engine e = s.get_engine();
-            memory.desc ad = desc(p.m(), p.k(), p.transA(), type);
-            memory.desc bd = desc(p.k(), p.n(), p.transB(), type);
-            memory.desc cd = desc(p.m(), p.n(), false, memory.data_type.f32);
+            stream s = OneDnn.stream();
+            engine e = OneDnn.engine();
+            memory.desc ad = OneDnn.desc(p.m(), p.k(), p.transA(), type);
+            memory.desc bd = OneDnn.desc(p.k(), p.n(), p.transB(), type);
+            memory.desc cd = OneDnn.desc(p.m(), p.n(), false, memory.data_type.f32);
             primitive_attr attr = new primitive_attr();
             if (fpmathBf16) {
                 attr.set_fpmath_mode(dnnl.dnnl_fpmath_mode_bf16);
@@ -274,8 +259,8 @@ final class GemmRoutes {
          */
         static Runnable conversion(Operands o) {
             Problem p = o.p;
-            stream s = stream();
-            engine e = s.get_engine();
+            stream s = OneDnn.stream();
+            engine e = OneDnn.engine();
             List<Runnable> steps = new ArrayList<>();
             long[][] dims = {{p.transA() ? p.k() : p.m(), p.transA() ? p.m() : p.k()},
                 {p.transB() ? p.n() : p.k(), p.transB() ? p.k() : p.n()}};

@@ -57,10 +57,11 @@ class MainTest {
             {"--set", "data.tokenizer=bpe"},
             {"--set", "data.tokenizer=gpt2", "--set", "model.vocab=32000"},
             {"--set", "train.blas_threads=-1"},
+            {"--set", "train.compute=fp16"},
         };
         String[] keys = {"bad.yaml", "optim.lr", "optim.lr", "rank", "m_codec", "refresh", "data.path", "train.ckpt_every",
             "train.stepz", "train.steps", "optim.method", "optim.rank", "model.preset", "data.path",
-            "data.tokenizer", "model.vocab", "train.blas_threads"};
+            "data.tokenizer", "model.vocab", "train.blas_threads", "train.compute"};
         for (int i = 0; i < cases.length; i++) {
             String[] args = new String[cases[i].length + 3];
             args[0] = "train";
@@ -84,7 +85,7 @@ class MainTest {
                 "--set", "optim.rank=8", "--set", "optim.refresh_gap=2",
                 "--set", "train.steps=4", "--set", "train.batch_size=4", "--set", "train.warmup=1",
                 "--set", "train.eval_every=2", "--set", "train.eval_batches=1", "--set", "train.log_every=1",
-                "--set", "train.blas_threads=2"));
+                "--set", "train.blas_threads=2", "--set", "train.compute=bf16"));
         assertEquals(0, r.code(), r.err());
         for (String f : new String[] {"config.yaml", "metrics.jsonl", "subspace.jsonl", "summary.json",
             "model.safetensors", "config.json"}) {
@@ -96,6 +97,7 @@ class MainTest {
         assertEquals("q-galore", summary.get("method").asText());
         assertEquals(4 * 4 * 16, summary.get("tokens").asLong());
         assertEquals(2, summary.get("blas_threads").asInt(), "train.blas_threads reached the BLAS");
+        assertEquals("bf16", summary.get("compute").asText(), "train.compute reached the model");
         assertEquals(System.getProperty("org.bytedeco.openblas.load", "openblas"), summary.get("blas").asText());
         assertTrue(summary.get("svd_count").asLong() >= 14, "every GaLore weight refreshed at step 0");
         assertTrue(Double.isFinite(summary.get("val_loss").asDouble()));

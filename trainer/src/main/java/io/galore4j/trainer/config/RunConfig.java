@@ -29,7 +29,7 @@ public record RunConfig(ConfigTree tree, ModelConfig model, boolean checkpointAc
     public static final List<String> RESUMABLE_KEYS = List.of("train.steps", "train.eval_every", "train.log_every",
             "train.ckpt_every", "train.keep_ckpts", "train.max_bad_steps", "train.eval_batches", "train.time_limit_s",
             "train.workers", "train.master", "train.max_restarts", "train.check_every", "train.exchange_timeout_s",
-            "train.blas_threads");
+            "train.blas_threads", "train.compute");
 
     /**
      * Reads every setting of {@code tree}. Every parameter's optimizer settings are resolved for

@@ -20,6 +20,7 @@ package io.galore4j.trainer.config;
  * @param timeLimit seconds of training (evaluations excluded) after which the run ends with the
  *                  step under way, as if it were the last; 0: no limit
  * @param blasThreads BLAS threads (0: the library's default)
+ * @param compute     the weight products' arithmetic: auto, fp32 or bf16 (io.galore4j.trainer.model.Compute)
  * @param parallel the data-parallel settings
  */
 public record TrainSettings(
@@ -38,7 +39,11 @@ public record TrainSettings(
         int maxBadSteps,
         double timeLimit,
         int blasThreads,
+        String compute,
         Parallel parallel) {
+
+    /** The values of {@code train.compute}. */
+    public static final java.util.List<String> COMPUTE = java.util.List.of("auto", "fp32", "bf16");
 
     /**
      * The data-parallel settings (docs/design.md §3.9).
@@ -81,6 +86,15 @@ public record TrainSettings(
                 v.integer("train.max_bad_steps", 1, Integer.MAX_VALUE),
                 v.number("train.time_limit_s", 0, Double.MAX_VALUE),
                 v.integer("train.blas_threads", 0, 1024),
+                compute(v),
                 Parallel.from(v));
+    }
+
+    private static String compute(ConfigValues v) {
+        String c = v.string("train.compute", false);
+        if (!COMPUTE.contains(c)) {
+            throw new IllegalArgumentException("train.compute must be auto, fp32 or bf16, got '" + c + "'");
+        }
+        return c;
     }
 }

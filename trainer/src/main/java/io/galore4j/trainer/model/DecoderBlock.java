@@ -49,23 +49,23 @@ final class DecoderBlock {
         int t = ws.seq;
         double eps = config.normEps();
         RmsNorm.forward(x, weights.weight(inputNorm), eps, a.xn1, a.invRms1);
-        Linear.forward(a.xn1, weights.weight(wq), ws.qFlat, false);
-        Linear.forward(a.xn1, weights.weight(wk), ws.kFlat, false);
-        Linear.forward(a.xn1, weights.weight(wv), ws.vFlat, false);
+        ws.linear.forward(a.xn1, weights.weight(wq), ws.qFlat, false);
+        ws.linear.forward(a.xn1, weights.weight(wk), ws.kFlat, false);
+        ws.linear.forward(a.xn1, weights.weight(wv), ws.vFlat, false);
         rope.rotateToHeads(ws.qFlat, b, t, a.q);
         rope.rotateToHeads(ws.kFlat, b, t, a.k);
         rope.copyToHeads(ws.vFlat, b, t, a.v);
         CausalAttention.forward(a.q, a.k, a.v, a.p, ws.oHeads);
         rope.copyFromHeads(ws.oHeads, b, t, a.o);
         a.x1.assign(x);
-        Linear.forward(a.o, weights.weight(wo), a.x1, true);
+        ws.linear.forward(a.o, weights.weight(wo), a.x1, true);
 
         RmsNorm.forward(a.x1, weights.weight(postNorm), eps, a.xn2, a.invRms2);
-        Linear.forward(a.xn2, weights.weight(wGate), a.gate, false);
-        Linear.forward(a.xn2, weights.weight(wUp), a.up, false);
+        ws.linear.forward(a.xn2, weights.weight(wGate), a.gate, false);
+        ws.linear.forward(a.xn2, weights.weight(wUp), a.up, false);
         SwiGlu.forward(a.gate, a.up, a.act);
         out.assign(a.x1);
-        Linear.forward(a.act, weights.weight(wDown), out, true);
+        ws.linear.forward(a.act, weights.weight(wDown), out, true);
     }
 
     /**
@@ -79,24 +79,24 @@ final class DecoderBlock {
         INDArray dNormed = ws.dNormed;
 
         // MLP: out = x1 + act W_downᵀ
-        linearBackward(weights, wDown, dStream, a.act, ws.dAct, false, ws.gradHiddenInter, sink);
+        linearBackward(ws, weights, wDown, dStream, a.act, ws.dAct, false, ws.gradHiddenInter, sink);
         SwiGlu.backward(ws.dAct, a.gate, a.up, ws.dGate, ws.dUp);
-        linearBackward(weights, wGate, ws.dGate, a.xn2, dNormed, false, ws.gradInterHidden, sink);
-        linearBackward(weights, wUp, ws.dUp, a.xn2, dNormed, true, ws.gradInterHidden, sink);
+        linearBackward(ws, weights, wGate, ws.dGate, a.xn2, dNormed, false, ws.gradInterHidden, sink);
+        linearBackward(ws, weights, wUp, ws.dUp, a.xn2, dNormed, true, ws.gradInterHidden, sink);
         RmsNorm.backward(dNormed, a.x1, a.invRms2, weights.weight(postNorm), dStream, ws.gradNorm);
         sink.accept(postNorm, ws.gradNorm);
 
         // attention: x1 = x + o W_oᵀ
-        linearBackward(weights, wo, dStream, a.o, ws.dAttnFlat, false, ws.gradHiddenHidden, sink);
+        linearBackward(ws, weights, wo, dStream, a.o, ws.dAttnFlat, false, ws.gradHiddenHidden, sink);
         rope.copyToHeads(ws.dAttnFlat, b, t, ws.dOHeads);
         CausalAttention.backward(ws.dOHeads, a.q, a.k, a.v, a.p, ws.dP, ws.dQ, ws.dK, ws.dV);
         // the forward scratch qFlat/kFlat/vFlat is free now: it receives dq, dk, dv
         rope.unrotateFromHeads(ws.dQ, b, t, ws.qFlat);
         rope.unrotateFromHeads(ws.dK, b, t, ws.kFlat);
         rope.copyFromHeads(ws.dV, b, t, ws.vFlat);
-        linearBackward(weights, wq, ws.qFlat, a.xn1, dNormed, false, ws.gradHiddenHidden, sink);
-        linearBackward(weights, wk, ws.kFlat, a.xn1, dNormed, true, ws.gradHiddenHidden, sink);
-        linearBackward(weights, wv, ws.vFlat, a.xn1, dNormed, true, ws.gradHiddenHidden, sink);
+        linearBackward(ws, weights, wq, ws.qFlat, a.xn1, dNormed, false, ws.gradHiddenHidden, sink);
+        linearBackward(ws, weights, wk, ws.kFlat, a.xn1, dNormed, true, ws.gradHiddenHidden, sink);
+        linearBackward(ws, weights, wv, ws.vFlat, a.xn1, dNormed, true, ws.gradHiddenHidden, sink);
         RmsNorm.backward(dNormed, x, a.invRms1, weights.weight(inputNorm), dStream, ws.gradNorm);
         sink.accept(inputNorm, ws.gradNorm);
     }
@@ -105,10 +105,9 @@ final class DecoderBlock {
      * The backward of y (+)= input Wᵀ for weight {@code w}: dInput (+)= dY W (added when
      * {@code accumulate}), grad = dYᵀ input, then the gradient goes to the sink.
      */
-    private static void linearBackward(WeightSource weights, String w, INDArray dY, INDArray input, INDArray dInput,
-            boolean accumulate, INDArray grad, GradientSink sink) {
-        Linear.inputGradient(dY, weights.weight(w), dInput, accumulate);
-        Linear.weightGradient(dY, input, grad);
+    private static void linearBackward(Workspace ws, WeightSource weights, String w, INDArray dY, INDArray input,
+            INDArray dInput, boolean accumulate, INDArray grad, GradientSink sink) {
+        ws.linear.backward(dY, weights.weight(w), input, dInput, accumulate, grad);
         sink.accept(w, grad);
     }
 }

@@ -23,12 +23,22 @@ public final class LlamaModel {
     private final ModelConfig config;
     private final WeightSource weights;
     private final DecoderBlock[] blocks;
+    private final Compute compute;
     private boolean checkpointActivations;
     private Workspace workspace;
 
     public LlamaModel(ModelConfig config, WeightSource weights) {
+        this(config, weights, Compute.FP32);
+    }
+
+    /**
+     * A model whose weight products run in {@code compute}'s arithmetic; {@link Compute#BF16}
+     * needs FLOAT weights.
+     */
+    public LlamaModel(ModelConfig config, WeightSource weights, Compute compute) {
         this.config = java.util.Objects.requireNonNull(config, "config");
         this.weights = java.util.Objects.requireNonNull(weights, "weights");
+        this.compute = java.util.Objects.requireNonNull(compute, "compute");
         Rope rope = new Rope(config.heads(), config.headDim(), config.seqLen(), config.ropeTheta());
         blocks = new DecoderBlock[config.layers()];
         for (int i = 0; i < blocks.length; i++) {
@@ -40,13 +50,19 @@ public final class LlamaModel {
         return config;
     }
 
+    /** The arithmetic of the weight products. */
+    public Compute compute() {
+        return compute;
+    }
+
     /** The working memory allocated so far (zero before the first batch). */
     public ActivationMemory workspaceMemory() {
         if (workspace == null) {
             return new ActivationMemory(0, 0);
         }
         int width = workspace.type.width();
-        return new ActivationMemory(workspace.activationElements * width, workspace.gradientElements * width);
+        return new ActivationMemory(workspace.activationElements * width + workspace.bf16Bytes,
+                workspace.gradientElements * width);
     }
 
     /**
@@ -123,15 +139,15 @@ public final class LlamaModel {
         INDArray last = ws.streams[config.layers()];
         RmsNorm.forward(last, weights.weight(LlamaParameters.FINAL_NORM), config.normEps(), ws.finalNormed,
                 ws.finalInvRms);
-        Linear.forward(ws.finalNormed, weights.weight(LlamaParameters.LM_HEAD), ws.logits, false);
+        ws.linear.forward(ws.finalNormed, weights.weight(LlamaParameters.LM_HEAD), ws.logits, false);
         return targets == null ? Double.NaN : CrossEntropy.lossAndGradient(ws.logits, targets, keepForBackward);
     }
 
     private void backward(Workspace ws, int[] inputs, GradientSink sink) {
         // head: logits = xf W_headᵀ; ws.logits now holds dL/dlogits
         INDArray dNormed = ws.dNormed;
-        Linear.inputGradient(ws.logits, weights.weight(LlamaParameters.LM_HEAD), dNormed, false);
-        Linear.weightGradient(ws.logits, ws.finalNormed, ws.gradVocabHidden);
+        ws.linear.backward(ws.logits, weights.weight(LlamaParameters.LM_HEAD), ws.finalNormed, dNormed, false,
+                ws.gradVocabHidden);
         sink.accept(LlamaParameters.LM_HEAD, ws.gradVocabHidden);
         INDArray dStream = ws.dStream;
         dStream.assign(0.0);
@@ -184,12 +200,15 @@ public final class LlamaModel {
         if (type != DataType.FLOAT && type != DataType.DOUBLE) {
             throw new IllegalArgumentException("weights must be FLOAT or DOUBLE, got " + type);
         }
+        if (compute == Compute.BF16 && type != DataType.FLOAT) {
+            throw new IllegalArgumentException("bf16 products need FLOAT weights, got " + type);
+        }
         boolean mode = checkpointed == null ? true : checkpointed;
         boolean fits = workspace != null && (workspace.fits(type, batch.length, seq, mode)
                 || checkpointed == null && workspace.fits(type, batch.length, seq, !mode));
         if (!fits) {
             workspace = null; // let the old buffers go before allocating new ones
-            workspace = new Workspace(config, type, batch.length, seq, mode);
+            workspace = new Workspace(config, type, batch.length, seq, mode, compute);
         }
         return workspace;
     }

@@ -87,11 +87,16 @@ final class Workspace {
     final INDArray gradNorm;
     final INDArray gradVocabHidden;
 
+    /** The weight products: ND4J's BLAS, or bf16 ones with their operand buffers. */
+    final Linear linear;
+
     /** Elements allocated for activations and scratch, and for gradient buffers. */
     final long activationElements;
     final long gradientElements;
+    /** Bytes of the bf16 products' operand buffers and scratchpad (0 in fp32). */
+    final long bf16Bytes;
 
-    Workspace(ModelConfig c, DataType type, int batch, int seq, boolean checkpointed) {
+    Workspace(ModelConfig c, DataType type, int batch, int seq, boolean checkpointed, Compute compute) {
         this.type = type;
         this.batch = batch;
         this.seq = seq;
@@ -138,6 +143,9 @@ final class Workspace {
         gradVocabHidden = alloc(gradients, type, c.vocab(), h);
         activationElements = activations[0];
         gradientElements = gradients[0];
+        Bf16Products bf16 = compute == Compute.BF16 ? new Bf16Products(c, n) : null;
+        linear = bf16 == null ? Linear.BLAS : new Linear(bf16);
+        bf16Bytes = bf16 == null ? 0 : bf16.bytes();
     }
 
     /** Creates a zeroed array and adds its element count to {@code count[0]}. */
@@ -166,6 +174,11 @@ final class Workspace {
                 + 3 * n * h + 4 * bh * seq * d + bh * seq * seq + 3 * n * inter;
         long gradients = h * h + 2 * inter * h + h + c.vocab() * h;
         return new long[] {activations, gradients};
+    }
+
+    /** Bytes of the bf16 products' buffers for batches of {@code batch} × {@code seq} (0 in fp32). */
+    static long bf16Bytes(ModelConfig c, int batch, int seq, Compute compute) {
+        return compute == Compute.BF16 ? Bf16Products.bytes(c, (long) batch * seq) : 0;
     }
 
     boolean fits(DataType t, int b, int s, boolean cp) {

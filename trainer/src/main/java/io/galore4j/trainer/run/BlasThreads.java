@@ -1,5 +1,6 @@
 package io.galore4j.trainer.run;
 
+import io.galore4j.trainer.model.OneDnn;
 import org.nd4j.linalg.api.blas.Blas;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -48,10 +49,14 @@ public final class BlasThreads {
         return BLAS_DEFAULT;
     }
 
-    /** Applies {@link #resolve(int) resolve(setting)} to the BLAS and returns the count applied. */
+    /**
+     * Applies {@link #resolve(int) resolve(setting)} to the BLAS, and to oneDNN's bf16 products when
+     * they run ({@link OneDnn#threads}), and returns the count applied.
+     */
     public static int apply(int setting) {
         int n = resolve(setting);
         blas().setMaxThreads(n);
+        OneDnn.threads(n);
         return n;
     }
 

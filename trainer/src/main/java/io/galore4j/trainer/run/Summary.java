@@ -17,6 +17,7 @@ import java.util.Map;
  *
  * @param steps           steps done (fewer than train.steps when train.time_limit_s ended the run)
  * @param wallS           seconds the run took, earlier processes of a resumed run included
+ * @param compute         the weight products' arithmetic this process used (fp32 or bf16; train.compute resolved)
  * @param tokensPerS      tokens per second of training, evaluation time left out
  * @param memoryEstimate  the estimate the run was checked against before it started
  * @param memory          the memory the run held, by component
@@ -29,11 +30,11 @@ import java.util.Map;
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 @JsonInclude(JsonInclude.Include.NON_NULL)
 @JsonIgnoreProperties(ignoreUnknown = true)
-@JsonPropertyOrder({"method", "steps", "tokens", "wall_s", "blas", "blas_threads", "tokens_per_s", "flops_per_token",
+@JsonPropertyOrder({"method", "steps", "tokens", "wall_s", "blas", "blas_threads", "compute", "tokens_per_s", "flops_per_token",
     "gflops_per_s", "val_loss", "val_ppl", "svd_count", "peak_rss_bytes", "memory_estimate", "params", "corpus",
     "memory", "weight_formats", "resumed_from_step", "val_loss_before", "source", "exchange"})
 public record Summary(String method, Long steps, Long tokens, Double wallS, String blas, Integer blasThreads,
-        Double tokensPerS, Double flopsPerToken, Double gflopsPerS, Double valLoss, Double valPpl, Long svdCount,
+        String compute, Double tokensPerS, Double flopsPerToken, Double gflopsPerS, Double valLoss, Double valPpl, Long svdCount,
         Long peakRssBytes, Memory memoryEstimate, Long params, CorpusFingerprint corpus, Memory memory,
         Map<String, Object> weightFormats, Long resumedFromStep, Double valLossBefore, String source,
         Exchange exchange)

@@ -95,7 +95,7 @@ class RunFilesTest {
         Summary.Memory memory = new Summary.Memory("q-galore", 3295488L, 16, 128, false, 3794432L, 3342336L,
                 1934336L, 945216L, 945216L, 530432L, 2827776L, null, 202129408L, 105064240L, 268435456L, 96780288L,
                 202129408L, 1.8076982832284627, 0.0, 589948848L);
-        Summary train = new Summary("q-galore", 30L, 61440L, 30.5, "mkl_rt", 1, 2639.9, 2.0938752E7, 55.3, Double.NaN,
+        Summary train = new Summary("q-galore", 30L, 61440L, 30.5, "mkl_rt", 1, "fp32", 2639.9, 2.0938752E7, 55.3, Double.NaN,
                 Double.NaN, 28L, 586813440L, memory, 3295488L, new CorpusFingerprint(21012848, "845e"),
                 memory, Map.of("int8", Map.of("parameters", 4)),
                 20L, null, null, null);
