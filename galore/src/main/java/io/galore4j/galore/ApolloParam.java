@@ -5,7 +5,6 @@ import io.galore4j.projection.SubspaceStats;
 import io.galore4j.quant.Moment;
 import io.galore4j.quant.RoundingRng;
 import java.nio.FloatBuffer;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -271,18 +270,5 @@ final class ApolloParam extends ParamState {
         Map<String, ?> l = (Map<String, ?>) lim;
         limiter.restore(l);
         draws = d.longValue();
-    }
-
-    /** Generations of P drawn so far. */
-    long draws() {
-        return draws;
-    }
-
-    @Override
-    MemoryAccount.Row account() {
-        Map<MemoryAccount.Component, Long> b = new EnumMap<>(MemoryAccount.Component.class);
-        b.put(MemoryAccount.Component.WEIGHT, weight.valueBytes());
-        b.put(MemoryAccount.Component.WEIGHT_SCALES, weight.scaleBytes());
-        return row(b, m, v, acc);
     }
 }

@@ -4,7 +4,6 @@ import io.galore4j.projection.SubspaceStats;
 import io.galore4j.quant.Moment;
 import io.galore4j.quant.RoundingRng;
 import java.nio.FloatBuffer;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -59,15 +58,4 @@ final class FullRankParam extends ParamState {
         discardAccumulation();
         steps++;
     }
-
-    @Override
-    MemoryAccount.Row account() {
-        Map<MemoryAccount.Component, Long> b = new EnumMap<>(MemoryAccount.Component.class);
-        b.put(MemoryAccount.Component.WEIGHT, weight.valueBytes());
-        if (weight.scaleBytes() > 0) {
-            b.put(MemoryAccount.Component.WEIGHT_SCALES, weight.scaleBytes());
-        }
-        return row(b, m, v, acc);
-    }
-
 }

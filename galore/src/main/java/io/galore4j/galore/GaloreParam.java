@@ -10,7 +10,6 @@ import io.galore4j.projection.SubspaceStats;
 import io.galore4j.quant.Moment;
 import io.galore4j.quant.RoundingRng;
 import java.nio.FloatBuffer;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,6 +51,8 @@ final class GaloreParam extends ParamState {
     private final Projector projector;
     private final MomentStep kernel;
     private final float[] chunk = new float[Chunks.SIZE];
+    /** Fira: scratch for reading the accumulated full gradient. */
+    private final float[] accumulated;
     private long refreshes;
     /** Fira's residual, or null ({@code residual: none}). */
     private final FiraResidual residual;
@@ -70,7 +71,8 @@ final class GaloreParam extends ParamState {
         this.m = new MomentState(s.mCodec(), Moment.FIRST, (int) r[0], (int) r[1]);
         this.v = new MomentState(s.vCodec(), Moment.SECOND, (int) r[0], (int) r[1]);
         this.kernel = kernel;
-        this.residual = s.residual() == Residual.FIRA ? new FiraResidual(projector.side(), shape[0], shape[1]) : null;
+        this.residual = s.fira() ? new FiraResidual(projector.side(), shape[0], shape[1]) : null;
+        this.accumulated = s.fira() ? new float[Chunks.SIZE] : null;
     }
 
     /**
@@ -191,7 +193,7 @@ final class GaloreParam extends ParamState {
         int gOff = (int) grad.offset();
         if (exchange == null) {
             if (acc != null) {
-                fold(g, gOff, acc, 1.0, chunk, new float[Chunks.SIZE]);
+                fold(g, gOff, acc, 1.0, chunk, accumulated);
             }
             return 0;
         }
@@ -292,16 +294,11 @@ final class GaloreParam extends ParamState {
     }
 
     @Override
-    MemoryAccount.Row account() {
-        Map<MemoryAccount.Component, Long> b = new EnumMap<>(MemoryAccount.Component.class);
-        b.put(MemoryAccount.Component.WEIGHT, weight.valueBytes());
-        b.put(MemoryAccount.Component.WEIGHT_SCALES, weight.scaleBytes());
-        b.put(MemoryAccount.Component.BASIS, projector.basisBytes());
-        return row(b, m, v, acc);
+    long basisBytes() {
+        return projector.basisBytes();
     }
 
     Projector projector() {
         return projector;
     }
-
 }

@@ -171,10 +171,10 @@ public final class MemoryAccount {
                 long[] projected = p.side().projectedShape(m, cols, r);
                 stateRows = projected[0];
                 stateCols = projected[1];
-                if (p.scaling() == Scaling.NONE) { // APOLLO keeps no basis: P is redrawn from its seed
+                if (!p.apollo()) { // APOLLO keeps no basis: P is redrawn from its seed
                     b.put(Component.BASIS, BasisStore.bytes(p.basisBits(), r, p.side().basisDimension(m, cols)));
                     projectors.add(new long[] {m, cols, r, p.basisBits(), left ? 0 : 1});
-                    if (p.residual() == Residual.NONE) {
+                    if (!p.fira()) {
                         accumulated = stateRows * stateCols;
                     }
                 }

@@ -46,7 +46,32 @@ abstract class ParamState {
     /** Final micro-batch: updates the weight from (grad + accumulated) × gradScale. */
     abstract void update(INDArray grad, double lr, double gradScale, RoundingRng rng, List<SubspaceStats> events);
 
-    abstract MemoryAccount.Row account();
+    /**
+     * This parameter's bytes by component: the stored weight with its scales, the moments (v may be
+     * null), the accumulation buffer (if any), the gradient buffer, and {@link #basisBytes}.
+     */
+    final MemoryAccount.Row account() {
+        Map<MemoryAccount.Component, Long> bytes = new java.util.EnumMap<>(MemoryAccount.Component.class);
+        bytes.put(MemoryAccount.Component.WEIGHT, weight.valueBytes());
+        bytes.put(MemoryAccount.Component.WEIGHT_SCALES, weight.scaleBytes());
+        bytes.put(MemoryAccount.Component.BASIS, basisBytes());
+        bytes.put(MemoryAccount.Component.M, m.codeBytes());
+        bytes.put(MemoryAccount.Component.M_SCALES, m.scaleBytes());
+        if (v != null) {
+            bytes.put(MemoryAccount.Component.V, v.codeBytes());
+            bytes.put(MemoryAccount.Component.V_SCALES, v.scaleBytes());
+        }
+        if (acc != null) {
+            bytes.put(MemoryAccount.Component.ACCUMULATION, acc.bytes());
+        }
+        bytes.put(MemoryAccount.Component.GRADIENT, 4L * weight.length());
+        return new MemoryAccount.Row(name, weight.length(), bytes);
+    }
+
+    /** Bytes of the stored projection basis (GaLore); 0 for a parameter without one. */
+    long basisBytes() {
+        return 0;
+    }
 
     /** Zeroes the accumulated micro-batch gradients, if any. */
     final void discardAccumulation() {
@@ -182,21 +207,4 @@ abstract class ParamState {
         return parts;
     }
 
-    /**
-     * Completes an accounting row: adds the moments (v may be null), the accumulation buffer (if
-     * any) and the gradient buffer to {@code bytes}.
-     */
-    MemoryAccount.Row row(Map<MemoryAccount.Component, Long> bytes, MomentState m, MomentState v, Accumulation acc) {
-        bytes.put(MemoryAccount.Component.M, m.codeBytes());
-        bytes.put(MemoryAccount.Component.M_SCALES, m.scaleBytes());
-        if (v != null) {
-            bytes.put(MemoryAccount.Component.V, v.codeBytes());
-            bytes.put(MemoryAccount.Component.V_SCALES, v.scaleBytes());
-        }
-        if (acc != null) {
-            bytes.put(MemoryAccount.Component.ACCUMULATION, acc.bytes());
-        }
-        bytes.put(MemoryAccount.Component.GRADIENT, 4L * weight.length());
-        return new MemoryAccount.Row(name, weight.length(), bytes);
-    }
 }

@@ -182,7 +182,7 @@ public record MemoryEstimate(String method, ModelConfig model, int batch, int se
         long refresh = 0;
         for (Map.Entry<String, long[]> e : LlamaParameters.shapes(model).entrySet()) {
             ParamSettings p = optim.resolve(e.getKey(), e.getValue());
-            if (p.galore() && p.scaling() != io.galore4j.galore.Scaling.NONE) {
+            if (p.apollo()) {
                 refresh = Math.max(refresh, MemoryAccount.apolloUpdateBytes(p, e.getValue()));
             } else if (p.galore()) {
                 refresh = Math.max(refresh, RefreshWorkspace.bytes(p.svd(), p.rank(), e.getValue()[0],

@@ -146,7 +146,7 @@ public final class PaperFigures {
         long params = a.elements();
         long states = 0;
         long basis = 0;
-        boolean projects = a.total(Component.BASIS) > 0 || method.equals(APOLLO) || method.equals(APOLLO_MINI);
+        boolean projects = shapes.entrySet().stream().anyMatch(e -> settings.resolve(e.getKey(), e.getValue()).galore());
         for (MemoryAccount.Row r : a.rows()) {
             if (projectedOnly && projects && !settings.resolve(r.name(), shapes.get(r.name())).galore()) {
                 continue;
