@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
+import io.galore4j.quant.Bf16;
 import org.junit.jupiter.api.Test;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -53,6 +54,31 @@ class Bf16ProductsTest {
         worst = Math.max(worst, check("dx = dy W", dx, null, dyd, wd, true));
         worst = Math.max(worst, check("dW = dyᵀ x", dw, null, transpose(dyd), xd, true));
         assertTrue(worst > 1e3 * U32, "some error is above fp32 rounding: " + worst);
+    }
+
+    @Test
+    void operandsAreRoundedToNearestEvenAsTheFormulaSays() {
+        Linear linear = new Linear(new Bf16Products(C, N), true);
+        int h = C.hidden();
+        SplittableRandom r = new SplittableRandom(13);
+        float[] v = new float[N * h];
+        for (int i = 0; i < v.length; i++) {
+            int kept = (r.nextInt() & 0x3FFF_0000) | 0x3000_0000; // a normal binary32's upper half
+            int dropped = switch (i % 4) { // exactly half (a tie), just below, just above, anything
+                case 0 -> 0x8000;
+                case 1 -> 0x7FFF;
+                case 2 -> 0x8001;
+                default -> r.nextInt(0x1_0000);
+            };
+            v[i] = Float.intBitsToFloat((r.nextBoolean() ? 0x8000_0000 : 0) | kept | dropped);
+        }
+        INDArray x = Nd4j.create(v, new long[] {N, h}, 'c');
+        INDArray y = Nd4j.create(DataType.FLOAT, N, h);
+        linear.forward(x, Nd4j.eye(h).castTo(DataType.FLOAT), y, false); // y = bf16(x) · I, exact in fp32
+        float[] got = y.data().asFloat();
+        for (int i = 0; i < v.length; i++) {
+            assertEquals(Bf16.toFloat(Bf16.round(v[i])), got[i], 0.0f, "element " + i + " of " + v[i]);
+        }
     }
 
     @Test
