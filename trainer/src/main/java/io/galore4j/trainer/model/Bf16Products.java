@@ -23,23 +23,17 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The weight products of {@link Linear} under {@code train.compute: bf16}, through oneDNN's matmul
- * (docs/design.md §5). The decoder blocks' products take bf16 operands and accumulate in fp32: each
- * fp32 operand is rounded to bf16 (nearest even) by a oneDNN reorder into one of two scratch buffers
- * right before its product, so weights, activations and gradients stay fp32 everywhere else. The LM
- * head's three products stay fp32 (oneDNN's fp32 matmul on the arrays themselves): the logits and
- * their gradient in bf16 cost measurable validation loss (docs/benchmarks.md). Every primitive for
- * the model's shapes at N rows is built up front and shares one scratchpad, so the memory held is
- * fixed and {@link #bytes} counts it exactly. Not thread-safe.
+ * The weight products of {@link Linear} with bf16 operands and fp32 accumulation and results, through
+ * oneDNN's matmul (docs/design.md §5): each fp32 operand is rounded to bf16 (nearest even) by a
+ * oneDNN reorder into one of two scratch buffers right before its product, so weights, activations
+ * and gradients stay fp32 everywhere else. Every primitive for the model's shapes at N rows is built
+ * up front and shares one scratchpad, so the memory held is fixed and {@link #bytes} counts it exactly.
+ * Not thread-safe.
  */
 final class Bf16Products {
 
-    /**
-     * C[m × n] (+)= op(A)[m × k] · op(B)[k × n]; A is stored k × m when transA, B n × k when transB;
-     * A and B in bf16 when {@code half}, else fp32.
-     */
-    private record Shape(long m, long k, long n, boolean transA, boolean transB, boolean accumulate,
-            boolean half) {
+    /** C[m × n] (+)= op(A)[m × k] · op(B)[k × n]; A is stored k × m when transA, B n × k when transB. */
+    private record Shape(long m, long k, long n, boolean transA, boolean transB, boolean accumulate) {
     }
 
     /** A built primitive with its argument memories, whose data handles are set before each run. */
@@ -70,9 +64,8 @@ final class Bf16Products {
         Pointer pad = OneDnn.address(scratchpad);
         Pointer any = OneDnn.address(a16);
         mm.forEach((s, pd) -> {
-            memory.data_type in = s.half() ? BF16 : F32;
-            memory[] m = {new memory(OneDnn.desc(s.m(), s.k(), s.transA(), in), eng, any),
-                new memory(OneDnn.desc(s.k(), s.n(), s.transB(), in), eng, any),
+            memory[] m = {new memory(OneDnn.desc(s.m(), s.k(), s.transA(), BF16), eng, any),
+                new memory(OneDnn.desc(s.k(), s.n(), s.transB(), BF16), eng, any),
                 new memory(OneDnn.desc(s.m(), s.n(), false, F32), eng, any)};
             IntMemoryMap args = new IntMemoryMap();
             args.put(dnnl.DNNL_ARG_SRC, m[0]);
@@ -104,37 +97,21 @@ final class Bf16Products {
         return 2 * (a16.length() + b16.length()) + scratchpad.length();
     }
 
-    /** y = x Wᵀ, or y += x Wᵀ when {@code accumulate}; in bf16 when {@code half}, else fp32. */
-    void forward(INDArray x, INDArray w, INDArray y, boolean accumulate, boolean half) {
-        Shape s = new Shape(x.rows(), x.columns(), w.rows(), false, true, accumulate, half);
-        if (half) {
-            round(x, a16);
-            round(w, b16);
-            run(s, a16, b16, y);
-        } else {
-            run(s, x, w, y);
-        }
+    /** y = x Wᵀ, or y += x Wᵀ when {@code accumulate}. */
+    void forward(INDArray x, INDArray w, INDArray y, boolean accumulate) {
+        round(x, a16);
+        round(w, b16);
+        run(new Shape(x.rows(), x.columns(), w.rows(), false, true, accumulate), a16, b16, y);
         strm._wait();
     }
 
-    /**
-     * dx (+)= dy W (added when {@code accumulate}), then dW = dyᵀ x; in bf16 when {@code half} (dy
-     * rounded once for both), else fp32.
-     */
-    void backward(INDArray dy, INDArray w, INDArray x, INDArray dx, boolean accumulate, INDArray dw,
-            boolean half) {
-        Shape dxShape = new Shape(dy.rows(), dy.columns(), w.columns(), false, false, accumulate, half);
-        Shape dwShape = new Shape(dy.columns(), dy.rows(), x.columns(), true, false, false, half);
-        if (half) {
-            round(dy, a16);
-            round(w, b16);
-            run(dxShape, a16, b16, dx);
-            round(x, b16);
-            run(dwShape, a16, b16, dw);
-        } else {
-            run(dxShape, dy, w, dx);
-            run(dwShape, dy, x, dw);
-        }
+    /** dx (+)= dy W (added when {@code accumulate}), then dW = dyᵀ x; dy is rounded once for both. */
+    void backward(INDArray dy, INDArray w, INDArray x, INDArray dx, boolean accumulate, INDArray dw) {
+        round(dy, a16);
+        round(w, b16);
+        run(new Shape(dy.rows(), dy.columns(), w.columns(), false, false, accumulate), a16, b16, dx);
+        round(x, b16);
+        run(new Shape(dy.columns(), dy.rows(), x.columns(), true, false, false), a16, b16, dw);
         strm._wait();
     }
 
@@ -150,9 +127,8 @@ final class Bf16Products {
 
     private void run(Shape s, INDArray a, INDArray b, INDArray c) {
         Prepared p = products.get(s);
-        if (p == null || c.dataType() != DataType.FLOAT || !s.half() && a.dataType() != DataType.FLOAT) {
-            throw new IllegalStateException("no product prepared for " + s + " from " + a.dataType() + " into "
-                    + c.dataType());
+        if (p == null || c.dataType() != DataType.FLOAT) {
+            throw new IllegalStateException("no bf16 product prepared for " + s + " into " + c.dataType());
         }
         p.mem()[0].set_data_handle(OneDnn.address(a));
         p.mem()[1].set_data_handle(OneDnn.address(b));
@@ -160,11 +136,11 @@ final class Bf16Products {
         p.prim().execute(strm, p.args());
     }
 
-    /** The weight shapes [out, in] of the decoder blocks' products: attention, gate/up, down. */
-    private static long[][] blockShapes(ModelConfig c) {
+    /** The weight shapes [out, in] of the model's products: attention, gate/up, down, LM head. */
+    private static long[][] weightShapes(ModelConfig c) {
         long h = c.hidden();
         long inter = c.intermediate();
-        return new long[][] {{h, h}, {inter, h}, {h, inter}};
+        return new long[][] {{h, h}, {inter, h}, {h, inter}, {c.vocab(), h}};
     }
 
     /**
@@ -174,18 +150,13 @@ final class Bf16Products {
     private static Map<Shape, primitive_desc_base> matmuls(ModelConfig c, long n, engine eng) {
         OneDnn.applyThreads();
         Set<Shape> shapes = new LinkedHashSet<>();
-        for (long[] w : blockShapes(c)) {
+        for (long[] w : weightShapes(c)) {
             for (boolean acc : new boolean[] {false, true}) {
-                shapes.add(new Shape(n, w[1], w[0], false, true, acc, true)); // y (+)= x Wᵀ
-                shapes.add(new Shape(n, w[0], w[1], false, false, acc, true)); // dx (+)= dy W
+                shapes.add(new Shape(n, w[1], w[0], false, true, acc)); // y (+)= x Wᵀ
+                shapes.add(new Shape(n, w[0], w[1], false, false, acc)); // dx (+)= dy W
             }
-            shapes.add(new Shape(w[0], n, w[1], true, false, false, true)); // dW = dyᵀ x
+            shapes.add(new Shape(w[0], n, w[1], true, false, false)); // dW = dyᵀ x
         }
-        long v = c.vocab();
-        long h = c.hidden();
-        shapes.add(new Shape(n, h, v, false, true, false, false)); // logits = x W_headᵀ
-        shapes.add(new Shape(n, v, h, false, false, false, false)); // dx = dlogits W_head
-        shapes.add(new Shape(v, n, h, true, false, false, false)); // dW_head = dlogitsᵀ x
         Map<Shape, primitive_desc_base> pds = new HashMap<>();
         for (Shape s : shapes) {
             primitive_attr attr = new primitive_attr();
@@ -195,9 +166,8 @@ final class Bf16Products {
                 ops.append_sum(); // scale 1: C += A·B
                 attr.set_post_ops(ops);
             }
-            memory.data_type in = s.half() ? BF16 : F32;
-            matmul.desc d = new matmul.desc(OneDnn.desc(s.m(), s.k(), s.transA(), in),
-                    OneDnn.desc(s.k(), s.n(), s.transB(), in), OneDnn.desc(s.m(), s.n(), false, F32));
+            matmul.desc d = new matmul.desc(OneDnn.desc(s.m(), s.k(), s.transA(), BF16),
+                    OneDnn.desc(s.k(), s.n(), s.transB(), BF16), OneDnn.desc(s.m(), s.n(), false, F32));
             pds.put(s, new matmul.primitive_desc(d, attr, eng));
         }
         return pds;
@@ -205,7 +175,7 @@ final class Bf16Products {
 
     private static Map<List<Long>, primitive_desc_base> reorders(ModelConfig c, long n, engine eng) {
         Set<List<Long>> dims = new LinkedHashSet<>();
-        for (long[] w : blockShapes(c)) {
+        for (long[] w : weightShapes(c)) {
             dims.add(List.of(w[0], w[1])); // the weight
             dims.add(List.of(n, w[0])); // an output's gradient
             dims.add(List.of(n, w[1])); // an input
@@ -228,7 +198,7 @@ final class Bf16Products {
             Map<List<Long>, primitive_desc_base> rd) {
         long a = 0;
         long b = 0;
-        for (long[] w : blockShapes(c)) {
+        for (long[] w : weightShapes(c)) {
             a = Math.max(a, n * Math.max(w[0], w[1]));
             b = Math.max(b, Math.max(w[0] * w[1], n * w[1]));
         }

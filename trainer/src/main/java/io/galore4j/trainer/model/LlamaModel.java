@@ -139,14 +139,14 @@ public final class LlamaModel {
         INDArray last = ws.streams[config.layers()];
         RmsNorm.forward(last, weights.weight(LlamaParameters.FINAL_NORM), config.normEps(), ws.finalNormed,
                 ws.finalInvRms);
-        ws.head.forward(ws.finalNormed, weights.weight(LlamaParameters.LM_HEAD), ws.logits, false);
+        ws.linear.forward(ws.finalNormed, weights.weight(LlamaParameters.LM_HEAD), ws.logits, false);
         return targets == null ? Double.NaN : CrossEntropy.lossAndGradient(ws.logits, targets, keepForBackward);
     }
 
     private void backward(Workspace ws, int[] inputs, GradientSink sink) {
         // head: logits = xf W_headᵀ; ws.logits now holds dL/dlogits
         INDArray dNormed = ws.dNormed;
-        ws.head.backward(ws.logits, weights.weight(LlamaParameters.LM_HEAD), ws.finalNormed, dNormed, false,
+        ws.linear.backward(ws.logits, weights.weight(LlamaParameters.LM_HEAD), ws.finalNormed, dNormed, false,
                 ws.gradVocabHidden);
         sink.accept(LlamaParameters.LM_HEAD, ws.gradVocabHidden);
         INDArray dStream = ws.dStream;

@@ -87,10 +87,8 @@ final class Workspace {
     final INDArray gradNorm;
     final INDArray gradVocabHidden;
 
-    /** The decoder blocks' weight products: ND4J's BLAS, or bf16 ones with their operand buffers. */
+    /** The weight products: ND4J's BLAS, or bf16 ones with their operand buffers. */
     final Linear linear;
-    /** The LM head's products: ND4J's BLAS, or oneDNN's fp32 beside the bf16 ones. */
-    final Linear head;
 
     /** Elements allocated for activations and scratch, and for gradient buffers. */
     final long activationElements;
@@ -146,8 +144,7 @@ final class Workspace {
         activationElements = activations[0];
         gradientElements = gradients[0];
         Bf16Products bf16 = compute == Compute.BF16 ? new Bf16Products(c, n) : null;
-        linear = bf16 == null ? Linear.BLAS : new Linear(bf16, true);
-        head = bf16 == null ? Linear.BLAS : new Linear(bf16, false);
+        linear = bf16 == null ? Linear.BLAS : new Linear(bf16);
         bf16Bytes = bf16 == null ? 0 : bf16.bytes();
     }
 
