@@ -4,6 +4,7 @@ import io.galore4j.projection.Side;
 import io.galore4j.projection.SubspaceStats;
 import io.galore4j.quant.Moment;
 import io.galore4j.quant.RoundingRng;
+import io.galore4j.quant.Staging;
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Map;
@@ -39,8 +40,11 @@ final class ApolloParam extends ParamState {
     /** The guard added to ‖R‖ in the scaling factor. */
     static final double NORM_GUARD = 1e-8;
 
+    /** The host arrays of P and R (this thread's, grown to the largest matrix; one update runs at a time). */
+    private static final Staging.Slot<float[]> P_HOST = Staging.floats();
+    private static final Staging.Slot<float[]> R_HOST = Staging.floats();
+
     private final MomentStep kernel;
-    private final Scratch scratch;
     private final boolean left;
     private final int rows;
     private final int cols;
@@ -51,8 +55,7 @@ final class ApolloParam extends ParamState {
     /** Generations of P drawn so far (the last one is generation draws − 1). */
     private long draws;
 
-    ApolloParam(String name, long[] shape, ParamSettings s, WeightStore weight, MomentStep kernel, long seed,
-                Scratch scratch) {
+    ApolloParam(String name, long[] shape, ParamSettings s, WeightStore weight, MomentStep kernel, long seed) {
         super(name, shape, s, weight);
         this.rows = (int) shape[0];
         this.cols = (int) shape[1];
@@ -62,7 +65,6 @@ final class ApolloParam extends ParamState {
         this.m = new MomentState(s.mCodec(), Moment.FIRST, (int) r[0], (int) r[1]);
         this.v = new MomentState(s.vCodec(), Moment.SECOND, (int) r[0], (int) r[1]);
         this.kernel = kernel;
-        this.scratch = scratch;
     }
 
     /**
@@ -98,30 +100,6 @@ final class ApolloParam extends ParamState {
         return p;
     }
 
-    /**
-     * The host arrays of P and R, shared by the optimizer's APOLLO parameters and sized for the
-     * largest (one update runs at a time): a new pair per update would leave megabytes of garbage
-     * per matrix, which the collector keeps resident until its next cycle.
-     */
-    static final class Scratch {
-        private float[] p = new float[0];
-        private float[] r = new float[0];
-
-        float[] p(int n) {
-            if (p.length < n) {
-                p = new float[n];
-            }
-            return p;
-        }
-
-        float[] r(int n) {
-            if (r.length < n) {
-                r = new float[n];
-            }
-            return r;
-        }
-    }
-
     /** The generation of P the next update uses. */
     private long generation() {
         return steps / gap();
@@ -152,9 +130,9 @@ final class ApolloParam extends ParamState {
         int dim = left ? rows : cols;
         long[] rShape = settings.side().projectedShape(rows, cols, rank);
         int rn = (int) (rShape[0] * rShape[1]);
-        float[] r = scratch.r(rn);
+        float[] r = R_HOST.get(rn);
         long drawStart = System.nanoTime();
-        float[] pValues = projection(projectionSeed, k, rank, dim, scratch.p(rank * dim));
+        float[] pValues = projection(projectionSeed, k, rank, dim, P_HOST.get(rank * dim));
         double drawMillis = (System.nanoTime() - drawStart) / 1e6;
         try (INDArray p = Nd4j.createUninitialized(DataType.FLOAT, rank, dim);
              INDArray rr = Nd4j.createUninitialized(DataType.FLOAT, rShape)) {

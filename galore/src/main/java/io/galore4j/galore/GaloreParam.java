@@ -9,6 +9,7 @@ import io.galore4j.projection.Side;
 import io.galore4j.projection.SubspaceStats;
 import io.galore4j.quant.Moment;
 import io.galore4j.quant.RoundingRng;
+import io.galore4j.quant.Staging;
 import java.nio.FloatBuffer;
 import java.util.List;
 import java.util.Map;
@@ -48,11 +49,12 @@ import org.nd4j.linalg.factory.Nd4j;
  * the owner's basis of the mean is broadcast as for GaLore.
  */
 final class GaloreParam extends ParamState {
+    /** Fira: this thread's array for reading the accumulated full gradient. */
+    private static final Staging.Slot<float[]> ACCUMULATED = Staging.floats();
+
     private final Projector projector;
     private final MomentStep kernel;
     private final float[] chunk = new float[Chunks.SIZE];
-    /** Fira: scratch for reading the accumulated full gradient. */
-    private final float[] accumulated;
     private long refreshes;
     /** Fira's residual, or null ({@code residual: none}). */
     private final FiraResidual residual;
@@ -72,7 +74,6 @@ final class GaloreParam extends ParamState {
         this.v = new MomentState(s.vCodec(), Moment.SECOND, (int) r[0], (int) r[1]);
         this.kernel = kernel;
         this.residual = s.fira() ? new FiraResidual(projector.side(), shape[0], shape[1]) : null;
-        this.accumulated = s.fira() ? new float[Chunks.SIZE] : null;
     }
 
     /**
@@ -193,7 +194,7 @@ final class GaloreParam extends ParamState {
         int gOff = (int) grad.offset();
         if (exchange == null) {
             if (acc != null) {
-                fold(g, gOff, acc, 1.0, chunk, accumulated);
+                fold(g, gOff, acc, 1.0, chunk, ACCUMULATED.get(Chunks.SIZE));
             }
             return 0;
         }

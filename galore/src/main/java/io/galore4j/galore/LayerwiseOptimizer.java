@@ -48,7 +48,6 @@ public final class LayerwiseOptimizer implements AutoCloseable {
     private final RoundingRng rng;
     private final WeightPool pool = new WeightPool();
     private final ProjectionScratch scratch = new ProjectionScratch(); // projectors' working buffers, shared
-    private final ApolloParam.Scratch apolloScratch = new ApolloParam.Scratch(); // APOLLO's P and R, shared
     private final MomentStep kernel = new MomentStep();
     private final Map<String, ParamState> params = new LinkedHashMap<>();
     private final List<SubspaceStats> events = new ArrayList<>();
@@ -114,7 +113,7 @@ public final class LayerwiseOptimizer implements AutoCloseable {
             case SPLIT -> new SplitWeight(name, initial, pool);
             default -> new Fp32Weight(initial);
         };
-        ParamState state = apollo ? new ApolloParam(name, shape, p, w, kernel, seed ^ name.hashCode(), apolloScratch)
+        ParamState state = apollo ? new ApolloParam(name, shape, p, w, kernel, seed ^ name.hashCode())
                 : p.galore() ? new GaloreParam(name, shape, p, w, kernel, settings.svdOversampling(),
                         settings.svdPowerIterations(), seed ^ name.hashCode(), scratch)
                 : new FullRankParam(name, shape, p, w, kernel);

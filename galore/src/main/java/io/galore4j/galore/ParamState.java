@@ -4,6 +4,7 @@ import io.galore4j.quant.RoundingRng;
 import io.galore4j.projection.SubspaceStats;
 import java.nio.Buffer;
 import java.util.LinkedHashMap;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -51,7 +52,7 @@ abstract class ParamState {
      * null), the accumulation buffer (if any), the gradient buffer, and {@link #basisBytes}.
      */
     final MemoryAccount.Row account() {
-        Map<MemoryAccount.Component, Long> bytes = new java.util.EnumMap<>(MemoryAccount.Component.class);
+        Map<MemoryAccount.Component, Long> bytes = new EnumMap<>(MemoryAccount.Component.class);
         bytes.put(MemoryAccount.Component.WEIGHT, weight.valueBytes());
         bytes.put(MemoryAccount.Component.WEIGHT_SCALES, weight.scaleBytes());
         bytes.put(MemoryAccount.Component.BASIS, basisBytes());

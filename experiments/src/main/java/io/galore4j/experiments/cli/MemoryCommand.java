@@ -30,6 +30,9 @@ import picocli.CommandLine.Option;
                     + "projection bases, basis refresh, activations, data, runtime), for one method or all side by side."
         })
 public final class MemoryCommand implements Callable<Integer> {
+    /** Width of a method's column in the memory table (q-apollo-mini fits) and in the exchange table. */
+    private static final int METHOD_COLUMN = 14;
+    private static final int EXCHANGE_COLUMN = 16;
 
     @Option(names = "--model", paramLabel = "PRESET_OR_CONFIG",
             description = "a model preset (micro, 60m, 130m, 350m, 1b, 7b) or a YAML config file (required unless --papers)")
@@ -109,7 +112,7 @@ public final class MemoryCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** A fixed-width table: one row per component, one column per method (14 wide: q-apollo-mini fits), sizes in MiB or GiB. */
+    /** A fixed-width table: one row per component, one column per method, sizes in MiB or GiB. */
     static String table(List<MemoryEstimate> estimates) {
         MemoryEstimate first = estimates.get(0);
         ModelConfig m = first.model();
@@ -118,36 +121,22 @@ public final class MemoryCommand implements Callable<Integer> {
                         + " batch %d × seq %d; activation checkpointing %s%n", m.hidden(), m.layers(), m.heads(),
                 m.intermediate(), m.vocab(), m.parameterCount(), first.batch(), first.seq(),
                 first.checkpointed() ? "on" : "off (--set model.checkpoint_activations=true to turn on)"));
-        sb.append(String.format("%-34s", "component"));
-        for (MemoryEstimate e : estimates) {
-            sb.append(String.format("%14s", e.method()));
-        }
-        sb.append('\n');
+        row(sb, "component", estimates, METHOD_COLUMN, MemoryEstimate::method);
         for (String c : first.components().keySet()) {
             if (c.equals("exchange_buffers") && estimates.stream().allMatch(e -> e.components().get(c) == 0)) {
                 continue; // a single process exchanges nothing: its table stays as it was
             }
-            sb.append(String.format("%-34s", c));
-            for (MemoryEstimate e : estimates) {
-                sb.append(String.format("%14s", size(e.components().get(c))));
-            }
-            sb.append('\n');
+            row(sb, c, estimates, METHOD_COLUMN, e -> size(e.components().get(c)));
         }
-        row(sb, "total", estimates, MemoryEstimate::totalBytes);
+        row(sb, "total", estimates, METHOD_COLUMN, e -> size(e.totalBytes()));
         sb.append('\n');
-        row(sb, "activations, checkpointed", estimates, MemoryEstimate::activationsCheckpointed);
-        row(sb, "activations, not checkpointed", estimates, MemoryEstimate::activationsFull);
-        sb.append(String.format("%-34s", "bytes/param (weights + optimizer)"));
-        for (MemoryEstimate e : estimates) {
-            sb.append(String.format("%14.3f", e.persistentBytesPerParameter()));
-        }
-        sb.append('\n');
+        row(sb, "activations, checkpointed", estimates, METHOD_COLUMN, e -> size(e.activationsCheckpointed()));
+        row(sb, "activations, not checkpointed", estimates, METHOD_COLUMN, e -> size(e.activationsFull()));
+        row(sb, "bytes/param (weights + optimizer)", estimates, METHOD_COLUMN,
+                e -> String.format("%.3f", e.persistentBytesPerParameter()));
         if (estimates.stream().anyMatch(e -> e.accumulationBytesPerParameter() > 0)) {
-            sb.append(String.format("%-34s", "  + accumulated gradients"));
-            for (MemoryEstimate e : estimates) {
-                sb.append(String.format("%14.3f", e.persistentBytesPerParameter() + e.accumulationBytesPerParameter()));
-            }
-            sb.append('\n');
+            row(sb, "  + accumulated gradients", estimates, METHOD_COLUMN,
+                    e -> String.format("%.3f", e.persistentBytesPerParameter() + e.accumulationBytesPerParameter()));
         }
         return sb.toString();
     }
@@ -156,20 +145,18 @@ public final class MemoryCommand implements Callable<Integer> {
     static String exchangeTable(List<ExchangeBytes> exchanges) {
         StringBuilder sb = new StringBuilder(String.format("%ndata-parallel exchange per step and worker (fp32 gradients;"
                 + " a refresh sums the layer's full gradient and broadcasts its new basis as stored)%n"));
-        sb.append(String.format("%-34s", "exchange"));
-        exchanges.forEach(x -> sb.append(String.format("%16s", x.method())));
-        sb.append('\n');
-        exchangeRow(sb, "full gradients, floats", exchanges, x -> String.format("%,d", x.fullFloats()));
-        exchangeRow(sb, "full gradients", exchanges, x -> fine(x.fullBytes()));
-        exchangeRow(sb, "low-rank gradients, floats", exchanges, x -> String.format("%,d", x.stepFloats()));
-        exchangeRow(sb, "low-rank gradients", exchanges, x -> fine(x.stepBytes()));
-        exchangeRow(sb, "projected layers", exchanges, x -> String.valueOf(x.refreshes().size()));
-        exchangeRow(sb, "refresh, every layer once", exchanges, x -> fine(x.refreshBytes()));
-        exchangeRow(sb, "refresh per step, amortized", exchanges,
+        row(sb, "exchange", exchanges, EXCHANGE_COLUMN, ExchangeBytes::method);
+        row(sb, "full gradients, floats", exchanges, EXCHANGE_COLUMN, x -> String.format("%,d", x.fullFloats()));
+        row(sb, "full gradients", exchanges, EXCHANGE_COLUMN, x -> fine(x.fullBytes()));
+        row(sb, "low-rank gradients, floats", exchanges, EXCHANGE_COLUMN, x -> String.format("%,d", x.stepFloats()));
+        row(sb, "low-rank gradients", exchanges, EXCHANGE_COLUMN, x -> fine(x.stepBytes()));
+        row(sb, "projected layers", exchanges, EXCHANGE_COLUMN, x -> String.valueOf(x.refreshes().size()));
+        row(sb, "refresh, every layer once", exchanges, EXCHANGE_COLUMN, x -> fine(x.refreshBytes()));
+        row(sb, "refresh per step, amortized", exchanges, EXCHANGE_COLUMN,
                 x -> (x.refreshExact() ? "" : "≤ ") + fine(x.refreshBytesPerStep()));
-        exchangeRow(sb, "low-rank + refresh per step", exchanges,
+        row(sb, "low-rank + refresh per step", exchanges, EXCHANGE_COLUMN,
                 x -> (x.refreshExact() ? "" : "≤ ") + fine(x.lowRankBytesPerStep()));
-        exchangeRow(sb, "saving vs full gradients", exchanges,
+        row(sb, "saving vs full gradients", exchanges, EXCHANGE_COLUMN,
                 x -> (x.refreshExact() ? "" : "≥ ") + String.format("%.2f%%", 100 * x.saving()));
         if (exchanges.stream().anyMatch(x -> !x.refreshExact())) {
             sb.append(String.format("≤ / ≥: lazy refresh only grows its gap, so amortizing at the configured gap"
@@ -178,18 +165,12 @@ public final class MemoryCommand implements Callable<Integer> {
         return sb.toString();
     }
 
-    private static void exchangeRow(StringBuilder sb, String label, List<ExchangeBytes> exchanges,
-            java.util.function.Function<ExchangeBytes, String> f) {
+    /** A table row: {@code label} in 34 columns, then each column's cell right-aligned in {@code width}. */
+    private static <T> void row(StringBuilder sb, String label, List<T> columns, int width,
+            java.util.function.Function<T, String> cell) {
         sb.append(String.format("%-34s", label));
-        exchanges.forEach(x -> sb.append(String.format("%16s", f.apply(x))));
-        sb.append('\n');
-    }
-
-    private static void row(StringBuilder sb, String label, List<MemoryEstimate> estimates,
-            java.util.function.ToLongFunction<MemoryEstimate> f) {
-        sb.append(String.format("%-34s", label));
-        for (MemoryEstimate e : estimates) {
-            sb.append(String.format("%14s", size(f.applyAsLong(e))));
+        for (T x : columns) {
+            sb.append(String.format("%" + width + "s", cell.apply(x)));
         }
         sb.append('\n');
     }

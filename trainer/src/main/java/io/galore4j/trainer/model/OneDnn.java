@@ -73,12 +73,13 @@ public final class OneDnn {
      * (AVX512_BF16 or AMX); false when the library cannot load.
      */
     public static boolean bf16Capable() {
-        if (loadError() != null) {
+        try {
+            int isa = dnnl.dnnl_get_effective_cpu_isa();
+            int bf16 = dnnl.dnnl_cpu_isa_avx512_core_bf16;
+            return (isa & bf16) == bf16;
+        } catch (LinkageError e) {
             return false;
         }
-        int isa = dnnl.dnnl_get_effective_cpu_isa();
-        int bf16 = dnnl.dnnl_cpu_isa_avx512_core_bf16;
-        return (isa & bf16) == bf16;
     }
 
     /** Why oneDNN's native library does not load in this process, or null when it does. */
